@@ -1,0 +1,7 @@
+// Popup entry: mounts the popup app. Extension page only.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { PopupApp } from '@/components/PopupApp';
+
+const root = document.getElementById('root');
+if (root) createRoot(root).render(<StrictMode><PopupApp /></StrictMode>);

@@ -1,0 +1,37 @@
+// Lint for the whole repository: extension, protocol, server, demo, bench and tests.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['.output/**', '.wxt/**', 'node_modules/**', 'coverage/**', 'data/**', 'test/vectors/**', 'docs/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      // Erasable TypeScript: string unions and `as const` objects, no enums or namespaces.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object.' },
+        { selector: 'TSModuleDeclaration[kind!="global"]', message: 'No namespaces.' },
+      ],
+    },
+  },
+  {
+    files: ['lib/protocol/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'], message: 'lib/protocol is runtime-neutral: Web Crypto only.' },
+            { group: ['dexie', 'wxt', 'wxt/*', '#imports', 'webextension-polyfill', '@wxt-dev/*', 'react', 'react-dom'], message: 'lib/protocol is runtime-neutral.' },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,100 @@
+// Request and response bodies of the verifier HTTP API v1 (DESIGN.md), and the error body. Runtime-neutral.
+import { z } from 'zod';
+import { ActionRequest, Digest, Identifier, LIMITS, Principal, TraceId } from './action';
+import { Es256PublicJwk } from './es256';
+import { ERROR_CODES } from './errors';
+import { LogEvent } from './log-chain';
+import { MatchPattern } from './policy';
+
+export const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]);
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    traceId: TraceId.optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const EnrollRequest = z.strictObject({
+  code: z.string().min(1).max(128),
+  /** Checked in full by importEs256PublicJwk; kept loose here so the error can name the member. */
+  publicKeyJwk: z.record(z.string(), z.unknown()),
+  label: z.string().min(1).max(128),
+});
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+export const EnrollResponse = z.strictObject({ deviceId: Identifier, userId: Identifier, kid: z.string() });
+export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+export const VerifyRequest = z.strictObject({
+  token: z.string().max(LIMITS.token),
+  request: ActionRequest,
+  content: z.string().max(LIMITS.body).optional(),
+  principal: Principal.optional(),
+});
+export type VerifyRequest = z.infer<typeof VerifyRequest>;
+
+export const VerifyResponse = z.strictObject({ allow: z.literal(true), receipt: z.string(), traceId: TraceId });
+export type VerifyResponse = z.infer<typeof VerifyResponse>;
+
+export const LogBatchResponse = z.strictObject({ ackedSeq: z.int().min(0) });
+export type LogBatchResponse = z.infer<typeof LogBatchResponse>;
+
+export const KillScope = z.enum(['global', 'agent', 'user', 'site']);
+export type KillScope = z.infer<typeof KillScope>;
+
+export const KillRequest = z.discriminatedUnion('scope', [
+  z.strictObject({ scope: z.literal('global') }),
+  z.strictObject({ scope: z.enum(['agent', 'user']), target: Identifier }),
+  z.strictObject({ scope: z.literal('site'), target: z.string().min(1).max(LIMITS.url) }),
+]);
+export type KillRequest = z.infer<typeof KillRequest>;
+
+export const KillEntry = z.strictObject({
+  scope: KillScope,
+  target: z.string().nullable(),
+  /** Milliseconds since 1970. */
+  since: z.int().min(0),
+});
+export type KillEntry = z.infer<typeof KillEntry>;
+
+export const StatusResponse = z.strictObject({
+  killSwitch: z.strictObject({ engaged: z.boolean(), entries: z.array(KillEntry) }),
+  policyVersion: z.string(),
+  time: z.int().min(0),
+});
+export type StatusResponse = z.infer<typeof StatusResponse>;
+
+export const Jwks = z.strictObject({ keys: z.array(Es256PublicJwk) });
+export type Jwks = z.infer<typeof Jwks>;
+
+export const EnrollmentCodeRequest = z.strictObject({ userId: Identifier });
+export type EnrollmentCodeRequest = z.infer<typeof EnrollmentCodeRequest>;
+
+export const EnrollmentCodeResponse = z.strictObject({ code: z.string(), expiresAt: z.int().min(0) });
+export type EnrollmentCodeResponse = z.infer<typeof EnrollmentCodeResponse>;
+
+export const AgentRegistration = z.strictObject({
+  owner: Identifier,
+  scopes: z.array(Identifier).max(100),
+  sites: z.array(z.union([MatchPattern, z.url()])).max(100),
+});
+export type AgentRegistration = z.infer<typeof AgentRegistration>;
+
+/** One verifier decision, allowed or refused, as `GET /v1/admin/events` returns it. */
+export const DecisionRecord = z.strictObject({
+  id: z.string(),
+  ts: z.int().min(0),
+  code: z.union([z.literal('allow'), ErrorCodeSchema]),
+  traceId: TraceId.nullable(),
+  agent: z.string().nullable(),
+  approver: z.string().nullable(),
+  digest: Digest.nullable(),
+  policyVersion: z.string(),
+});
+export type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+export const EventsResponse = z.strictObject({ events: z.array(LogEvent), decisions: z.array(DecisionRecord) });
+export type EventsResponse = z.infer<typeof EventsResponse>;

@@ -1,0 +1,207 @@
+// Approval tokens: claims schema, minting with a device key, and the verifier's ordered checks. Runtime-neutral.
+import { z } from 'zod';
+import type { ActionRequest, Principal } from './action';
+import { Digest, Identifier, LIMITS, TraceId, principalAgentId } from './action';
+import { JWS_TYP, assertJwsSignature, parseCompactJws, signCompactJws } from './compact-jws';
+import type { ProtectedHeader } from './compact-jws';
+import { actionDigest, canonicalUrl } from './digest';
+import { randomBase64url } from './encoding';
+import { TokenRejected } from './errors';
+
+/** Clock skew allowed on `exp` and `iat` (seconds). */
+export const CLOCK_SKEW_SECONDS = 30;
+/** Default approval lifetime (seconds) when policy names none. */
+export const DEFAULT_APPROVAL_TTL_SECONDS = 120;
+/** The verifier refuses any lifetime over this, whatever the policy says. */
+export const MAX_APPROVAL_TTL_SECONDS = 600;
+
+const Seconds = z.int().min(0).max(2 ** 40);
+
+export const ApprovalTokenHeader = z.strictObject({
+  alg: z.literal('ES256'),
+  typ: z.literal(JWS_TYP.approval),
+  kid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+});
+export type ApprovalTokenHeader = z.infer<typeof ApprovalTokenHeader>;
+
+export const ActionBinding = z.strictObject({
+  dig: Digest,
+  m: z.string().regex(/^[A-Z]{1,16}$/),
+  u: z.string().min(1).max(LIMITS.url),
+});
+export type ActionBinding = z.infer<typeof ActionBinding>;
+
+export const ApprovalClaims = z
+  .strictObject({
+    iss: Identifier,
+    sub: Identifier,
+    aud: z.string().min(1).max(LIMITS.url),
+    jti: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, 'at least 128 bits of base64url'),
+    iat: Seconds,
+    exp: Seconds,
+    act: ActionBinding,
+    agt: Identifier,
+    scp: Identifier,
+    trc: TraceId,
+  })
+  .refine((c) => c.iat < c.exp, { message: 'iat must be before exp', path: ['exp'] });
+export type ApprovalClaims = z.infer<typeof ApprovalClaims>;
+
+export interface MintApprovalInput {
+  privateKey: CryptoKey;
+  kid: string;
+  /** Device id (`iss`) and approving user (`sub`). */
+  deviceId: string;
+  userId: string;
+  request: ActionRequest;
+  agent: string;
+  scope: string;
+  traceId: string;
+  ttlSeconds?: number;
+  /** Seconds since 1970; defaults to the clock. */
+  now?: number;
+}
+
+/** Signs an approval for exactly `request` (digest, method, URL), valid for `ttlSeconds`. */
+export async function mintApprovalToken(input: MintApprovalInput): Promise<{ token: string; claims: ApprovalClaims }> {
+  const iat = input.now ?? Math.floor(Date.now() / 1000);
+  const ttl = input.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_APPROVAL_TTL_SECONDS) throw new TypeError('ttlSeconds out of range');
+  const url = canonicalUrl(input.request.url);
+  const claims = ApprovalClaims.parse({
+    iss: input.deviceId,
+    sub: input.userId,
+    aud: new URL(url).origin,
+    jti: randomBase64url(16),
+    iat,
+    exp: iat + ttl,
+    act: { dig: await actionDigest(input.request), m: input.request.method.toUpperCase(), u: url },
+    agt: input.agent,
+    scp: input.scope,
+    trc: input.traceId,
+  });
+  const token = await signCompactJws(input.privateKey, { typ: JWS_TYP.approval, kid: input.kid }, claims);
+  return { token, claims };
+}
+
+/** An enrolled device key as the verifier's registry knows it. */
+export interface EnrolledKey {
+  kid: string;
+  deviceId: string;
+  userId: string;
+  revoked: boolean;
+  publicKey: CryptoKey;
+}
+
+/** The request facts the policy decides on. */
+export interface ApprovalQuestion {
+  sub: string;
+  agt: string;
+  scp: string;
+  /** The tool's origin (`aud`). */
+  site: string;
+}
+
+export type PolicyRefusal = 'approver_not_authorized' | 'self_approval' | 'site_blocked';
+
+/** A kill-switch entry that covers a request; `since` in milliseconds. */
+export interface KillCover {
+  engaged: boolean;
+  since: number;
+}
+
+export interface ApprovalVerifyContext {
+  /** Exact-match key lookup by `kid`. */
+  lookupKey(kid: string): Promise<EnrolledKey | undefined> | EnrolledKey | undefined;
+  /** The request the tool actually received. */
+  request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
+  /** The tool's requester; when given, `agt` must be its agent id (or `user:<id>`). */
+  principal?: Principal;
+  /** Seconds since 1970. */
+  now: number;
+  /** The lifetime policy allows (≤ MAX_APPROVAL_TTL_SECONDS). */
+  maxTtlSeconds?: number;
+  /** Seconds since 1970; tokens issued before it are refused (a crash never reopens a consumed token). */
+  bootEpoch?: number;
+  /** Policy decision: undefined when allowed. */
+  authorize(question: ApprovalQuestion): Promise<PolicyRefusal | undefined> | PolicyRefusal | undefined;
+  /** Every kill that covers this request, engaged now or since lifted. */
+  kills(question: ApprovalQuestion): Promise<KillCover[]> | KillCover[];
+  /** Records `(iss, jti)` atomically; false when it was already there. Called last, only for a token that passed. */
+  consume?(entry: { iss: string; jti: string; expiresAt: number }): Promise<boolean> | boolean;
+}
+
+export interface VerifiedApproval {
+  header: ProtectedHeader;
+  claims: ApprovalClaims;
+  key: EnrolledKey;
+  digest: string;
+}
+
+/**
+ * Verifies an approval token against the request received, in DESIGN.md's order, so that a forged
+ * token costs no database write. Throws `TokenRejected` (or `PayloadInvalid` for a body that claims
+ * JSON and does not parse) carrying the first failing check's code.
+ */
+export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyContext): Promise<VerifiedApproval> {
+  const jws = parseCompactJws(token, JWS_TYP.approval);
+
+  const key = await ctx.lookupKey(jws.header.kid);
+  if (!key || key.kid !== jws.header.kid) throw new TokenRejected('key_unknown', 'kid is not an enrolled key');
+  if (key.userId !== jws.payload.sub || key.deviceId !== jws.payload.iss) {
+    throw new TokenRejected('key_unknown', 'kid is not a key of this approver and device');
+  }
+  if (key.revoked) throw new TokenRejected('key_revoked', 'key has been revoked');
+
+  await assertJwsSignature(jws, key.publicKey);
+
+  const parsed = ApprovalClaims.safeParse(jws.payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TokenRejected('token_malformed', `claim ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const claims = parsed.data;
+
+  const maxTtl = Math.min(ctx.maxTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
+  if (ctx.now > claims.exp + CLOCK_SKEW_SECONDS) throw new TokenRejected('token_expired', 'token has expired');
+  if (ctx.bootEpoch !== undefined && claims.iat < ctx.bootEpoch) {
+    throw new TokenRejected('token_expired', 'token was issued before the verifier last started');
+  }
+  if (claims.iat > ctx.now + CLOCK_SKEW_SECONDS) throw new TokenRejected('token_not_yet_valid', 'token issued in the future');
+  if (claims.exp - claims.iat > maxTtl) throw new TokenRejected('ttl_too_long', `lifetime over ${maxTtl} s`);
+
+  const url = canonicalUrl(ctx.request.url);
+  if (claims.aud !== new URL(url).origin) throw new TokenRejected('audience_mismatch', 'token is for another tool');
+
+  const digest = await actionDigest(ctx.request);
+  if (claims.act.dig !== digest || claims.act.m !== ctx.request.method.toUpperCase() || claims.act.u !== url) {
+    throw new TokenRejected('action_mismatch', 'token approves a different request');
+  }
+  if (ctx.principal && claims.agt !== principalAgentId(ctx.principal)) {
+    throw new TokenRejected('action_mismatch', 'token approves another agent');
+  }
+
+  const question: ApprovalQuestion = { sub: claims.sub, agt: claims.agt, scp: claims.scp, site: claims.aud };
+  if (claims.sub === claims.agt) throw new TokenRejected('self_approval', 'an agent cannot approve itself');
+  const refusal = await ctx.authorize(question);
+  if (refusal) throw new TokenRejected(refusal, policyMessage[refusal]);
+
+  for (const kill of await ctx.kills(question)) {
+    if (kill.engaged) throw new TokenRejected('kill_switch_engaged', 'a kill switch covers this request');
+    if (claims.iat * 1000 <= kill.since) {
+      throw new TokenRejected('kill_switch_engaged', 'token was issued before a kill switch that covered it');
+    }
+  }
+
+  if (ctx.consume) {
+    const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS });
+    if (!fresh) throw new TokenRejected('replayed', 'token was already used');
+  }
+  return { header: jws.header, claims, key, digest };
+}
+
+const policyMessage: Record<PolicyRefusal, string> = {
+  approver_not_authorized: 'approver may not approve this agent, scope or site',
+  self_approval: 'an agent cannot approve itself',
+  site_blocked: 'assistant actions are blocked on this site',
+};

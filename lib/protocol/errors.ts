@@ -1,0 +1,131 @@
+// Countersign's error classes with stable codes (jose's style). Runtime-neutral.
+// Messages never contain a token, a body or a key: they are safe to log.
+
+/** Every error code of DESIGN.md, with its HTTP status. `not_found` is the JSON 404 for unknown routes. */
+export const ERROR_STATUS = {
+  token_missing: 401,
+  unauthorized: 401,
+  token_malformed: 400,
+  payload_invalid: 400,
+  not_found: 404,
+  alg_not_allowed: 403,
+  typ_invalid: 403,
+  header_not_allowed: 403,
+  key_unknown: 403,
+  key_revoked: 403,
+  signature_invalid: 403,
+  token_expired: 403,
+  token_not_yet_valid: 403,
+  ttl_too_long: 403,
+  audience_mismatch: 403,
+  action_mismatch: 403,
+  approver_not_authorized: 403,
+  self_approval: 403,
+  kill_switch_engaged: 403,
+  site_blocked: 403,
+  code_invalid: 403,
+  replayed: 409,
+  chain_broken: 409,
+  payload_too_large: 413,
+  verifier_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** The codes a token check can end in, in the order DESIGN.md checks them. */
+export const TOKEN_CHECK_ORDER = [
+  'token_missing',
+  'token_malformed',
+  'alg_not_allowed',
+  'typ_invalid',
+  'header_not_allowed',
+  'key_unknown',
+  'key_revoked',
+  'signature_invalid',
+  'token_expired',
+  'token_not_yet_valid',
+  'ttl_too_long',
+  'audience_mismatch',
+  'payload_invalid',
+  'action_mismatch',
+  'approver_not_authorized',
+  'self_approval',
+  'site_blocked',
+  'kill_switch_engaged',
+  'replayed',
+] as const satisfies readonly ErrorCode[];
+
+export type TokenErrorCode = (typeof TOKEN_CHECK_ORDER)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+/** Base class of every Countersign error. `code` is stable; `message` is for people. */
+export class CountersignError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CountersignError';
+    this.code = code;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** A token (approval, receipt or log batch JWS) failed one of its checks. */
+export class TokenRejected extends CountersignError {
+  declare readonly code: TokenErrorCode;
+
+  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'TokenRejected';
+  }
+}
+
+/** A body, field or request failed its schema; `field` names where (a dotted path). */
+export class PayloadInvalid extends CountersignError {
+  declare readonly code: 'payload_invalid';
+  readonly field: string | undefined;
+
+  constructor(message: string, field?: string, options?: { cause?: unknown }) {
+    super('payload_invalid', field ? `${field}: ${message}` : message, options);
+    this.name = 'PayloadInvalid';
+    this.field = field;
+  }
+}
+
+/** The ways a submitted log batch can fail to continue a device's chain. */
+export const CHAIN_BREAKS = ['gap', 'fork', 'reorder', 'rewrite', 'splice'] as const;
+export type ChainBreak = (typeof CHAIN_BREAKS)[number];
+
+/** A log batch does not continue the device's chain; `reason` says how, `seq` where. */
+export class ChainBroken extends CountersignError {
+  declare readonly code: 'chain_broken';
+  readonly reason: ChainBreak;
+  readonly epoch: number;
+  readonly seq: number;
+
+  constructor(reason: ChainBreak, epoch: number, seq: number, message: string) {
+    super('chain_broken', `${reason} at epoch ${epoch} seq ${seq}: ${message}`);
+    this.name = 'ChainBroken';
+    this.reason = reason;
+    this.epoch = epoch;
+    this.seq = seq;
+  }
+}
+
+/** The verifier could not be reached or could not decide: callers fail closed. */
+export class VerifierUnavailable extends CountersignError {
+  declare readonly code: 'verifier_unavailable';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('verifier_unavailable', message, options);
+    this.name = 'VerifierUnavailable';
+  }
+}

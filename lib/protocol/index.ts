@@ -1,0 +1,144 @@
+// The Countersign protocol: one definition shared by extension and verifier. Runtime-neutral:
+// Web Crypto, zod and jose only (test/protocol/runtime-neutral.test.ts enforces it).
+
+export {
+  ERROR_STATUS,
+  ERROR_CODES,
+  TOKEN_CHECK_ORDER,
+  CHAIN_BREAKS,
+  CountersignError,
+  TokenRejected,
+  PayloadInvalid,
+  ChainBroken,
+  VerifierUnavailable,
+  isErrorCode,
+} from './errors';
+export type { ErrorCode, TokenErrorCode, ChainBreak } from './errors';
+
+export {
+  isCanonicalBase64url,
+  decodeBase64urlStrict,
+  encodeBase64url,
+  decodeUtf8Strict,
+  utf8,
+  sha256,
+  sha256Base64url,
+  sha256Hex,
+  randomBase64url,
+  newTraceId,
+} from './encoding';
+export { parseJsonStrict } from './strict-json';
+export type { JsonParseResult } from './strict-json';
+
+export {
+  LIMITS,
+  TraceId,
+  Digest,
+  Identifier,
+  Principal,
+  HttpMethod,
+  ActionRequest,
+  Diff,
+  AuthorshipSignal,
+  ActionSpec,
+  principalAgentId,
+} from './action';
+
+export {
+  APPROVAL_FIELD,
+  mediaType,
+  isJsonMediaType,
+  canonicalUrl,
+  canonicalAction,
+  actionDigest,
+  canonicalJson,
+} from './digest';
+export type { DigestInput, CanonicalAction, CanonicalBody } from './digest';
+
+export {
+  ECDSA_P256,
+  ECDSA_SHA256,
+  Es256PublicJwk,
+  minimalJwk,
+  importEs256PublicJwk,
+  jwkThumbprint,
+  verifyEs256,
+  generateEs256KeyPair,
+  exportEs256PublicJwk,
+  importEs256Jwks,
+} from './es256';
+
+export {
+  MAX_TOKEN_BYTES,
+  JWS_TYP,
+  splitCompactJws,
+  parseCompactJws,
+  checkProtectedHeader,
+  assertJwsSignature,
+  signCompactJws,
+} from './compact-jws';
+export type { JwsTyp, ProtectedHeader, ParsedJws, SplitJws } from './compact-jws';
+
+export {
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_APPROVAL_TTL_SECONDS,
+  MAX_APPROVAL_TTL_SECONDS,
+  ApprovalTokenHeader,
+  ActionBinding,
+  ApprovalClaims,
+  mintApprovalToken,
+  verifyApprovalToken,
+} from './approval-token';
+export type {
+  MintApprovalInput,
+  EnrolledKey,
+  ApprovalQuestion,
+  PolicyRefusal,
+  KillCover,
+  ApprovalVerifyContext,
+  VerifiedApproval,
+} from './approval-token';
+
+export { normaliseContent, contentDigest } from './content';
+export { ReceiptClaims, mintReceipt, verifyReceipt } from './receipt';
+export type { MintReceiptInput, ReceiptVerifyContext, VerifiedReceipt } from './receipt';
+
+export {
+  ZERO_HASH,
+  MAX_BATCH_EVENTS,
+  LogEventType,
+  TERMINAL_EVENT_TYPES,
+  UnhashedLogEvent,
+  LogEvent,
+  ChainHead,
+  hashEvent,
+  appendEvent,
+  checkBatch,
+  verifyChain,
+} from './log-chain';
+export type { NewEventFields, ChainState, BatchCheck } from './log-chain';
+
+export { MAX_LOG_BATCH_BYTES, LogBatchPayload, signLogBatch, verifyLogBatch } from './log-batch';
+
+export { MatchPattern, AdminPolicy, AdapterAction, SiteAdapter, parseAdapters } from './policy';
+export type { AdapterProblem, ParsedAdapters } from './policy';
+
+export {
+  ErrorCodeSchema,
+  ErrorBody,
+  EnrollRequest,
+  EnrollResponse,
+  VerifyRequest,
+  VerifyResponse,
+  LogBatchResponse,
+  KillScope,
+  KillRequest,
+  KillEntry,
+  StatusResponse,
+  Jwks,
+  EnrollmentCodeRequest,
+  EnrollmentCodeResponse,
+  AgentRegistration,
+  DecisionRecord,
+  EventsResponse,
+} from './api';

@@ -1,0 +1,85 @@
+// A small world for approval-token tests: one enrolled device key, a request, and a verify
+// context with recorders. Also raw JWS crafting for attacks. Node only (tests).
+import type { ApprovalVerifyContext, EnrolledKey } from '@/lib/protocol/approval-token';
+import { mintApprovalToken } from '@/lib/protocol/approval-token';
+import { exportEs256PublicJwk, generateEs256KeyPair, jwkThumbprint } from '@/lib/protocol/es256';
+import { encodeBase64url, newTraceId, utf8 } from '@/lib/protocol/encoding';
+
+export const NOW = 1_800_000_000;
+export const REQUEST = {
+  method: 'POST',
+  url: 'https://forum.corp.example/api/topics/7/replies',
+  contentType: 'application/json',
+  body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}',
+};
+
+export async function makeWorld() {
+  const pair = await generateEs256KeyPair();
+  const jwk = await exportEs256PublicJwk(pair.publicKey);
+  const kid = await jwkThumbprint(jwk);
+  const key: EnrolledKey = { kid, deviceId: 'dev-1', userId: 'alice', revoked: false, publicKey: pair.publicKey };
+  const consumed = new Set<string>();
+  const lookups: string[] = [];
+
+  async function mint(overrides: { now?: number; ttlSeconds?: number; request?: typeof REQUEST; agent?: string; scope?: string } = {}) {
+    return mintApprovalToken({
+      privateKey: pair.privateKey,
+      kid,
+      deviceId: key.deviceId,
+      userId: key.userId,
+      request: overrides.request ?? REQUEST,
+      agent: overrides.agent ?? 'agent:forum-helper',
+      scope: overrides.scope ?? 'forum.post',
+      traceId: newTraceId(),
+      ttlSeconds: overrides.ttlSeconds ?? 120,
+      now: overrides.now ?? NOW,
+    });
+  }
+
+  function context(overrides: Partial<ApprovalVerifyContext> = {}): ApprovalVerifyContext {
+    return {
+      lookupKey: (k) => {
+        lookups.push(k);
+        return k === kid ? key : undefined;
+      },
+      request: REQUEST,
+      now: NOW,
+      maxTtlSeconds: 120,
+      authorize: () => undefined,
+      kills: () => [],
+      consume: ({ iss, jti }) => {
+        const id = JSON.stringify([iss, jti]);
+        if (consumed.has(id)) return false;
+        consumed.add(id);
+        return true;
+      },
+      ...overrides,
+    };
+  }
+
+  /** Signs arbitrary header and payload text with the enrolled device key (a hostile signer's tool). */
+  async function signRaw(header: unknown, payload: unknown): Promise<string> {
+    const h = encodeBase64url(typeof header === 'string' ? header : JSON.stringify(header));
+    const p = encodeBase64url(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, utf8(`${h}.${p}`));
+    return `${h}.${p}.${encodeBase64url(new Uint8Array(sig))}`;
+  }
+
+  return { pair, jwk, kid, key, consumed, lookups, mint, context, signRaw };
+}
+
+/** The order n of the P-256 group. */
+export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** Rewrites a token's signature (r, s) into (r, n − s): still valid, different bytes. */
+export function malleate(token: string): string {
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const sig = Buffer.from(s, 'base64url');
+  const sValue = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+  const flipped = Buffer.from((P256_N - sValue).toString(16).padStart(64, '0'), 'hex');
+  return `${h}.${p}.${Buffer.concat([sig.subarray(0, 32), flipped]).toString('base64url')}`;
+}
+
+export function decodePart(token: string, i: 0 | 1): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[i]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}

@@ -1,0 +1,30 @@
+// The verifier's environment: DESIGN.md's defaults, and a clear error for a bad variable.
+import { describe, expect, it } from 'vitest';
+import { readVerifierConfig } from '../../server/config';
+
+describe('verifier configuration', () => {
+  it('defaults to 127.0.0.1:8787 on SQLite under ./data', () => {
+    expect(readVerifierConfig({})).toEqual({
+      port: 8787,
+      host: '127.0.0.1',
+      database: { kind: 'sqlite', file: './data/verifier.db' },
+      adminToken: undefined,
+      publicUrl: 'http://127.0.0.1:8787',
+    });
+  });
+
+  it('takes PostgreSQL from a postgres:// DATABASE_URL', () => {
+    const config = readVerifierConfig({ DATABASE_URL: 'postgres://cs@127.0.0.1:5432/countersign', PORT: '9000' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://cs@127.0.0.1:5432/countersign' });
+    expect(config.port).toBe(9000);
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+    ['COUNTERSIGN_ADMIN_TOKEN', { COUNTERSIGN_ADMIN_TOKEN: 'short' }],
+    ['COUNTERSIGN_PUBLIC_URL', { COUNTERSIGN_PUBLIC_URL: 'not a url' }],
+  ])('refuses a bad %s, naming it', (name, env) => {
+    expect(() => readVerifierConfig(env)).toThrow(name);
+  });
+});

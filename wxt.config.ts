@@ -1,0 +1,20 @@
+import { defineConfig } from 'wxt';
+import { EXTENSION_KEY, GECKO_ID } from './lib/extension-identity';
+
+// See https://wxt.dev/api/config.html
+export default defineConfig({
+  modules: ['@wxt-dev/module-react', '@wxt-dev/webextension-polyfill'],
+  // MV3 on every browser: Firefox too, so both builds share one background model.
+  manifestVersion: 3,
+  manifest: ({ browser }) => ({
+    name: 'Countersign',
+    description: 'Holds AI-assistant actions on internal tools until their owner signs an approval.',
+    permissions: ['storage', 'alarms', 'notifications'],
+    ...(browser === 'firefox'
+      ? { browser_specific_settings: { gecko: { id: GECKO_ID, strict_min_version: '115.0' } } }
+      : { key: EXTENSION_KEY }),
+    content_security_policy: {
+      extension_pages: "script-src 'self'; object-src 'self'; frame-ancestors 'none'",
+    },
+  }),
+});
