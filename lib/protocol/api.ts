@@ -29,7 +29,9 @@ export const EnrollResponse = z.strictObject({ deviceId: Identifier, userId: Ide
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 export const VerifyRequest = z.strictObject({
-  token: z.string().max(LIMITS.token),
+  // Not capped at the token limit here: an oversized or empty token is the verifier's
+  // token_malformed / token_missing, in DESIGN.md's order, not a schema error.
+  token: z.string().max(LIMITS.body).optional(),
   request: ActionRequest,
   content: z.string().max(LIMITS.body).optional(),
   principal: Principal.optional(),

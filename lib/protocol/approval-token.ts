@@ -127,8 +127,21 @@ export interface ApprovalVerifyContext {
   authorize(question: ApprovalQuestion): Promise<PolicyRefusal | undefined> | PolicyRefusal | undefined;
   /** Every kill that covers this request, engaged now or since lifted. */
   kills(question: ApprovalQuestion): Promise<KillCover[]> | KillCover[];
-  /** Records `(iss, jti)` atomically; false when it was already there. Called last, only for a token that passed. */
-  consume?(entry: { iss: string; jti: string; expiresAt: number }): Promise<boolean> | boolean;
+  /**
+   * Records `(iss, jti)` atomically; false when it was already there. Called last, only for a token
+   * that passed every other check, with what was verified (for the decision record).
+   */
+  consume?(entry: ConsumeEntry): Promise<boolean> | boolean;
+}
+
+export interface ConsumeEntry {
+  iss: string;
+  jti: string;
+  /** Seconds: `exp` + skew, after which the entry may be forgotten. */
+  expiresAt: number;
+  claims: ApprovalClaims;
+  digest: string;
+  kid: string;
 }
 
 export interface VerifiedApproval {
@@ -194,7 +207,7 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
   }
 
   if (ctx.consume) {
-    const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS });
+    const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS, claims, digest, kid: key.kid });
     if (!fresh) throw new TokenRejected('replayed', 'token was already used');
   }
   return { header: jws.header, claims, key, digest };

@@ -96,6 +96,7 @@ export type {
   PolicyRefusal,
   KillCover,
   ApprovalVerifyContext,
+  ConsumeEntry,
   VerifiedApproval,
 } from './approval-token';
 

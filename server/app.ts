@@ -1,0 +1,86 @@
+// The verifier's app factory: builds a Fastify instance over an open database; never listens. Node only.
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS } from '../lib/protocol';
+import type { VerifierContext } from './context';
+import type { DatabaseHandle } from './db/connect';
+import { createMetrics } from './metrics';
+import { registerErrorHandling } from './plugins/errors';
+import { adminRoutes } from './routes/admin';
+import { publicRoutes } from './routes/public';
+import { keyLookup } from './store/devices';
+import { loadActivePolicy } from './store/policies';
+import { activeReceiptSigner } from './store/receipt-keys';
+
+export interface BuildAppOptions {
+  database: DatabaseHandle;
+  adminToken: string;
+  /** The receipts' `iss`. */
+  publicUrl: string;
+  approvalTtlSeconds?: number;
+  /** Milliseconds since 1970; injectable for tests. */
+  now?: () => number;
+  logger?: FastifyServerOptions['logger'];
+  /** Close the database when the app closes (the standalone server does). */
+  closeDatabase?: boolean;
+  /** Collect Node's default process metrics too. */
+  processMetrics?: boolean;
+}
+
+/** Headers that carry secrets: never logged. */
+export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["countersign-approval"]', 'req.headers.cookie'];
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const ttl = Math.min(options.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
+  const { db } = options.database;
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    // Request ids are ours; a client-chosen id would let a caller forge log correlation.
+    genReqId: () => crypto.randomUUID(),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  let policy = await loadActivePolicy(db);
+  let signer = await activeReceiptSigner(db, now());
+  const metrics = createMetrics({ defaults: options.processMetrics ?? false });
+  // Tokens issued before this second are refused: a crash can never reopen a consumed token,
+  // even if the replay cache lost its newest rows.
+  const bootEpoch = Math.ceil(now() / 1000);
+
+  const context: VerifierContext = {
+    database: options.database,
+    metrics,
+    now,
+    policy: () => policy,
+    setPolicy: (p) => {
+      policy = p;
+    },
+    setSigner: (s) => {
+      signer = s;
+    },
+    verifyDeps: {
+      db,
+      lookupKey: keyLookup(db),
+      policy: () => policy,
+      signer: () => signer,
+      metrics,
+      now,
+      bootEpoch,
+      approvalTtlSeconds: ttl,
+      issuer: options.publicUrl,
+    },
+  };
+  app.decorate('verifier', context);
+
+  await app.register(publicRoutes);
+  await app.register(adminRoutes, { adminToken: options.adminToken });
+
+  if (options.closeDatabase) app.addHook('onClose', async () => options.database.close());
+  return app;
+}

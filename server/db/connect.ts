@@ -1,0 +1,43 @@
+// Opens the verifier's database (SQLite via better-sqlite3, or PostgreSQL via pg) and migrates it. Node only.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { VerifierConfig } from '../config';
+import { migrateToLatest } from './migrations';
+import type { Database } from './schema';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  /** SQLite only: the raw connection, for PRAGMA checks in tests and tools. */
+  sqlite?: SQLite.Database;
+  close(): Promise<void>;
+}
+
+/** node-pg returns int8 as strings; every bigint here is a millisecond time or a seq, safe as a number. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export async function openDatabase(database: VerifierConfig['database']): Promise<DatabaseHandle> {
+  if (database.kind === 'sqlite') {
+    if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true });
+    const sqlite = new SQLite(database.file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: every commit is synced before it returns, so an acknowledged batch or a consumed jti
+    // survives power loss, not only a process crash (SECURITY-CASES §0.6, R-05).
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    await migrateToLatest(db as Kysely<unknown>);
+    return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({ connectionString: database.url, max: 10, types: pgTypes });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db as Kysely<unknown>);
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,117 @@
+// The verifier's tables as Kysely types, one definition for SQLite and PostgreSQL. Node only.
+// Times are milliseconds since 1970 unless a column says seconds; JSON columns hold text.
+
+export interface EnrollmentCodeTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface DeviceTable {
+  kid: string;
+  device_id: string;
+  user_id: string;
+  label: string;
+  public_jwk: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentTable {
+  agent_id: string;
+  owner: string;
+  scopes: string;
+  sites: string;
+  updated_at: number;
+}
+
+/** Consumed approvals, keyed on the verified (iss, jti) — never on the token's bytes. */
+export interface ConsumedTable {
+  iss: string;
+  jti: string;
+  /** Seconds: exp + skew; the row may be pruned after it. */
+  expires_at: number;
+}
+
+export interface DecisionTable {
+  id: string;
+  ts: number;
+  code: string;
+  trace_id: string | null;
+  agent: string | null;
+  approver: string | null;
+  digest: string | null;
+  policy_version: string;
+  kid: string | null;
+}
+
+export interface LogEventTable {
+  device_id: string;
+  epoch: number;
+  seq: number;
+  hash: string;
+  trc: string | null;
+  type: string;
+  ts: number;
+  event: string;
+  received_at: number;
+}
+
+export interface ChainHeadTable {
+  device_id: string;
+  epoch: number;
+  seq: number;
+  hash: string;
+  frozen_at: number | null;
+}
+
+/** A batch that contradicted an acknowledged chain, kept as evidence. */
+export interface ChainEvidenceTable {
+  id: string;
+  device_id: string;
+  epoch: number;
+  seq: number;
+  reason: string;
+  stored_hash: string | null;
+  received: string;
+  received_at: number;
+}
+
+export interface KillTable {
+  id: string;
+  scope: string;
+  target: string | null;
+  since: number;
+  lifted_at: number | null;
+}
+
+export interface PolicyTable {
+  version: string;
+  text: string;
+  created_at: number;
+  active: number;
+}
+
+export interface ReceiptKeyTable {
+  kid: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface Database {
+  enrollment_codes: EnrollmentCodeTable;
+  devices: DeviceTable;
+  agents: AgentTable;
+  consumed: ConsumedTable;
+  decisions: DecisionTable;
+  log_events: LogEventTable;
+  chain_heads: ChainHeadTable;
+  chain_evidence: ChainEvidenceTable;
+  kills: KillTable;
+  policies: PolicyTable;
+  receipt_keys: ReceiptKeyTable;
+}

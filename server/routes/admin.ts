@@ -1,0 +1,95 @@
+// Admin routes behind the bearer token: enrollment codes, agents, kill switch, revocation, events,
+// policy, receipt-key rotation, metrics. Node only.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  AgentRegistration,
+  CountersignError,
+  EnrollmentCodeRequest,
+  EnrollmentCodeResponse,
+  EventsResponse,
+  Identifier,
+  KillEntry,
+  KillRequest,
+  TraceId,
+} from '../../lib/protocol';
+import { adminGuard } from '../plugins/admin-auth';
+import { compilePolicy } from '../policy/engine';
+import { putAgent } from '../store/agents';
+import { decisionsForTrace } from '../store/decisions';
+import { issueEnrollmentCode, revokeDevice } from '../store/devices';
+import { engageKill, liftKill } from '../store/kills';
+import { eventsForTrace } from '../store/log';
+import { replacePolicy } from '../store/policies';
+import { rotateReceiptKey } from '../store/receipt-keys';
+
+const Ok = z.strictObject({ ok: z.literal(true) });
+const PolicyBody = z.strictObject({ text: z.string().min(1).max(256 * 1024) });
+const PolicyAnswer = z.strictObject({ version: z.string(), text: z.string() });
+
+/** A site kill names the tool's origin; normalise it so it matches the token's `aud`. */
+function normaliseKill(request: KillRequest): KillRequest {
+  if (request.scope !== 'site') return request;
+  try {
+    return { scope: 'site', target: new URL(request.target).origin };
+  } catch {
+    throw new CountersignError('payload_invalid', 'body.target: a site kill needs the tool\'s origin, e.g. https://forum.corp.example');
+  }
+}
+
+export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: string }): Promise<void> {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const ctx = fastify.verifier;
+  const db = ctx.database.db;
+  fastify.addHook('onRequest', adminGuard(opts.adminToken));
+
+  app.post('/v1/admin/enrollment-codes', { schema: { body: EnrollmentCodeRequest, response: { 201: EnrollmentCodeResponse } } }, async (request, reply) => {
+    return reply.code(201).send(await issueEnrollmentCode(db, request.body.userId, ctx.now()));
+  });
+
+  app.put('/v1/admin/agents/:agentId', { schema: { params: z.strictObject({ agentId: Identifier }), body: AgentRegistration, response: { 200: AgentRegistration.extend({ id: z.string() }) } } }, async (request) => {
+    return putAgent(db, request.params.agentId, request.body, ctx.now());
+  });
+
+  app.post('/v1/admin/kill', { schema: { body: KillRequest, response: { 200: KillEntry } } }, async (request) => {
+    return engageKill(db, normaliseKill(request.body), ctx.now());
+  });
+
+  app.delete('/v1/admin/kill', { schema: { body: KillRequest, response: { 200: z.strictObject({ lifted: z.int() }) } } }, async (request) => {
+    return { lifted: await liftKill(db, normaliseKill(request.body), ctx.now()) };
+  });
+
+  app.post('/v1/admin/devices/:kid/revoke', { schema: { params: z.strictObject({ kid: z.string().min(1).max(128) }), response: { 200: Ok } } }, async (request) => {
+    if (!(await revokeDevice(db, request.params.kid, ctx.now()))) throw new CountersignError('not_found', 'no device with this kid');
+    return { ok: true as const };
+  });
+
+  app.get('/v1/admin/events', { schema: { querystring: z.strictObject({ trace: TraceId }), response: { 200: EventsResponse } } }, async (request) => {
+    const [events, decisions] = await Promise.all([eventsForTrace(db, request.query.trace), decisionsForTrace(db, request.query.trace)]);
+    return { events, decisions };
+  });
+
+  app.get('/v1/admin/policy', { schema: { response: { 200: PolicyAnswer } } }, async () => {
+    const policy = ctx.policy();
+    return { version: policy.version, text: policy.text };
+  });
+
+  app.put('/v1/admin/policy', { schema: { body: PolicyBody, response: { 200: PolicyAnswer } } }, async (request) => {
+    compilePolicy(request.body.text);
+    const policy = await replacePolicy(db, request.body.text, ctx.now());
+    ctx.setPolicy(policy);
+    return { version: policy.version, text: policy.text };
+  });
+
+  app.post('/v1/admin/receipt-keys/rotate', { schema: { response: { 200: z.strictObject({ kid: z.string() }) } } }, async () => {
+    const signer = await rotateReceiptKey(db, ctx.now());
+    ctx.setSigner(signer);
+    return { kid: signer.kid };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+}

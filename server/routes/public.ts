@@ -1,0 +1,57 @@
+// Public verifier routes: enroll, verify, log batch, status, JWKS. Node only.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  EnrollRequest,
+  EnrollResponse,
+  Jwks,
+  LogBatchResponse,
+  MAX_LOG_BATCH_BYTES,
+  StatusResponse,
+  VerifyRequest,
+  VerifyResponse,
+  verifyLogBatch,
+} from '../../lib/protocol';
+import { enrollDevice } from '../store/devices';
+import { activeKills } from '../store/kills';
+import { ingestBatch } from '../store/log';
+import { receiptJwks } from '../store/receipt-keys';
+import { verifyAction } from '../verify';
+
+/** A verify body carries a request body of up to 1 MiB plus the token; 2 MiB leaves room for JSON escaping. */
+const VERIFY_BODY_LIMIT = 2 * 1024 * 1024;
+
+export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const ctx = fastify.verifier;
+
+  app.post('/v1/enroll', { schema: { body: EnrollRequest, response: { 201: EnrollResponse } } }, async (request, reply) => {
+    const enrolled = await enrollDevice(ctx.database.db, request.body, ctx.now());
+    return reply.code(201).send(enrolled);
+  });
+
+  app.post('/v1/verify', { bodyLimit: VERIFY_BODY_LIMIT, schema: { body: VerifyRequest, response: { 200: VerifyResponse } } }, async (request) => {
+    const { allow, receipt, traceId } = await verifyAction(ctx.verifyDeps, request.body);
+    return { allow, receipt, traceId };
+  });
+
+  // The body is the compact JWS itself (`application/jose`), parsed as text here and checked by verifyLogBatch.
+  fastify.addContentTypeParser('application/jose', { parseAs: 'string', bodyLimit: MAX_LOG_BATCH_BYTES + 1024 }, (_req, body, done) => done(null, body));
+  app.post('/v1/log/batch', { bodyLimit: MAX_LOG_BATCH_BYTES + 1024, schema: { body: z.string(), response: { 200: LogBatchResponse } } }, async (request) => {
+    const { payload } = await verifyLogBatch(request.body, ctx.verifyDeps.lookupKey);
+    const result = await ingestBatch(ctx.database.db, ctx.database.dialect, payload, ctx.now());
+    ctx.metrics.eventsIngested.inc(result.fresh);
+    return { ackedSeq: result.ackedSeq };
+  });
+
+  app.get('/v1/status', { schema: { response: { 200: StatusResponse } } }, async () => {
+    const entries = await activeKills(ctx.database.db);
+    return { killSwitch: { engaged: entries.length > 0, entries }, policyVersion: ctx.policy().version, time: ctx.now() };
+  });
+
+  app.get('/.well-known/jwks.json', { schema: { response: { 200: Jwks } } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return receiptJwks(ctx.database.db);
+  });
+}

@@ -1,0 +1,27 @@
+// The agent registry: agent id → owner, scopes, sites. Node only.
+import type { Kysely } from 'kysely';
+import type { AgentRegistration } from '../../lib/protocol';
+import type { Database } from '../db/schema';
+
+export interface AgentEntry {
+  id: string;
+  owner: string;
+  scopes: string[];
+  sites: string[];
+}
+
+export async function putAgent(db: Kysely<Database>, agentId: string, registration: AgentRegistration, now: number): Promise<AgentEntry> {
+  const row = { owner: registration.owner, scopes: JSON.stringify(registration.scopes), sites: JSON.stringify(registration.sites), updated_at: now };
+  await db
+    .insertInto('agents')
+    .values({ agent_id: agentId, ...row })
+    .onConflict((oc) => oc.column('agent_id').doUpdateSet(row))
+    .execute();
+  return { id: agentId, ...registration };
+}
+
+export async function getAgent(db: Kysely<Database>, agentId: string): Promise<AgentEntry | undefined> {
+  const row = await db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+  if (!row) return undefined;
+  return { id: row.agent_id, owner: row.owner, scopes: JSON.parse(row.scopes) as string[], sites: JSON.parse(row.sites) as string[] };
+}

@@ -1,0 +1,79 @@
+// Device enrollment: one-time codes, key registration, revocation, and the key lookup tokens use. Node only.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { EnrolledKey, Es256PublicJwk } from '../../lib/protocol';
+import { CountersignError, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
+import type { Database } from '../db/schema';
+import { newEnrollmentCode, newId, normaliseEnrollmentCode } from './ids';
+
+export const ENROLLMENT_CODE_TTL_MS = 15 * 60 * 1000;
+
+function codeHash(code: string): string {
+  return createHash('sha256').update(normaliseEnrollmentCode(code)).digest('hex');
+}
+
+export async function issueEnrollmentCode(db: Kysely<Database>, userId: string, now: number): Promise<{ code: string; expiresAt: number }> {
+  const code = newEnrollmentCode();
+  const expiresAt = now + ENROLLMENT_CODE_TTL_MS;
+  // Only the hash is stored: a database reader cannot enroll a device.
+  await db.insertInto('enrollment_codes').values({ code_hash: codeHash(code), user_id: userId, created_at: now, expires_at: expiresAt, used_at: null }).execute();
+  return { code, expiresAt };
+}
+
+/**
+ * Redeems a one-time code and registers the device's P-256 public key, atomically: a code enrolls
+ * at most one key. The key is checked (J-17) before the code is spent.
+ */
+export async function enrollDevice(
+  db: Kysely<Database>,
+  input: { code: string; publicKeyJwk: unknown; label: string },
+  now: number,
+): Promise<{ deviceId: string; userId: string; kid: string }> {
+  await importEs256PublicJwk(input.publicKeyJwk);
+  const jwk: Es256PublicJwk = Es256PublicJwkSchema.parse(input.publicKeyJwk);
+  const kid = await jwkThumbprint(jwk);
+  const deviceId = newId('dev');
+  return db.transaction().execute(async (trx) => {
+    const spent = await trx
+      .updateTable('enrollment_codes')
+      .set({ used_at: now })
+      .where('code_hash', '=', codeHash(input.code))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning('user_id')
+      .executeTakeFirst();
+    if (!spent) throw new CountersignError('code_invalid', 'enrollment code is unknown, used or expired');
+    const existing = await trx.selectFrom('devices').select('kid').where('kid', '=', kid).executeTakeFirst();
+    if (existing) throw new CountersignError('payload_invalid', 'publicKeyJwk: this key is already enrolled');
+    await trx
+      .insertInto('devices')
+      .values({ kid, device_id: deviceId, user_id: spent.user_id, label: input.label, public_jwk: JSON.stringify(minimalJwk(jwk)), created_at: now, revoked_at: null })
+      .execute();
+    return { deviceId, userId: spent.user_id, kid };
+  });
+}
+
+/** Marks a key revoked; true if it existed. Tokens under it fail from the next verify on. */
+export async function revokeDevice(db: Kysely<Database>, kid: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('devices').set({ revoked_at: now }).where('kid', '=', kid).where('revoked_at', 'is', null).executeTakeFirst();
+  if (Number(result.numUpdatedRows) > 0) return true;
+  return (await db.selectFrom('devices').select('kid').where('kid', '=', kid).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Exact-match lookup by kid (J-06). The public key is imported once per kid and cached; the
+ * revocation state is read from the database on every call, so a revocation on any replica counts.
+ */
+export function keyLookup(db: Kysely<Database>): (kid: string) => Promise<EnrolledKey | undefined> {
+  const imported = new Map<string, CryptoKey>();
+  return async (kid) => {
+    const row = await db.selectFrom('devices').selectAll().where('kid', '=', kid).executeTakeFirst();
+    if (!row) return undefined;
+    let publicKey = imported.get(kid);
+    if (!publicKey) {
+      publicKey = await importEs256PublicJwk(JSON.parse(row.public_jwk));
+      imported.set(kid, publicKey);
+    }
+    return { kid: row.kid, deviceId: row.device_id, userId: row.user_id, revoked: row.revoked_at !== null, publicKey };
+  };
+}

@@ -1,0 +1,22 @@
+// Random identifiers and one-time codes of the verifier. Node only.
+import { randomBytes } from 'node:crypto';
+
+/** `prefix_` + 96 random bits, base64url. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A one-time enrollment code a person can type: 4 groups of 4 base32 characters (80 bits). */
+export function newEnrollmentCode(): string {
+  const bytes = randomBytes(16);
+  let out = '';
+  for (let i = 0; i < 16; i++) out += CROCKFORD[bytes[i]! & 31];
+  return out.match(/.{4}/g)!.join('-');
+}
+
+/** Codes compare without case or dashes, as people type them. */
+export function normaliseEnrollmentCode(code: string): string {
+  return code.toUpperCase().replace(/[^0-9A-Z]/g, '');
+}

@@ -1,0 +1,147 @@
+// The verify decision shared by `POST /v1/verify` and the in-process middleware: DESIGN.md's checks,
+// the replay insert and the decision record, then the receipt. Node only.
+import type { Kysely } from 'kysely';
+import type { EnrolledKey, Principal } from '../lib/protocol';
+import {
+  CountersignError,
+  MAX_APPROVAL_TTL_SECONDS,
+  TraceId,
+  VerifierUnavailable,
+  decodeBase64urlStrict,
+  mintReceipt,
+  verifyApprovalToken,
+} from '../lib/protocol';
+import type { Database } from './db/schema';
+import type { VerifierMetrics } from './metrics';
+import type { PolicySet } from './policy/engine';
+import { getAgent } from './store/agents';
+import { consumeAndAllow, recordRefusal } from './store/decisions';
+import type { DecisionFacts } from './store/decisions';
+import { killsCovering } from './store/kills';
+import type { ReceiptSigner } from './store/receipt-keys';
+
+export interface VerifyCall {
+  token?: string | undefined;
+  request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
+  content?: string | undefined;
+  principal?: Principal | undefined;
+}
+
+export interface VerifyAllowed {
+  allow: true;
+  receipt: string;
+  traceId: string;
+  agent: string;
+  approver: string;
+}
+
+export interface VerifyDeps {
+  db: Kysely<Database>;
+  lookupKey(kid: string): Promise<EnrolledKey | undefined>;
+  policy(): PolicySet;
+  signer(): ReceiptSigner;
+  metrics: VerifierMetrics;
+  /** Milliseconds since 1970. */
+  now(): number;
+  /** Seconds; tokens issued before it are refused. */
+  bootEpoch: number;
+  approvalTtlSeconds: number;
+  issuer: string;
+}
+
+/**
+ * Decides one approval. Every call, allowed or refused, leaves a decision record. Throws a
+ * CountersignError with DESIGN.md's code; a storage failure is `verifier_unavailable` (fail closed).
+ */
+export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<VerifyAllowed> {
+  const stop = deps.metrics.verifySeconds.startTimer();
+  const policy = deps.policy();
+  const now = deps.now();
+  try {
+    const verified = await verifyApprovalToken(call.token, {
+      lookupKey: deps.lookupKey,
+      request: call.request,
+      principal: call.principal,
+      now: Math.floor(now / 1000),
+      maxTtlSeconds: Math.min(deps.approvalTtlSeconds, MAX_APPROVAL_TTL_SECONDS),
+      bootEpoch: deps.bootEpoch,
+      authorize: async (q) => policy.decide({ ...q, agent: await getAgent(deps.db, q.agt) }),
+      kills: (q) => killsCovering(deps.db, q),
+      consume: (entry) =>
+        consumeAndAllow(
+          deps.db,
+          entry,
+          { traceId: entry.claims.trc, agent: entry.claims.agt, approver: entry.claims.sub, digest: entry.digest, policyVersion: policy.version, kid: entry.kid },
+          now,
+        ),
+    });
+    const { claims } = verified;
+    const signer = deps.signer();
+    const { receipt } = await mintReceipt({
+      privateKey: signer.privateKey,
+      kid: signer.kid,
+      issuer: deps.issuer,
+      agent: claims.agt,
+      approver: claims.sub,
+      traceId: claims.trc,
+      digest: verified.digest,
+      policyVersion: policy.version,
+      content: call.content ?? null,
+      now: Math.floor(now / 1000),
+    });
+    deps.metrics.decisions.inc({ code: 'allow' });
+    return { allow: true, receipt, traceId: claims.trc, agent: claims.agt, approver: claims.sub };
+  } catch (error) {
+    const refusal = error instanceof CountersignError ? error : new VerifierUnavailable('the verifier could not decide', { cause: error });
+    deps.metrics.decisions.inc({ code: refusal.code });
+    const facts = { ...presentedFacts(call.token), code: refusal.code, policyVersion: policy.version };
+    await recordRefusal(deps.db, facts, now).catch(() => undefined);
+    throw withTrace(refusal, facts.traceId);
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * What a refused token claimed (unverified; kept as evidence in the decision record, length-capped).
+ * Never the token itself.
+ */
+function presentedFacts(token: string | undefined): Omit<DecisionFacts, 'code' | 'policyVersion'> {
+  const none = { traceId: null, agent: null, approver: null, digest: null, kid: null };
+  if (typeof token !== 'string' || token.length > 8192) return none;
+  const [h, p] = token.split('.');
+  const read = (segment: string | undefined) => {
+    try {
+      const bytes = segment ? decodeBase64urlStrict(segment) : undefined;
+      return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const header = read(h);
+  const claims = read(p);
+  const str = (v: unknown, max = 256) => (typeof v === 'string' && v.length <= max ? v : null);
+  const act = claims.act as { dig?: unknown } | undefined;
+  return {
+    traceId: TraceId.safeParse(claims.trc).success ? (claims.trc as string) : null,
+    agent: str(claims.agt),
+    approver: str(claims.sub),
+    digest: str(act?.dig, 43),
+    kid: str(header.kid, 128),
+  };
+}
+
+/** The error as answered: same code and message, plus the trace id when the token carried one. */
+export class VerifyRefused extends CountersignError {
+  readonly traceId: string | null;
+
+  constructor(error: CountersignError, traceId: string | null) {
+    super(error.code, error.message, { cause: error });
+    this.name = 'VerifyRefused';
+    this.traceId = traceId;
+  }
+}
+
+function withTrace(error: CountersignError, traceId: string | null): CountersignError {
+  return traceId ? new VerifyRefused(error, traceId) : error;
+}
