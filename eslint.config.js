@@ -16,7 +16,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object.' },
-        { selector: 'TSModuleDeclaration[kind!="global"]', message: 'No namespaces.' },
+        { selector: 'TSModuleDeclaration[kind="namespace"]', message: 'No namespaces (module augmentation is fine).' },
       ],
     },
   },

@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'node',
+    globalSetup: ['test/setup/postgres.global.ts'],
     // The protocol's property and vector suites are CPU-bound; keep two workers on a 2-core machine.
     maxWorkers: 2,
     testTimeout: 30_000,

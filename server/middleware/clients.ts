@@ -1,0 +1,70 @@
+// The two ways the middleware asks the verifier: in-process (same database) or remote
+// (`POST /v1/verify`). Both fail closed: anything but a clear answer is verifier_unavailable. Node only.
+import { CountersignError, ErrorBody, VerifierUnavailable, VerifyResponse, decodeUtf8Strict } from '../../lib/protocol';
+import type { VerifyDeps } from '../verify';
+import { verifyAction } from '../verify';
+import type { VerifierClient } from './core';
+
+/** Calls the verify decision directly: for a tool that runs in the verifier's process or shares its database. */
+export function inProcessVerifier(deps: VerifyDeps): VerifierClient {
+  return {
+    async verify(call) {
+      const { receipt, traceId } = await verifyAction(deps, call);
+      return { receipt, traceId };
+    },
+  };
+}
+
+export interface RemoteVerifierOptions {
+  /** The verifier's base URL, e.g. http://127.0.0.1:8787. */
+  url: string;
+  /** Give up (and refuse with 503) after this long; default 2 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** A refusal the verifier answered, with its trace id. */
+class RemoteRefusal extends CountersignError {
+  readonly traceId: string | null;
+
+  constructor(body: ErrorBody) {
+    super(body.error.code as never, body.error.message);
+    this.traceId = body.error.traceId ?? null;
+  }
+}
+
+/**
+ * Asks a verifier over HTTP. The body travels as text: a binary body that is not UTF-8 cannot be
+ * sent faithfully, so it is refused here (use the in-process mode for binary uploads).
+ */
+export function remoteVerifier(options: RemoteVerifierOptions): VerifierClient {
+  const doFetch = options.fetch ?? fetch;
+  const endpoint = new URL('/v1/verify', options.url).href;
+  return {
+    async verify(call) {
+      const raw = call.request.body;
+      const body = raw === null || typeof raw === 'string' ? raw : decodeUtf8Strict(raw);
+      if (body === undefined) throw new CountersignError('payload_invalid', 'a binary body cannot be verified remotely');
+      let response: Response;
+      try {
+        response = await doFetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...call, request: { ...call.request, body } }),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 2000),
+        });
+      } catch (cause) {
+        throw new VerifierUnavailable('the verifier did not answer', { cause });
+      }
+      const payload: unknown = await response.json().catch(() => undefined);
+      if (response.ok) {
+        const allowed = VerifyResponse.safeParse(payload);
+        if (allowed.success) return { receipt: allowed.data.receipt, traceId: allowed.data.traceId };
+        throw new VerifierUnavailable('the verifier answered something unexpected');
+      }
+      const refusal = ErrorBody.safeParse(payload);
+      if (response.status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') throw new RemoteRefusal(refusal.data);
+      throw new VerifierUnavailable(`the verifier failed (HTTP ${response.status})`);
+    },
+  };
+}

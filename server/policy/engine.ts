@@ -1,0 +1,226 @@
+// Cedar policy engine: who may approve which agent's action, for what scope, on which site. Node only.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  policySetTextToParts,
+  policyToJson,
+  preparsePolicySet,
+  statefulIsAuthorized,
+  validate,
+} from '@cedar-policy/cedar-wasm/nodejs';
+import type { DetailedError, EntityJson, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
+import type { PolicyRefusal } from '../../lib/protocol/approval-token';
+import { PayloadInvalid, VerifierUnavailable } from '../../lib/protocol/errors';
+
+export interface AgentEntry {
+  id: string;
+  owner: string;
+  scopes: string[];
+  /** Origins such as "http://127.0.0.1:8080", or "*" for any site. */
+  sites: string[];
+}
+
+export interface ApprovalRequest {
+  /** The approving user's id. */
+  sub: string;
+  /** The token's agent: a registered agent id, or `user:<id>` for a person's own request. */
+  agt: string;
+  /** Scope, e.g. "forum.post". */
+  scp: string;
+  /** The tool's origin, e.g. "http://127.0.0.1:8080". */
+  site: string;
+  /** The registry entry for `agt`, when `agt` is a registered agent. */
+  agent: AgentEntry | undefined;
+}
+
+export interface PolicySet {
+  /** "sha256:" + the first 16 hex digits of SHA-256 of `text`: goes into every receipt as `pol`. */
+  version: string;
+  text: string;
+  /** Undefined when `sub` may approve; otherwise the refusal code. */
+  decide(req: ApprovalRequest): PolicyRefusal | undefined;
+}
+
+/**
+ * The shape every policy text is validated against (Cedar strict mode), so that a typo such as
+ * `resource.ownr` is refused when the policy is loaded instead of making a forbid silently never
+ * match (Cedar skips a policy whose evaluation errors).
+ */
+export const POLICY_SCHEMA = `
+entity User;
+entity Agent { owner: User, scopes: Set<String>, sites: Set<String> };
+action approve appliesTo {
+  principal: User,
+  resource: [Agent, User],
+  context: { sub: String, agt: String, scope: String, site: String }
+};
+`;
+
+/** A person's own request carries `agt` = this prefix + their user id (see principalAgentId). */
+const USER_AGENT_PREFIX = 'user:';
+
+/**
+ * When several coded forbids determine a denial the most specific wins, whatever order Cedar
+ * lists them in: a blocked site is a fact about the site that no other approver could overcome,
+ * so it is reported before self-approval, and both before the generic refusal.
+ */
+const REFUSAL_PRECEDENCE: readonly PolicyRefusal[] = ['site_blocked', 'self_approval', 'approver_not_authorized'];
+
+const REFUSALS: ReadonlySet<string> = new Set(REFUSAL_PRECEDENCE);
+
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Far above any real policy; keeps a hostile admin upload from tying up the parser. */
+const MAX_POLICY_CHARS = 256 * 1024;
+
+interface CompiledPolicy {
+  effect: 'permit' | 'forbid';
+  /** For forbids: the refusal it stands for (`@code`), approver_not_authorized when it has none. */
+  refusal: PolicyRefusal;
+}
+
+export function compilePolicy(text: string): PolicySet {
+  if (typeof text !== 'string') throw new PayloadInvalid('must be Cedar policy text', 'policy');
+  if (text.length > MAX_POLICY_CHARS) throw new PayloadInvalid(`longer than ${MAX_POLICY_CHARS} characters`, 'policy');
+  // wasm-bindgen refuses lone surrogates with an exception; say so plainly instead.
+  if (LONE_SURROGATE.test(text)) throw new PayloadInvalid('is not well-formed Unicode', 'policy');
+
+  const parts = policySetTextToParts(text);
+  if (parts.type === 'failure') throw new PayloadInvalid(describeErrors(parts.errors, text), 'policy');
+  if (parts.policy_templates.length > 0) throw new PayloadInvalid('templates are not supported', 'policy');
+  if (parts.policies.length === 0) throw new PayloadInvalid('has no policies (nothing could ever be approved)', 'policy');
+
+  // Cedar names policies from text "policy0", "policy1"…, ignoring @id; we name them ourselves so
+  // that diagnostics, validation messages and the @code map all speak of the admin's @id.
+  const compiled = new Map<string, CompiledPolicy>();
+  const entries: [string, string][] = [];
+  parts.policies.forEach((policyText, index) => {
+    const json = policyToJson(policyText);
+    if (json.type === 'failure') throw new PayloadInvalid(describeErrors(json.errors), 'policy');
+    const annotations = json.json.annotations ?? {};
+    const id = Object.hasOwn(annotations, 'id') ? annotations.id! : `policy${index}`;
+    if (compiled.has(id)) throw new PayloadInvalid(`two policies have the id ${JSON.stringify(id)}`, 'policy');
+    let refusal: PolicyRefusal = 'approver_not_authorized';
+    if (Object.hasOwn(annotations, 'code')) {
+      const code = annotations.code!;
+      if (json.json.effect !== 'forbid') {
+        throw new PayloadInvalid(`policy ${JSON.stringify(id)}: @code belongs on a forbid`, 'policy');
+      }
+      if (!REFUSALS.has(code)) {
+        throw new PayloadInvalid(`policy ${JSON.stringify(id)}: @code must be one of ${REFUSAL_PRECEDENCE.join(', ')}`, 'policy');
+      }
+      refusal = code as PolicyRefusal;
+    }
+    compiled.set(id, { effect: json.json.effect, refusal });
+    entries.push([id, policyText]);
+  });
+  // fromEntries defines own properties, so even @id("__proto__") stays a policy.
+  const staticPolicies: Record<string, string> = Object.fromEntries(entries);
+
+  const validation = validate({ schema: POLICY_SCHEMA, policies: { staticPolicies }, validationSettings: { mode: 'strict' } });
+  if (validation.type === 'failure') throw new PayloadInvalid(describeErrors(validation.errors), 'policy');
+  if (validation.validationErrors.length > 0) {
+    // Cedar's validation messages already name the policy by the id we gave it.
+    throw new PayloadInvalid(describeErrors(validation.validationErrors.map((e) => e.error)), 'policy');
+  }
+
+  const digest = createHash('sha256').update(text, 'utf8').digest('hex');
+  // The wasm side caches parsed sets per thread with no way to evict: keying by the full digest
+  // makes a recompile of the same text idempotent and bounds the cache by distinct texts.
+  const setId = `countersign:${digest}`;
+  const preparsed = preparsePolicySet(setId, { staticPolicies });
+  if (preparsed.type === 'failure') throw new PayloadInvalid(describeErrors(preparsed.errors), 'policy');
+
+  return {
+    version: `sha256:${digest.slice(0, 16)}`,
+    text,
+    decide: (req) => decide(setId, compiled, req),
+  };
+}
+
+/** The default policy text shipped beside this module. */
+export function defaultPolicyText(): string {
+  return readFileSync(new URL('./default.cedar', import.meta.url), 'utf8');
+}
+
+function decide(setId: string, compiled: ReadonlyMap<string, CompiledPolicy>, req: ApprovalRequest): PolicyRefusal | undefined {
+  const call = authorizationCall(setId, req);
+  // Unrepresentable input (a lone surrogate would make wasm-bindgen throw, or two distinct ids
+  // collapse into one) is refused, never approved.
+  if (!call) return 'approver_not_authorized';
+
+  let answer: ReturnType<typeof statefulIsAuthorized>;
+  try {
+    answer = statefulIsAuthorized(call);
+  } catch (e) {
+    throw new VerifierUnavailable('policy evaluation failed', { cause: e });
+  }
+  if (answer.type === 'failure') {
+    throw new VerifierUnavailable(`policy evaluation failed: ${describeErrors(answer.errors)}`);
+  }
+
+  const { decision, diagnostics } = answer.response;
+  const determining = new Set<string>();
+  if (decision === 'deny') for (const id of diagnostics.reason) determining.add(id);
+  // Cedar skips a policy whose evaluation errors; a forbid we could not evaluate counts as
+  // matching (fail closed). Validation makes this rare: only a missing entity gets here.
+  for (const { policyId } of diagnostics.errors) if (compiled.get(policyId)?.effect === 'forbid') determining.add(policyId);
+
+  if (decision === 'allow' && determining.size === 0) return undefined;
+  const refusals = new Set<PolicyRefusal>();
+  for (const id of determining) {
+    const policy = compiled.get(id);
+    if (policy?.effect === 'forbid') refusals.add(policy.refusal);
+  }
+  // No forbid: no permit matched (not the owner, scope or site not registered, unknown agent).
+  return REFUSAL_PRECEDENCE.find((code) => refusals.has(code)) ?? 'approver_not_authorized';
+}
+
+/** The Cedar request as JSON data: ids travel as values, never spliced into policy text. */
+function authorizationCall(setId: string, req: ApprovalRequest): StatefulAuthorizationCall | undefined {
+  const { sub, agt, scp, site } = req;
+  const strings = [sub, agt, scp, site];
+  const isPerson = agt.startsWith(USER_AGENT_PREFIX);
+  // An entry for another id is a caller's mistake; treat the agent as unregistered (deny).
+  const agent = !isPerson && req.agent?.id === agt ? req.agent : undefined;
+  if (agent) strings.push(agent.owner, ...agent.scopes, ...agent.sites);
+  if (!strings.every((s) => typeof s === 'string' && !LONE_SURROGATE.test(s))) return undefined;
+
+  const entities: EntityJson[] = [];
+  if (agent) {
+    entities.push({
+      uid: { type: 'Agent', id: agt },
+      attrs: { owner: { __entity: { type: 'User', id: agent.owner } }, scopes: [...agent.scopes], sites: [...agent.sites] },
+      parents: [],
+    });
+  }
+  // An unregistered agent has no entity: the owner permit then errors on `resource.owner`, which
+  // Cedar treats as not matching, so the answer is approver_not_authorized.
+  return {
+    principal: { type: 'User', id: sub },
+    action: { type: 'Action', id: 'approve' },
+    resource: isPerson ? { type: 'User', id: agt.slice(USER_AGENT_PREFIX.length) } : { type: 'Agent', id: agt },
+    context: { sub, agt, scope: scp, site },
+    preparsedPolicySetId: setId,
+    entities,
+  };
+}
+
+function describeErrors(errors: readonly DetailedError[], text?: string): string {
+  return errors.length ? errors.map((e) => describeError(e, text)).join('; ') : 'Cedar gave no reason';
+}
+
+/** Cedar's message and help, with a line:column when we have the text the offset points into. */
+function describeError(error: DetailedError, text?: string): string {
+  let out = error.message;
+  const at = error.sourceLocations?.[0];
+  if (at && text !== undefined) {
+    const before = text.slice(0, at.start);
+    const line = before.split('\n').length;
+    const column = at.start - before.lastIndexOf('\n');
+    out += ` at line ${line}, column ${column}${at.label ? ` (${at.label})` : ''}`;
+  }
+  if (error.help) out += ` (${error.help})`;
+  return out;
+}

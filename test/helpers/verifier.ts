@@ -1,0 +1,123 @@
+// A running verifier app for route tests, on SQLite (temp file) or a private PostgreSQL database,
+// with a controllable clock and helpers to enroll devices and mint tokens. Node only (tests).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../server/app';
+import type { BuildAppOptions } from '../../server/app';
+import { openDatabase } from '../../server/db/connect';
+import type { DatabaseHandle } from '../../server/db/connect';
+import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '../../lib/protocol';
+import type { ActionRequest } from '../../lib/protocol';
+import { createTestDatabase } from './postgres';
+
+export const DATABASES = ['sqlite', 'postgres'] as const;
+export type DatabaseKind = (typeof DATABASES)[number];
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const PUBLIC_URL = 'https://verifier.corp.example';
+/** The test clock starts on a whole second, so the boot epoch equals it. */
+export const T0 = 1_800_000_000_000;
+
+export const FORUM_REQUEST: ActionRequest = {
+  method: 'POST',
+  url: 'http://127.0.0.1:8080/api/topics/7/replies',
+  contentType: 'application/json',
+  body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}',
+};
+
+export interface Device {
+  kid: string;
+  deviceId: string;
+  userId: string;
+  privateKey: CryptoKey;
+}
+
+export interface TestVerifier {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  clock: { now: number };
+  /** Seconds on the test clock. */
+  seconds(): number;
+  admin(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<LightMyRequestResponse>;
+  enroll(userId: string): Promise<Device>;
+  registerAgent(agentId: string, owner: string, scopes?: string[], sites?: string[]): Promise<void>;
+  mint(device: Device, options?: { request?: ActionRequest; agent?: string; scope?: string; ttlSeconds?: number; now?: number; traceId?: string }): Promise<{ token: string; traceId: string }>;
+  verify(body: unknown): Promise<LightMyRequestResponse>;
+  /** Closes the app and the database; reopens it on the same storage with a new app (a restart). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAppOptions> = {}): Promise<TestVerifier> {
+  let storage: { config: Parameters<typeof openDatabase>[0]; dispose(): Promise<void> };
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-verifier-'));
+    storage = { config: { kind: 'sqlite', file: join(dir, 'verifier.db') }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  } else {
+    const pg = await createTestDatabase('verifier');
+    storage = { config: { kind: 'postgres', url: pg.url }, dispose: () => pg.drop() };
+  }
+  const clock = { now: T0 };
+  const build = async () => {
+    const database = await openDatabase(storage.config);
+    const app = await buildApp({ database, adminToken: ADMIN_TOKEN, publicUrl: PUBLIC_URL, now: () => clock.now, ...options });
+    return { database, app };
+  };
+  let current = await build();
+
+  const t: TestVerifier = {
+    get app() {
+      return current.app;
+    },
+    get database() {
+      return current.database;
+    },
+    clock,
+    seconds: () => Math.floor(clock.now / 1000),
+    admin: (method, url, payload) =>
+      current.app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload !== undefined ? { payload: payload as object } : {}) }),
+    async enroll(userId) {
+      const codeRes = await t.admin('POST', '/v1/admin/enrollment-codes', { userId });
+      const { code } = codeRes.json() as { code: string };
+      const pair = await generateEs256KeyPair();
+      const res = await current.app.inject({ method: 'POST', url: '/v1/enroll', payload: { code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: `${userId}'s laptop` } });
+      if (res.statusCode !== 201) throw new Error(`enroll failed: ${res.body}`);
+      const { kid, deviceId } = res.json() as { kid: string; deviceId: string };
+      return { kid, deviceId, userId, privateKey: pair.privateKey };
+    },
+    async registerAgent(agentId, owner, scopes = ['forum.post'], sites = ['http://127.0.0.1:8080']) {
+      const res = await t.admin('PUT', `/v1/admin/agents/${encodeURIComponent(agentId)}`, { owner, scopes, sites });
+      if (res.statusCode !== 200) throw new Error(`agent registration failed: ${res.body}`);
+    },
+    async mint(device, o = {}) {
+      const traceId = o.traceId ?? newTraceId();
+      const { token } = await mintApprovalToken({
+        privateKey: device.privateKey,
+        kid: device.kid,
+        deviceId: device.deviceId,
+        userId: device.userId,
+        request: o.request ?? FORUM_REQUEST,
+        agent: o.agent ?? 'agent:forum-helper',
+        scope: o.scope ?? 'forum.post',
+        traceId,
+        ttlSeconds: o.ttlSeconds ?? 120,
+        now: o.now ?? t.seconds(),
+      });
+      return { token, traceId };
+    },
+    verify: (body) => current.app.inject({ method: 'POST', url: '/v1/verify', payload: body as object }),
+    async restart() {
+      await current.app.close();
+      await current.database.close();
+      current = await build();
+    },
+    async close() {
+      await current.app.close();
+      await current.database.close();
+      await storage.dispose();
+    },
+  };
+  return t;
+}
