@@ -9,6 +9,7 @@ import { createMetrics } from './metrics';
 import { registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { publicRoutes } from './routes/public';
+import { pruneConsumed } from './store/decisions';
 import { keyLookup } from './store/devices';
 import { loadActivePolicy } from './store/policies';
 import { activeReceiptSigner } from './store/receipt-keys';
@@ -26,6 +27,8 @@ export interface BuildAppOptions {
   closeDatabase?: boolean;
   /** Collect Node's default process metrics too. */
   processMetrics?: boolean;
+  /** How often to prune the replay cache and reload the active policy (default 30 s). */
+  maintenanceIntervalMs?: number;
 }
 
 /** Headers that carry secrets: never logged. */
@@ -80,6 +83,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(publicRoutes);
   await app.register(adminRoutes, { adminToken: options.adminToken });
+
+  // Housekeeping: forget consumed jtis whose tokens can no longer verify, and pick up a policy that
+  // another replica made active. Failures here are retried on the next tick; they never open anything.
+  const maintenance = setInterval(() => {
+    pruneConsumed(db, Math.floor(now() / 1000)).catch(() => undefined);
+    loadActivePolicy(db).then((p) => (policy = p), () => undefined);
+  }, options.maintenanceIntervalMs ?? 30_000);
+  maintenance.unref();
+  app.addHook('onClose', async () => clearInterval(maintenance));
 
   if (options.closeDatabase) app.addHook('onClose', async () => options.database.close());
   return app;

@@ -59,11 +59,14 @@ export function recordRefusal(db: Kysely<Database>, facts: DecisionFacts, now: n
 }
 
 /**
- * Drops consumed entries whose token can no longer verify. Safe only because tokens issued before
- * the verifier's boot epoch are refused and `exp` is checked: an evicted jti's token is expired.
+ * A consumed entry outlives its token's last valid second by this much, so that a verify that
+ * checked the time just before a prune cannot insert the same jti afresh just after it (A-11).
  */
+export const PRUNE_MARGIN_SECONDS = 300;
+
+/** Drops consumed entries whose tokens expired more than PRUNE_MARGIN_SECONDS ago. */
 export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number): Promise<number> {
-  const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds).executeTakeFirst();
+  const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -31,7 +31,9 @@ export async function rotateReceiptKey(db: Kysely<Database>, now: number): Promi
 }
 
 export async function receiptJwks(db: Kysely<Database>): Promise<{ keys: Array<Es256PublicJwk & { kid: string; use: 'sig'; alg: 'ES256' }> }> {
-  const rows = await db.selectFrom('receipt_keys').select(['kid', 'public_jwk']).orderBy('created_at', 'desc').execute();
+  const rows = await db.selectFrom('receipt_keys').select(['kid', 'public_jwk', 'retired_at']).orderBy('created_at', 'desc').execute();
+  // The active key first, then retired ones, newest first.
+  rows.sort((a, b) => Number(a.retired_at !== null) - Number(b.retired_at !== null));
   return { keys: rows.map((r) => ({ ...(JSON.parse(r.public_jwk) as Es256PublicJwk), kid: r.kid, use: 'sig' as const, alg: 'ES256' as const })) };
 }
 

@@ -187,3 +187,28 @@ describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
     });
   });
 });
+
+describe('replay cache pruning', () => {
+  it('A-11: an entry is kept past exp + skew + a margin, so pruning never reopens a token', async () => {
+    const { pruneConsumed, PRUNE_MARGIN_SECONDS } = await import('../../../server/store/decisions');
+    const v = await startVerifier('sqlite');
+    try {
+      const alice = await v.enroll('alice');
+      await v.registerAgent('agent:forum-helper', 'alice');
+      const { token } = await v.mint(alice, { ttlSeconds: 60 });
+      expect((await v.verify({ token, request: FORUM_REQUEST })).statusCode).toBe(200);
+      const lastValidSecond = v.seconds() + 60 + 30;
+      // At the token's last valid second nothing is pruned, and a replay is refused as a replay.
+      expect(await pruneConsumed(v.database.db, lastValidSecond + 1)).toBe(0);
+      v.clock.now = lastValidSecond * 1000;
+      expect((await v.verify({ token, request: FORUM_REQUEST })).json()).toMatchObject({ error: { code: 'replayed' } });
+      // Only well after expiry does the entry go; the token is refused as expired from then on.
+      expect(await pruneConsumed(v.database.db, lastValidSecond + PRUNE_MARGIN_SECONDS)).toBe(0);
+      expect(await pruneConsumed(v.database.db, lastValidSecond + PRUNE_MARGIN_SECONDS + 1)).toBe(1);
+      v.clock.now = (lastValidSecond + PRUNE_MARGIN_SECONDS + 1) * 1000;
+      expect((await v.verify({ token, request: FORUM_REQUEST })).json()).toMatchObject({ error: { code: 'token_expired' } });
+    } finally {
+      await v.close();
+    }
+  });
+});

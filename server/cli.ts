@@ -1,0 +1,95 @@
+// `npm run admin -- …`: the admin CLI over the verifier's HTTP admin API. Node only.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ErrorBody, EventsResponse } from '../lib/protocol';
+
+export interface CliIo {
+  fetch: typeof fetch;
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+/** Runs one CLI command; resolves to the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('countersign-admin')
+    .description('Administer a Countersign verifier: enrollment codes, agents, kill switch, revocation, events.')
+    .option('--url <url>', 'verifier base URL', io.env.COUNTERSIGN_URL ?? 'http://127.0.0.1:8787')
+    .option('--token <token>', 'admin bearer token (default: $COUNTERSIGN_ADMIN_TOKEN)', io.env.COUNTERSIGN_ADMIN_TOKEN)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const { url, token } = program.opts<{ url: string; token?: string }>();
+    if (!token) throw new Error('no admin token: pass --token or set COUNTERSIGN_ADMIN_TOKEN');
+    const res = await io.fetch(new URL(path, url), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    const json: unknown = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      const parsed = ErrorBody.safeParse(json);
+      throw new Error(parsed.success ? `${parsed.data.error.code}: ${parsed.data.error.message}` : `HTTP ${res.status}`);
+    }
+    return json;
+  }
+  const print = (value: unknown) => io.out(JSON.stringify(value, null, 2));
+  const killBody = (scope: string, target?: string) => (scope === 'global' ? { scope } : { scope, target });
+
+  const codes = program.command('codes').description('one-time enrollment codes');
+  codes.command('create').requiredOption('--user <id>', 'the user the device will belong to').action(async (o: { user: string }) => {
+    print(await call('POST', '/v1/admin/enrollment-codes', { userId: o.user }));
+  });
+
+  const agents = program.command('agents').description('the agent registry');
+  agents
+    .command('put <agentId>')
+    .requiredOption('--owner <id>', 'the user who approves this agent')
+    .option('--scope <scope...>', 'scopes it may act in', [])
+    .option('--site <origin...>', 'tool origins it may act on', [])
+    .action(async (agentId: string, o: { owner: string; scope: string[]; site: string[] }) => {
+      print(await call('PUT', `/v1/admin/agents/${encodeURIComponent(agentId)}`, { owner: o.owner, scopes: o.scope, sites: o.site }));
+    });
+
+  program.command('kill <scope> [target]').description('engage the kill switch: global, or agent|user|site <target>').action(async (scope: string, target?: string) => {
+    print(await call('POST', '/v1/admin/kill', killBody(scope, target)));
+  });
+  program.command('unkill <scope> [target]').description('lift a kill (tokens issued before it stay void)').action(async (scope: string, target?: string) => {
+    print(await call('DELETE', '/v1/admin/kill', killBody(scope, target)));
+  });
+  program.command('revoke <kid>').description('revoke a device key').action(async (kid: string) => {
+    print(await call('POST', `/v1/admin/devices/${encodeURIComponent(kid)}/revoke`));
+  });
+  program.command('status').description('kill switch and policy version').action(async () => {
+    print(await call('GET', '/v1/status'));
+  });
+  program
+    .command('events')
+    .description('export one action\'s log events and verifier decisions as JSON Lines')
+    .requiredOption('--trace <traceId>', 'the W3C trace id of the action')
+    .action(async (o: { trace: string }) => {
+      const parsed = EventsResponse.parse(await call('GET', `/v1/admin/events?trace=${encodeURIComponent(o.trace)}`));
+      for (const event of parsed.events) io.out(JSON.stringify({ kind: 'event', ...event }));
+      for (const decision of parsed.decisions) io.out(JSON.stringify({ kind: 'decision', ...decision }));
+    });
+  const policy = program.command('policy').description('the Cedar policy set');
+  policy.command('get').action(async () => {
+    const answer = (await call('GET', '/v1/admin/policy')) as { version: string; text: string };
+    io.out(answer.text);
+  });
+  policy.command('set <file>').action(async (file: string) => {
+    print(await call('PUT', '/v1/admin/policy', { text: readFileSync(file, 'utf8') }));
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    exitCode = 1;
+  }
+  return exitCode;
+}

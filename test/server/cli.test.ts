@@ -1,0 +1,65 @@
+// The admin CLI against a running verifier: every command, and clear errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../server/cli';
+import { ADMIN_TOKEN, FORUM_REQUEST, startVerifier } from '../helpers/verifier';
+import type { TestVerifier } from '../helpers/verifier';
+
+let v: TestVerifier;
+let url: string;
+beforeAll(async () => {
+  v = await startVerifier('sqlite');
+  url = await v.app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(() => v.close());
+
+async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['--url', url, ...args], { fetch, out: (l) => out.push(l), err: (l) => err.push(l), env: { COUNTERSIGN_ADMIN_TOKEN: ADMIN_TOKEN } });
+  return { code, out, err };
+}
+
+describe('admin CLI', () => {
+  it('creates an enrollment code', async () => {
+    const r = await cli('codes', 'create', '--user', 'alice');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.join('\n'))).toEqual({ code: expect.stringMatching(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/), expiresAt: expect.any(Number) });
+  });
+
+  it('registers an agent', async () => {
+    const r = await cli('agents', 'put', 'agent:forum-helper', '--owner', 'alice', '--scope', 'forum.post', '--site', 'http://127.0.0.1:8080');
+    expect(JSON.parse(r.out.join('\n'))).toEqual({ id: 'agent:forum-helper', owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
+  });
+
+  it('engages and lifts the kill switch, and status shows it', async () => {
+    expect((await cli('kill', 'agent', 'agent:forum-helper')).code).toBe(0);
+    expect(JSON.parse((await cli('status')).out.join('\n'))).toMatchObject({ killSwitch: { engaged: true, entries: [{ scope: 'agent', target: 'agent:forum-helper' }] } });
+    expect(JSON.parse((await cli('unkill', 'agent', 'agent:forum-helper')).out.join('\n'))).toEqual({ lifted: 1 });
+    v.clock.now += 1000;
+  });
+
+  it('exports one trace as JSON Lines, and revokes a key', async () => {
+    const alice = await v.enroll('alice');
+    const { token, traceId } = await v.mint(alice);
+    await v.verify({ token, request: FORUM_REQUEST });
+    const r = await cli('events', '--trace', traceId);
+    const lines = r.out.map((l) => JSON.parse(l) as { kind: string; code?: string });
+    expect(lines).toEqual([expect.objectContaining({ kind: 'decision', code: 'allow', traceId })]);
+    expect((await cli('revoke', alice.kid)).code).toBe(0);
+  });
+
+  it('prints the policy', async () => {
+    expect((await cli('policy', 'get')).out.join('\n')).toContain('forbid');
+  });
+
+  it('says why it failed: a refused call, a wrong token, a missing argument', async () => {
+    const refused = await cli('revoke', 'no-such-kid');
+    expect(refused).toMatchObject({ code: 1, err: ['error: not_found: no device with this kid'] });
+    const wrong = await runCli(['--url', url, '--token', 'nope', 'status'], { fetch, out: () => {}, err: () => {}, env: {} });
+    expect(wrong).toBe(0);
+    const unauthorized: string[] = [];
+    expect(await runCli(['--url', url, '--token', 'nope', 'revoke', 'x'], { fetch, out: () => {}, err: (l) => unauthorized.push(l), env: {} })).toBe(1);
+    expect(unauthorized[0]).toContain('unauthorized');
+    expect((await cli('codes', 'create')).code).not.toBe(0);
+  });
+});
