@@ -79,7 +79,7 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
       const route = matchRoute(routes, request.method.toUpperCase(), new URL(url).pathname);
       if (!route) return { action: 'pass' };
 
-      const body = readBody(request);
+      const body = await readBody(request);
       const marked = markerHeaders.some((h) => request.headers[h] !== undefined) || markerFields.some(([name, value]) => body.fields.get(name) === value);
       const needed = (route.requires ?? 'agents') === 'always' || request.principal.kind === 'agent' || marked;
       if (!needed) return { action: 'pass' };
@@ -138,8 +138,8 @@ function absoluteUrl(url: string, origin: string | undefined, headers: IncomingR
   return new URL(url, base).href;
 }
 
-/** The body's fields (JSON top level, or form) and a content reader; nothing if it does not parse. */
-function readBody(request: IncomingRequest): { fields: Map<string, string>; content(where: string): string | undefined } {
+/** The body's fields (JSON top level, urlencoded or multipart form) and a content reader; nothing if it does not parse. */
+async function readBody(request: IncomingRequest): Promise<{ fields: Map<string, string>; content(where: string): string | undefined }> {
   const fields = new Map<string, string>();
   let json: unknown;
   const type = mediaType(request.contentType);
@@ -154,6 +154,9 @@ function readBody(request: IncomingRequest): { fields: Map<string, string>; cont
     }
   } else if (text !== undefined && type === 'application/x-www-form-urlencoded') {
     for (const [k, v] of new URLSearchParams(text)) if (!fields.has(k)) fields.set(k, v);
+  } else if (request.rawBody && type === 'multipart/form-data') {
+    const form = await new Response(request.rawBody as Uint8Array<ArrayBuffer>, { headers: { 'content-type': request.contentType! } }).formData().catch(() => undefined);
+    for (const [k, v] of form?.entries() ?? []) if (typeof v === 'string' && !fields.has(k)) fields.set(k, v);
   }
   return {
     fields,

@@ -144,3 +144,34 @@ describe('Fastify middleware, remote verifier', () => {
     await fake.close();
   });
 });
+
+describe('Fastify middleware, form submissions', () => {
+  it('takes the token from the countersign_approval field of urlencoded and multipart forms', async () => {
+    const v = await startVerifier('sqlite');
+    try {
+      const alice = await v.enroll('alice');
+      await v.registerAgent('agent:forum-helper', 'alice', ['forum.post'], [TOOL_ORIGIN]);
+      const app = Fastify();
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, b, done) => done(null, b));
+      app.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (_r, b, done) => done(null, b));
+      await app.register(countersignFastify, { routes: ROUTES, markers: MARKERS, verifier: inProcessVerifier(v.app.verifier.verifyDeps), origin: TOOL_ORIGIN, principal: (req) => principalFrom(req.headers) });
+      app.post('/api/topics/:id/replies', async (req) => ({ receipt: req.countersign?.receipt ?? null }));
+      const url = `${TOOL_ORIGIN}/api/topics/7/replies`;
+
+      const form = 'body=Try+revoking+the+group+grant.';
+      const { token } = await v.mint(alice, { request: { method: 'POST', url, contentType: 'application/x-www-form-urlencoded', body: form } });
+      const urlencoded = await app.inject({ method: 'POST', url: '/api/topics/7/replies', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-agent-key': 'forum-helper-key' }, payload: `${form}&countersign_approval=${token}` });
+      expect(urlencoded.statusCode).toBe(200);
+      expect((urlencoded.json() as { receipt: string }).receipt).toMatch(/^ey/);
+
+      const part = (name: string, value: string) => `--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+      const multipartBody = (t?: string) => `${part('body', 'Try revoking the group grant.')}${t ? part('countersign_approval', t) : ''}--XB--\r\n`;
+      const signed = await v.mint(alice, { request: { method: 'POST', url, contentType: 'multipart/form-data; boundary=XB', body: multipartBody() } });
+      const multipart = await app.inject({ method: 'POST', url: '/api/topics/7/replies', headers: { 'content-type': 'multipart/form-data; boundary=XB', 'x-agent-key': 'forum-helper-key' }, payload: multipartBody(signed.token) });
+      expect(multipart.statusCode).toBe(200);
+      await app.close();
+    } finally {
+      await v.close();
+    }
+  });
+});
