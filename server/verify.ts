@@ -25,6 +25,7 @@ export interface VerifyCall {
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
   content?: string | undefined;
   principal?: Principal | undefined;
+  assisted?: boolean | undefined;
 }
 
 export interface VerifyAllowed {
@@ -62,6 +63,7 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
       lookupKey: deps.lookupKey,
       request: call.request,
       principal: call.principal,
+      assisted: call.assisted,
       now: Math.floor(now / 1000),
       maxTtlSeconds: Math.min(deps.approvalTtlSeconds, MAX_APPROVAL_TTL_SECONDS),
       bootEpoch: deps.bootEpoch,

@@ -35,6 +35,8 @@ export const VerifyRequest = z.strictObject({
   request: ActionRequest,
   content: z.string().max(LIMITS.body).optional(),
   principal: Principal.optional(),
+  /** With a `user` principal: the request carried an assistant marker (an assistant in the person's session). */
+  assisted: z.boolean().optional(),
 });
 export type VerifyRequest = z.infer<typeof VerifyRequest>;
 

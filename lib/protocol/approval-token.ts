@@ -117,6 +117,11 @@ export interface ApprovalVerifyContext {
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
   /** The tool's requester; when given, `agt` must be its agent id (or `user:<id>`). */
   principal?: Principal;
+  /**
+   * The principal is a person and the request carries an assistant marker: an assistant acted in
+   * that person's session. Then `agt` must be an agent (not `user:…`) and `sub` the person.
+   */
+  assisted?: boolean;
   /** Seconds since 1970. */
   now: number;
   /** The lifetime policy allows (≤ MAX_APPROVAL_TTL_SECONDS). */
@@ -190,8 +195,14 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
   if (claims.act.dig !== digest || claims.act.m !== ctx.request.method.toUpperCase() || claims.act.u !== url) {
     throw new TokenRejected('action_mismatch', 'token approves a different request');
   }
-  if (ctx.principal && claims.agt !== principalAgentId(ctx.principal)) {
-    throw new TokenRejected('action_mismatch', 'token approves another agent');
+  if (ctx.principal) {
+    if (ctx.assisted && ctx.principal.kind === 'user') {
+      if (claims.agt.startsWith('user:') || claims.sub !== ctx.principal.id) {
+        throw new TokenRejected('action_mismatch', 'an assistant\'s action in a session must be approved by that person, for that assistant');
+      }
+    } else if (claims.agt !== principalAgentId(ctx.principal)) {
+      throw new TokenRejected('action_mismatch', 'token approves another agent');
+    }
   }
 
   const question: ApprovalQuestion = { sub: claims.sub, agt: claims.agt, scp: claims.scp, site: claims.aud };

@@ -33,6 +33,7 @@ export interface VerifierClient {
     request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
     content?: string;
     principal: Principal;
+    assisted?: boolean;
   }): Promise<{ receipt: string; traceId: string }>;
 }
 
@@ -86,8 +87,9 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
 
       const token = headerValue(request.headers[APPROVAL_HEADER]) ?? body.fields.get(APPROVAL_FIELD);
       if (!token) return refuse('token_missing', `${route.scope} needs a countersigned approval`);
-      // A person's request that carries an assistant marker is bound to the person (`user:<id>`):
-      // the assistant acted in their session, so they are the one who must have signed it.
+      // A person's request with an assistant marker: the assistant acted in their session, so the
+      // token must name an assistant (not `user:<id>`) and be signed by that very person.
+      const assisted = marked && request.principal.kind === 'user';
       try {
         const content = route.content ? body.content(route.content) : undefined;
         const result = await options.verifier.verify({
@@ -95,6 +97,7 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
           request: { method: request.method, url, contentType: request.contentType, body: request.rawBody },
           ...(content !== undefined ? { content } : {}),
           principal: request.principal,
+          ...(assisted ? { assisted } : {}),
         });
         return { action: 'allow', receipt: result.receipt, traceId: result.traceId, scope: route.scope };
       } catch (error) {

@@ -306,6 +306,20 @@ describe('J-14/J-15/A-: claim checks, each refused with its code', () => {
     expect(await codeOf(verifyApprovalToken(token, w.context({ request: { ...REQUEST, body: '{"body":' } })))).toBe('payload_invalid');
   });
 
+  it('an assistant in a person\'s session (assisted): the person\'s approval of the assistant passes', async () => {
+    const w = await makeWorld();
+    const { token } = await w.mint({ agent: 'agent:forum-helper' });
+    expect(await codeOf(verifyApprovalToken(token, w.context({ principal: { kind: 'user', id: 'alice' }, assisted: true })))).toBe('accepted');
+  });
+
+  it('assisted: a token naming the person (user:<id>) or signed by someone else → action_mismatch', async () => {
+    const w = await makeWorld();
+    const asPerson = await w.mint({ agent: 'user:alice' });
+    expect(await codeOf(verifyApprovalToken(asPerson.token, w.context({ principal: { kind: 'user', id: 'alice' }, assisted: true })))).toBe('action_mismatch');
+    const forAlice = await w.mint({ agent: 'agent:forum-helper' });
+    expect(await codeOf(verifyApprovalToken(forAlice.token, w.context({ principal: { kind: 'user', id: 'bob' }, assisted: true })))).toBe('action_mismatch');
+  });
+
   it('a token for another agent than the tool\'s principal → action_mismatch', async () => {
     const w = await makeWorld();
     const { token } = await w.mint({ agent: 'agent:forum-helper' });

@@ -64,6 +64,16 @@ describe('Fastify middleware, in-process verifier', () => {
     expect((await reply({ 'x-user': 'alice' }, '{"body":"hi","author_kind":"assistant"}')).json()).toMatchObject({ error: { code: 'token_missing' } });
   });
 
+  it('an assistant in alice\'s session: her approval of the assistant passes; one naming herself does not', async () => {
+    const request = { method: 'POST', url: `${TOOL_ORIGIN}/api/topics/7/replies`, contentType: 'application/json', body: REPLY_BODY };
+    const good = await v.mint(alice, { request, agent: 'agent:forum-helper' });
+    expect((await reply({ 'x-user': 'alice', 'x-assistant': 'agent:forum-helper', 'countersign-approval': good.token })).statusCode).toBe(200);
+    const self = await v.mint(alice, { request, agent: 'user:alice' });
+    expect((await reply({ 'x-user': 'alice', 'x-assistant': '1', 'countersign-approval': self.token })).json()).toMatchObject({ error: { code: 'action_mismatch' } });
+    const inBobsSession = await v.mint(alice, { request, agent: 'agent:forum-helper' });
+    expect((await reply({ 'x-user': 'bob', 'x-assistant': '1', 'countersign-approval': inBobsSession.token })).json()).toMatchObject({ error: { code: 'action_mismatch' } });
+  });
+
   it('an agent\'s post with its owner\'s approval runs, and the handler gets the receipt', async () => {
     const { token } = await v.mint(alice, { request: { method: 'POST', url: `${TOOL_ORIGIN}/api/topics/7/replies`, contentType: 'application/json', body: REPLY_BODY } });
     const res = await reply({ 'x-agent-key': 'forum-helper-key', 'countersign-approval': token });
