@@ -10,6 +10,11 @@ export default defineConfig({
     name: 'Countersign',
     description: 'Holds AI-assistant actions on internal tools until their owner signs an approval.',
     permissions: ['storage', 'alarms', 'notifications'],
+    // The verifier and the protected internal tools are named by admin policy at run time, on any
+    // host: the background must reach the verifier, and holds need the tools' pages.
+    host_permissions: ['http://*/*', 'https://*/*'],
+    // Admin policy arrives through managed storage (Chrome: 3rdparty extension policy).
+    storage: { managed_schema: 'managed_schema.json' },
     ...(browser === 'firefox'
       ? { browser_specific_settings: { gecko: { id: GECKO_ID, strict_min_version: '115.0' } } }
       : { key: EXTENSION_KEY }),

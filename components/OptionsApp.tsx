@@ -1,9 +1,61 @@
-// The options page's root component: enrollment and effective policy. Extension page only.
+// The options page: enrollment, the verifier's status, the effective policy with its sources and
+// problems, and the log viewer. Extension page only.
+import { useCallback, useEffect, useState } from 'react';
+import { ask } from '@/lib/extension/client';
+import type { ExtensionStateView } from '@/lib/extension/messages';
+import { EnrollmentForm } from './EnrollmentForm';
+import { LogViewer } from './LogViewer';
+import { PolicyTable } from './PolicyTable';
+
 export function OptionsApp() {
+  const [state, setState] = useState<ExtensionStateView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = useCallback(() => {
+    ask('ui-bg:get-state', {}).then(setState, (e: Error) => setError(e.message));
+  }, []);
+  useEffect(refresh, [refresh]);
+
   return (
-    <main aria-labelledby="options-title">
+    <main aria-labelledby="options-title" className="options">
       <h1 id="options-title">Countersign settings</h1>
-      <p>This device is not enrolled.</p>
+      {error && <p role="alert">{error}</p>}
+      {state && (
+        <>
+          <section aria-labelledby="device-title">
+            <h2 id="device-title">This device</h2>
+            {state.enrollment ? (
+              <dl>
+                <dt>Enrolled user</dt>
+                <dd data-testid="enrolled-user">{state.enrollment.userId}</dd>
+                <dt>Device</dt>
+                <dd>{state.enrollment.label} ({state.enrollment.deviceId})</dd>
+                <dt>Key id (kid)</dt>
+                <dd data-testid="kid">{state.enrollment.kid}</dd>
+                <dt>Verifier</dt>
+                <dd>{state.enrollment.verifierUrl}</dd>
+              </dl>
+            ) : (
+              <EnrollmentForm managedVerifierUrl={state.policy.sources.verifierUrl === 'managed' ? state.policy.policy.verifierUrl : null} onEnrolled={refresh} />
+            )}
+            <p>
+              Verifier status:{' '}
+              <span data-testid="verifier-status">
+                {state.verifierStatus.reachable ? `reachable, policy ${state.verifierStatus.policyVersion}` : 'not reachable'}
+              </span>
+            </p>
+            {state.kill.engaged && (
+              <div role="alert">
+                <strong>Kill switch on:</strong> {state.kill.reasons.join(' ')}
+              </div>
+            )}
+            <p>
+              Log: {state.sync.pending} event(s) waiting to sync{state.sync.lastError ? ` (last error: ${state.sync.lastError})` : ''}.
+            </p>
+          </section>
+          <PolicyTable view={state.policy} />
+          <LogViewer key={`${state.enrollment?.enrolledAt ?? 0}:${state.sync.pending}`} />
+        </>
+      )}
     </main>
   );
 }

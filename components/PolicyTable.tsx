@@ -1,0 +1,47 @@
+// The effective policy, where each value came from, and every problem found in it. Extension page only.
+import type { PolicyView } from '@/lib/extension/effective-policy';
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === 'object' && v && 'id' in v ? String((v as { id: string }).id) : String(v))).join(', ') : '(none)';
+  return value === null ? '(not set)' : String(value);
+}
+
+export function PolicyTable({ view }: { view: PolicyView }) {
+  const rows = Object.entries(view.policy) as Array<[keyof PolicyView['policy'], unknown]>;
+  return (
+    <section aria-labelledby="policy-title">
+      <h2 id="policy-title">Effective policy</h2>
+      {view.problems.length > 0 && (
+        <div role="alert" aria-label="Policy problems">
+          <p>The policy has problems; the extension fails closed on the sites they name{view.failClosed.length ? ` (${view.failClosed.join(', ')})` : ''}.</p>
+          <ul>
+            {view.problems.map((p, i) => (
+              <li key={i}>
+                {p.source} {p.field}
+                {p.adapterId ? ` (adapter ${p.adapterId})` : ''}: {p.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Setting</th>
+            <th scope="col">Value</th>
+            <th scope="col">Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([key, value]) => (
+            <tr key={key}>
+              <th scope="row">{key}</th>
+              <td>{show(value)}</td>
+              <td>{view.sources[key]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

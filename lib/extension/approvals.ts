@@ -1,0 +1,96 @@
+// Approve or reject a held action: the background signs the stored record (what the owner saw is
+// what is signed), once, and keeps the token with it. Background only; reached only through the
+// popup's messages (see messages.ts), never from a content script or a page.
+import { mintApprovalToken } from '../protocol';
+import type { PendingActionRow } from './db';
+import { db } from './db';
+import { deviceKey } from './device-key';
+import type { EffectivePolicy } from './effective-policy';
+import type { KillStateView } from './messages';
+import { appendLog } from './log';
+import { HandlerError } from './router';
+import { matchesAny } from './match-patterns';
+
+export interface ApprovalGates {
+  policy: EffectivePolicy;
+  kill: KillStateView;
+  verifierReachable: boolean;
+  failClosed: string[];
+  now: number;
+}
+
+const LOG_TABLES = () => [db().actions, db().log, db().unchained, db().chain];
+
+/**
+ * Signs a held action. Refuses (fails closed, saying why) when not enrolled, a kill switch is on,
+ * the verifier is unreachable, the site is blocked or named by an invalid policy, or the action is
+ * no longer held. Compare-and-set on `held`: a double click or two windows mint one token (S-08).
+ */
+export async function approveAction(actionId: string, gates: ApprovalGates): Promise<PendingActionRow> {
+  const enrollment = await db().enrollment.get('current');
+  if (!enrollment) throw new HandlerError('not_enrolled', 'This browser is not enrolled: open the options page and enroll it first.');
+  if (gates.kill.engaged) throw new HandlerError('kill_switch_engaged', gates.kill.reasons.join(' '));
+  if (!gates.verifierReachable) throw new HandlerError('verifier_unavailable', 'The verifier cannot be reached, so an approval could not be used: nothing is signed.');
+  const action = await db().actions.get(actionId);
+  if (!action) throw new HandlerError('not_found', 'No such pending action.');
+  if (matchesAny(gates.policy.blockedSites, action.site)) throw new HandlerError('site_blocked', 'Assistant actions are blocked on this site by policy.');
+  if (matchesAny(gates.failClosed, action.site)) throw new HandlerError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
+  if (action.state === 'approved' && action.token) return action;
+  if (action.state !== 'held') throw new HandlerError('not_pending', `This action is already ${action.state}.`);
+  if (gates.now >= action.expiresAt) throw new HandlerError('expired', 'This action expired before it was approved.');
+
+  const key = await deviceKey();
+  const { token, claims } = await mintApprovalToken({
+    privateKey: key.privateKey,
+    kid: key.kid,
+    deviceId: enrollment.deviceId,
+    userId: enrollment.userId,
+    request: action.spec.request,
+    agent: action.spec.agent,
+    scope: action.spec.scope,
+    traceId: action.spec.trc,
+    ttlSeconds: gates.policy.approvalTtlSeconds,
+    now: Math.floor(gates.now / 1000),
+  });
+  return db().transaction('rw', LOG_TABLES(), async () => {
+    const current = await db().actions.get(actionId);
+    if (!current || current.state !== 'held') {
+      if (current?.state === 'approved' && current.token) return current;
+      throw new HandlerError('not_pending', 'This action changed while it was being approved.');
+    }
+    const updated: PendingActionRow = { ...current, state: 'approved', token, updatedAt: gates.now };
+    await db().actions.put(updated);
+    await appendLog(eventFields(updated, 'approved', { jti: claims.jti, exp: claims.exp }, enrollment.userId, gates.now));
+    return updated;
+  });
+}
+
+export async function rejectAction(actionId: string, reason: string | undefined, now: number): Promise<PendingActionRow> {
+  const enrollment = await db().enrollment.get('current');
+  return db().transaction('rw', LOG_TABLES(), async () => {
+    const current = await db().actions.get(actionId);
+    if (!current) throw new HandlerError('not_found', 'No such pending action.');
+    if (current.state !== 'held') throw new HandlerError('not_pending', `This action is already ${current.state}.`);
+    const updated: PendingActionRow = { ...current, state: 'rejected', reason: reason ?? null, updatedAt: now };
+    await db().actions.put(updated);
+    await appendLog(eventFields(updated, 'rejected', reason ? { reason } : null, enrollment?.userId ?? null, now));
+    return updated;
+  });
+}
+
+/** The log event of one action transition: trace, agent, principal, scope, site, digest, diff. */
+export function eventFields(action: PendingActionRow, type: 'approved' | 'rejected' | 'held' | 'proposed' | 'released' | 'expired' | 'blocked' | 'failed', detail: Record<string, string | number> | null, userId: string | null, now: number) {
+  return {
+    id: crypto.randomUUID(),
+    ts: now,
+    type,
+    trc: action.spec.trc,
+    principal: userId ? ({ kind: 'user', id: userId } as const) : null,
+    agent: action.spec.agent,
+    tool: action.spec.tool,
+    site: action.site,
+    digest: action.digest,
+    diff: action.spec.diff,
+    detail: { scope: action.spec.scope, ...(detail ?? {}) },
+  };
+}

@@ -1,0 +1,52 @@
+// The kill switch as the extension sees it: the admin policy's and the verifier's (`/v1/status`,
+// polled on an alarm). While either is on, nothing is signed or released. Background only.
+import { StatusResponse } from '../protocol';
+import { db } from './db';
+import type { EffectivePolicy } from './effective-policy';
+import type { KillStateView } from './messages';
+
+export interface VerifierStatusRow {
+  reachable: boolean;
+  engaged: boolean;
+  entries: Array<{ scope: string; target: string | null; since: number }>;
+  policyVersion: string | null;
+  checkedAt: number | null;
+  error: string | null;
+}
+
+const KEY = 'verifier-status';
+const UNKNOWN: VerifierStatusRow = { reachable: false, engaged: false, entries: [], policyVersion: null, checkedAt: null, error: 'not checked yet' };
+
+export async function verifierStatus(): Promise<VerifierStatusRow> {
+  return ((await db().settings.get(KEY))?.value as VerifierStatusRow | undefined) ?? UNKNOWN;
+}
+
+/** Asks the verifier for its status and stores the answer (or the failure). */
+export async function refreshVerifierStatus(verifierUrl: string | null, fetchFn: typeof fetch = fetch, now = Date.now()): Promise<VerifierStatusRow> {
+  let row: VerifierStatusRow;
+  if (!verifierUrl) {
+    row = { ...UNKNOWN, checkedAt: now, error: 'no verifier URL configured' };
+  } else {
+    try {
+      const res = await fetchFn(new URL('/v1/status', verifierUrl), { signal: AbortSignal.timeout(5000) });
+      const status = StatusResponse.parse(await res.json());
+      row = { reachable: true, engaged: status.killSwitch.engaged, entries: status.killSwitch.entries, policyVersion: status.policyVersion, checkedAt: now, error: null };
+    } catch {
+      const previous = await verifierStatus();
+      // An unreachable verifier keeps the last known kill switch: silence never lifts a kill.
+      row = { ...previous, reachable: false, checkedAt: now, error: `the verifier at ${verifierUrl} did not answer` };
+    }
+  }
+  await db().settings.put({ key: KEY, value: row });
+  return row;
+}
+
+/** Combines both switches into the state the popup shows and the signer obeys. */
+export function killState(policy: EffectivePolicy, verifier: VerifierStatusRow): KillStateView {
+  const reasons: string[] = [];
+  if (policy.killSwitch) reasons.push('Your administrator turned on the kill switch (managed policy).');
+  for (const e of verifier.entries) {
+    reasons.push(`The verifier's kill switch is on${e.scope === 'global' ? '' : ` for ${e.scope} ${e.target ?? ''}`} since ${new Date(e.since).toISOString()}.`);
+  }
+  return { engaged: reasons.length > 0, reasons, verifier: { engaged: verifier.engaged, checkedAt: verifier.checkedAt, error: verifier.error } };
+}

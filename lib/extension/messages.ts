@@ -1,0 +1,77 @@
+// Every message between extension contexts: its payload schema and who may send it, in one map.
+// Runtime-neutral declarations; handlers live with the modules that own the state.
+import { z } from 'zod';
+import type { LogEvent } from '../protocol';
+import type { PolicyView } from './effective-policy';
+import type { SenderKind } from './senders';
+
+export const EnrollInput = z.strictObject({
+  verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
+  code: z.string().min(4).max(64),
+  label: z.string().min(1).max(128),
+});
+export type EnrollInput = z.infer<typeof EnrollInput>;
+
+export const LogFilterInput = z.strictObject({
+  trace: z.string().max(64).optional(),
+  agent: z.string().max(256).optional(),
+  type: z.string().max(32).optional(),
+});
+export type LogFilterInput = z.infer<typeof LogFilterInput>;
+
+export const ActionIdInput = z.strictObject({ actionId: z.string().min(1).max(64) });
+export type ActionIdInput = z.infer<typeof ActionIdInput>;
+
+export const RejectInput = z.strictObject({ actionId: z.string().min(1).max(64), reason: z.string().max(500).optional() });
+export type RejectInput = z.infer<typeof RejectInput>;
+
+export const LocalSettingsInput = z.strictObject({ verifierUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(), badgeMark: z.string().max(16).optional() });
+export type LocalSettingsInput = z.infer<typeof LocalSettingsInput>;
+
+export const EmptyInput = z.strictObject({}).optional();
+
+/** A reply that is either a value or an error with a stable code (errors do not cross messaging as types). */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** The message map: name → payload schema and the senders allowed (direction in the name: ui-bg, cs-bg). */
+export const MESSAGES = {
+  'ui-bg:get-state': { input: EmptyInput, senders: ['popup', 'options'] },
+  'ui-bg:enroll': { input: EnrollInput, senders: ['options'] },
+  'ui-bg:save-settings': { input: LocalSettingsInput, senders: ['options'] },
+  'ui-bg:list-log': { input: LogFilterInput, senders: ['options'] },
+  'ui-bg:export-log': { input: LogFilterInput, senders: ['options'] },
+  'ui-bg:sync-now': { input: EmptyInput, senders: ['options'] },
+  'ui-bg:check-kill-switch': { input: EmptyInput, senders: ['popup', 'options'] },
+  // Only the popup, where the owner reviews the stored record, can cause a signature.
+  'ui-bg:approve': { input: ActionIdInput, senders: ['popup'] },
+  'ui-bg:reject': { input: RejectInput, senders: ['popup'] },
+} as const satisfies Record<string, { input: z.ZodType; senders: readonly SenderKind[] }>;
+
+export type MessageType = keyof typeof MESSAGES;
+
+export interface ProtocolMap {
+  'ui-bg:get-state'(data?: Record<string, never>): Outcome<ExtensionStateView>;
+  'ui-bg:enroll'(data: EnrollInput): Outcome<{ userId: string; deviceId: string; kid: string }>;
+  'ui-bg:save-settings'(data: LocalSettingsInput): Outcome<null>;
+  'ui-bg:list-log'(data: LogFilterInput): Outcome<LogEvent[]>;
+  'ui-bg:export-log'(data: LogFilterInput): Outcome<string>;
+  'ui-bg:sync-now'(data?: Record<string, never>): Outcome<{ sent: number; pending: number; error?: string }>;
+  'ui-bg:check-kill-switch'(data?: Record<string, never>): Outcome<KillStateView>;
+  'ui-bg:approve'(data: ActionIdInput): Outcome<{ state: string }>;
+  'ui-bg:reject'(data: RejectInput): Outcome<{ state: string }>;
+}
+
+export interface KillStateView {
+  engaged: boolean;
+  reasons: string[];
+  verifier: { engaged: boolean; checkedAt: number | null; error: string | null };
+}
+
+export interface ExtensionStateView {
+  enrollment: { verifierUrl: string; userId: string; deviceId: string; kid: string; label: string; enrolledAt: number } | null;
+  kid: string;
+  policy: PolicyView;
+  kill: KillStateView;
+  sync: { pending: number; lastSyncedAt: number | null; lastError: string | null };
+  verifierStatus: { reachable: boolean; policyVersion: string | null; checkedAt: number | null };
+}

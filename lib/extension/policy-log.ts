@@ -1,0 +1,31 @@
+// Records a `policy_changed` log event whenever the effective policy differs from the last one
+// recorded, so the log shows which policy every later decision ran under. Background only.
+import { canonicalJson, sha256Hex } from '../protocol';
+import { db } from './db';
+import type { PolicyView } from './effective-policy';
+import { appendLog } from './log';
+
+const KEY = 'policy-logged';
+
+export async function recordPolicyIfChanged(view: PolicyView, now = Date.now()): Promise<boolean> {
+  const hash = await sha256Hex(canonicalJson({ policy: view.policy, problems: view.problems }));
+  // Compare and append in one transaction: two wake-ups noticing the same policy record it once.
+  return db().transaction('rw', [db().settings, db().log, db().unchained, db().chain], async () => {
+    if ((await db().settings.get(KEY))?.value === hash) return false;
+    await appendLog({
+      id: crypto.randomUUID(),
+      ts: now,
+      type: 'policy_changed',
+      trc: null,
+      principal: null,
+      agent: null,
+      tool: null,
+      site: view.policy.verifierUrl,
+      digest: null,
+      diff: null,
+      detail: { policyHash: hash, problems: view.problems.length, killSwitch: view.policy.killSwitch, adapters: view.policy.adapters.map((a) => a.id).join(',') },
+    });
+    await db().settings.put({ key: KEY, value: hash });
+    return true;
+  });
+}

@@ -1,0 +1,36 @@
+// Reads the admin policy (storage.managed) and local settings (storage.local) into the effective
+// policy, and watches both. Extension origin only.
+import { browser } from 'wxt/browser';
+import type { SiteAdapter } from '../protocol';
+import { effectivePolicy } from './effective-policy';
+import type { PolicyView } from './effective-policy';
+
+export const LOCAL_POLICY_KEY = 'policy';
+
+/** Managed storage throws where no policy can exist (Firefox without policies.json): that is "none". */
+async function readManaged(): Promise<unknown> {
+  try {
+    return await browser.storage.managed.get();
+  } catch {
+    return {};
+  }
+}
+
+export async function readPolicyView(builtin: SiteAdapter[]): Promise<PolicyView> {
+  const [managed, local] = await Promise.all([readManaged(), browser.storage.local.get(LOCAL_POLICY_KEY)]);
+  return effectivePolicy(managed, local[LOCAL_POLICY_KEY], builtin);
+}
+
+/** Calls `onChange` whenever an admin pushes new policy or a local setting changes. */
+export function watchPolicy(onChange: () => void): () => void {
+  const listener = (_changes: unknown, area: string) => {
+    if (area === 'managed' || area === 'local') onChange();
+  };
+  browser.storage.onChanged.addListener(listener);
+  return () => browser.storage.onChanged.removeListener(listener);
+}
+
+export async function saveLocalPolicy(patch: Record<string, unknown>): Promise<void> {
+  const current = ((await browser.storage.local.get(LOCAL_POLICY_KEY))[LOCAL_POLICY_KEY] ?? {}) as Record<string, unknown>;
+  await browser.storage.local.set({ [LOCAL_POLICY_KEY]: { ...current, ...patch } });
+}

@@ -1,0 +1,55 @@
+// The background's message router: each message parsed with its schema, its sender checked against
+// the message map, then handed to its handler; failures answer a stable code. Background only.
+import { defineExtensionMessaging } from '@webext-core/messaging';
+import { browser } from 'wxt/browser';
+import type { z } from 'zod';
+import { MESSAGES } from './messages';
+import type { MessageType, Outcome, ProtocolMap } from './messages';
+import { classifySender } from './senders';
+import type { SenderFacts } from './senders';
+
+export const messenger = defineExtensionMessaging<ProtocolMap>();
+
+type InputOf<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['input']>;
+type ValueOf<T extends MessageType> = ReturnType<ProtocolMap[T]> extends Outcome<infer V> ? V : never;
+export type Handler<T extends MessageType> = (data: InputOf<T>, sender: SenderFacts) => Promise<ValueOf<T>> | ValueOf<T>;
+
+export class HandlerError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'HandlerError';
+  }
+}
+
+/**
+ * Checks one message: sender first (so a refused sender learns nothing about the payload's
+ * validity), then the payload. Exported for tests, which drive it with forged senders.
+ */
+export async function dispatch<T extends MessageType>(
+  type: T,
+  data: unknown,
+  sender: SenderFacts,
+  handler: Handler<T>,
+  self: { id: string; origin: string },
+): Promise<Outcome<unknown>> {
+  const kind = classifySender(sender, self.id, self.origin);
+  const allowed = MESSAGES[type].senders as readonly string[];
+  if (!kind || !allowed.includes(kind)) return { ok: false, code: 'sender_refused', message: `${type} is not accepted from this sender` };
+  const parsed = MESSAGES[type].input.safeParse(data);
+  if (!parsed.success) return { ok: false, code: 'payload_invalid', message: parsed.error.issues[0]?.message ?? 'invalid message' };
+  try {
+    return { ok: true, value: await handler(parsed.data as InputOf<T>, sender) };
+  } catch (error) {
+    if (error instanceof HandlerError) return { ok: false, code: error.code, message: error.message };
+    const code = (error as { code?: unknown }).code;
+    return { ok: false, code: typeof code === 'string' ? code : 'internal', message: error instanceof Error ? error.message : 'failed' };
+  }
+}
+
+/** Registers every handler with the browser; `handlers` must cover the whole map. */
+export function registerHandlers(handlers: { [T in MessageType]: Handler<T> }): void {
+  const self = { id: browser.runtime.id, origin: browser.runtime.getURL('/').replace(/\/$/, '') };
+  for (const type of Object.keys(MESSAGES) as MessageType[]) {
+    messenger.onMessage(type, ({ data, sender }) => dispatch(type, data, sender as SenderFacts, handlers[type] as Handler<typeof type>, self) as never);
+  }
+}

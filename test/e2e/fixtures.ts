@@ -1,0 +1,42 @@
+// Vitest fixtures for browser tests: a running stack, admin policy, and Chromium with the extension.
+// Each test gets its own; teardown always runs. Node only (browser tests).
+import { test as base } from 'vitest';
+import type { AdminPolicy } from '@/lib/protocol';
+import { launchWithExtension } from './support/browser';
+import type { ExtensionBrowser } from './support/browser';
+import { removeManagedPolicy, writeManagedPolicy } from './support/managed-policy';
+import { startStack } from './support/stack';
+import type { Stack } from './support/stack';
+
+/** The admin policy the demo needs: both tools protected, the verifier named. */
+export function demoPolicy(stack: Stack, extra: Partial<AdminPolicy> = {}): AdminPolicy {
+  return {
+    verifierUrl: stack.verifierUrl,
+    protectedSites: ['http://127.0.0.1/*', 'http://localhost/*'],
+    assistantAccounts: ['assistant'],
+    approvalTtlSeconds: 120,
+    ...extra,
+  };
+}
+
+export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; browser: ExtensionBrowser }>({
+  // Vitest reads a fixture's dependencies from its destructured first argument: `task` is none.
+  stack: async ({ task: _task }, use) => {
+    const stack = await startStack();
+    await use(stack);
+    await stack.close();
+  },
+  policy: {},
+  browser: async ({ stack, policy }, use) => {
+    writeManagedPolicy(demoPolicy(stack, policy));
+    const browser = await launchWithExtension();
+    try {
+      await use(browser);
+    } finally {
+      await browser.close();
+      removeManagedPolicy();
+    }
+  },
+});
+
+export { expect } from 'vitest';

@@ -1,0 +1,72 @@
+// Messaging: every message's sender is checked against the map before its payload is parsed or
+// handled. E-01: a content script (or anything but the popup) can never cause a signature.
+import { describe, expect, it, vi } from 'vitest';
+import { dispatch } from '@/lib/extension/router';
+import { classifySender } from '@/lib/extension/senders';
+
+const SELF = { id: 'leelpbfgmamkjjkciaifjeihgadjnmgj', origin: 'chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj' };
+const popup = { id: SELF.id, url: `${SELF.origin}/popup.html`, origin: SELF.origin };
+const popupInTab = { ...popup, tab: { id: 3 } };
+const options = { id: SELF.id, url: `${SELF.origin}/options.html`, origin: SELF.origin, tab: { id: 4 } };
+const contentScript = { id: SELF.id, url: 'http://127.0.0.1:8080/t/1', origin: 'http://127.0.0.1:8080', tab: { id: 7 }, frameId: 0 };
+
+describe('sender classification', () => {
+  it.each([
+    ['the popup', popup, 'popup'],
+    ['the popup opened in a tab', popupInTab, 'popup'],
+    ['the options page', options, 'options'],
+    ['a content script', contentScript, 'content-script'],
+    ['another extension', { ...popup, id: 'otherextensionid' }, null],
+    ['another extension page of ours', { ...popup, url: `${SELF.origin}/evil.html` }, null],
+    ['a popup URL with a foreign origin stamp', { ...popup, origin: 'http://127.0.0.1:8080' }, null],
+    ['a web URL without a tab', { id: SELF.id, url: 'http://127.0.0.1/' }, null],
+    ['no URL', { id: SELF.id }, null],
+  ])('%s → %s', (_name, sender, kind) => {
+    expect(classifySender(sender, SELF.id, SELF.origin)).toBe(kind);
+  });
+});
+
+describe('dispatch', () => {
+  it('E-01: ui-bg:approve from a content script is refused before anything runs — no signature', async () => {
+    const handler = vi.fn(async () => ({ state: 'approved' }));
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const outcome = await dispatch('ui-bg:approve', { actionId: 'a1' }, contentScript, handler, SELF);
+    expect(outcome).toEqual({ ok: false, code: 'sender_refused', message: expect.any(String) });
+    expect(handler).not.toHaveBeenCalled();
+    expect(sign).not.toHaveBeenCalled();
+    sign.mockRestore();
+  });
+
+  it.each([
+    ['the options page', options],
+    ['another extension', { ...popup, id: 'otherextensionid' }],
+  ])('ui-bg:approve from %s is refused', async (_name, sender) => {
+    const handler = vi.fn(async () => ({ state: 'approved' }));
+    expect(await dispatch('ui-bg:approve', { actionId: 'a1' }, sender, handler, SELF)).toMatchObject({ ok: false, code: 'sender_refused' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('ui-bg:approve from the popup reaches its handler with the parsed payload', async () => {
+    const handler = vi.fn(async () => ({ state: 'approved' }));
+    expect(await dispatch('ui-bg:approve', { actionId: 'a1' }, popupInTab, handler, SELF)).toEqual({ ok: true, value: { state: 'approved' } });
+    expect(handler).toHaveBeenCalledWith({ actionId: 'a1' }, popupInTab);
+  });
+
+  it.each([
+    ['extra members', { actionId: 'a1', sign: true }],
+    ['a prototype-pollution key', JSON.parse('{"actionId":"a1","__proto__":{"admin":true}}')],
+    ['a 10 MB string', { actionId: 'x'.repeat(10_000_000) }],
+    ['a missing field', {}],
+  ])('E-04: a payload with %s → payload_invalid, handler not called', async (_name, payload) => {
+    const handler = vi.fn(async () => ({ state: 'approved' }));
+    expect(await dispatch('ui-bg:approve', payload, popup, handler, SELF)).toMatchObject({ ok: false, code: 'payload_invalid' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('a handler failure is an Outcome with a code, not a thrown error', async () => {
+    const outcome = await dispatch('ui-bg:sync-now', {}, options, async () => {
+      throw Object.assign(new Error('verifier down'), { code: 'verifier_unavailable' });
+    }, SELF);
+    expect(outcome).toEqual({ ok: false, code: 'verifier_unavailable', message: 'verifier down' });
+  });
+});
