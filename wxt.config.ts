@@ -16,7 +16,12 @@ export default defineConfig({
     // Admin policy arrives through managed storage (Chrome: 3rdparty extension policy).
     storage: { managed_schema: 'managed_schema.json' },
     ...(browser === 'firefox'
-      ? { browser_specific_settings: { gecko: { id: GECKO_ID, strict_min_version: '115.0' } } }
+      ? {
+          browser_specific_settings: {
+            // Logs go to the company's own verifier, never to the extension's authors.
+            gecko: { id: GECKO_ID, strict_min_version: '142.0', data_collection_permissions: { required: ['none'] } },
+          },
+        }
       : { key: EXTENSION_KEY }),
     content_security_policy: {
       extension_pages: "script-src 'self'; object-src 'self'; frame-ancestors 'none'",

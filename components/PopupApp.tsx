@@ -1,11 +1,42 @@
-// The popup's root component: the owner's queue of held actions. Extension page only.
+// The popup: the owner's queue of held actions, and why nothing can be signed when that is so.
+// Extension page only.
+import { useEffect, useState } from 'react';
+import { ask } from '@/lib/extension/client';
+import type { ExtensionStateView } from '@/lib/extension/messages';
+
 export function PopupApp() {
+  const [state, setState] = useState<ExtensionStateView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    // Ask the verifier afresh first: the owner must see a kill switch engaged a moment ago.
+    ask('ui-bg:check-kill-switch', {})
+      .catch(() => undefined)
+      .then(() => ask('ui-bg:get-state', {}))
+      .then(setState, (e: Error) => setError(e.message));
+  }, []);
+
   return (
-    <main aria-labelledby="popup-title">
+    <main aria-labelledby="popup-title" className="popup">
       <h1 id="popup-title">Countersign</h1>
+      {error && <p role="alert">{error}</p>}
+      {state?.kill.engaged && (
+        <div role="alert" aria-label="Kill switch">
+          <strong>Nothing can be approved or released:</strong> {state.kill.reasons.join(' ')}
+        </div>
+      )}
+      {state && !state.enrollment && (
+        <p role="alert">
+          This browser is not enrolled, so it cannot sign approvals. Open the{' '}
+          <a href="/options.html" target="_blank" rel="noreferrer">
+            settings
+          </a>{' '}
+          to enroll it.
+        </p>
+      )}
       <section aria-label="Pending actions">
         <p>No pending actions.</p>
       </section>
+      {state?.enrollment && <p className="hint">Signing as {state.enrollment.userId} · key {state.enrollment.kid.slice(0, 8)}…</p>}
     </main>
   );
 }

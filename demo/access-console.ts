@@ -27,7 +27,7 @@ export async function buildAccessConsole(options: ToolOptions): Promise<FastifyI
   app.get('/api/datasets', async () => ({ datasets: store.listDatasets() }));
 
   app.get<DatasetParams>('/api/datasets/:id/access', async (request, reply) => {
-    const access = store.getDatasetAccess(request.params.id);
+    const access = store.datasetAccess(request.params.id);
     if (!access) return sendError(reply, 'not_found', 'no such dataset');
     return access;
   });
@@ -35,7 +35,7 @@ export async function buildAccessConsole(options: ToolOptions): Promise<FastifyI
   app.put<DatasetParams>('/api/datasets/:id/access', {
     // Checked before the middleware asks the verifier: an invalid change never consumes an approval.
     preValidation: async (request: FastifyRequest<DatasetParams>, reply: FastifyReply) => {
-      if (!store.getDatasetAccess(request.params.id)) return sendError(reply, 'not_found', 'no such dataset');
+      if (!store.datasetAccess(request.params.id)) return sendError(reply, 'not_found', 'no such dataset');
       const input = AccessInput.safeParse(request.body);
       if (!input.success) {
         const issue = input.error.issues[0]!;
@@ -48,7 +48,7 @@ export async function buildAccessConsole(options: ToolOptions): Promise<FastifyI
       if (!request.countersign) return sendError(reply, 'token_missing', 'admin.acl.write needs a countersigned approval');
       const access = AccessInput.parse(request.body);
       store.setDatasetAccess(request.params.id, access, { changedBy: auth.principal.id, receipt: request.countersign.receipt, traceId: request.countersign.traceId });
-      return store.getDatasetAccess(request.params.id);
+      return store.datasetAccess(request.params.id);
     },
   });
 

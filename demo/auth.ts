@@ -91,7 +91,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
 <p>Demo sign-in: pick a person, no password. Assistants never sign in here; they use agent keys of their own.</p>
 <form class="login" method="post" action="/login">
 <input type="hidden" name="next" value="${next}">
-<label for="user">Sign in as</label>
+<label for="user">User</label>
 <select id="user" name="user">${store.users.filter((u) => u.kind === 'person').map((u) => html`<option value="${u.id}">${u.id} — ${u.name}</option>`)}</select>
 <button type="submit">Sign in</button>
 </form>`;

@@ -1,5 +1,6 @@
 // The Access console's server-rendered pages: the dataset list, and a dataset's access form with
-// the assistant's suggestion panel and the change history. Node only (server-rendered pages).
+// the assistant's suggestion panel, one status region for both, and the change history. Node only
+// (server-rendered pages).
 import { attr, html } from './html';
 import type { SiteInfo } from './layout';
 import { renderPage } from './layout';
@@ -26,6 +27,7 @@ export function renderDataset(dataset: Dataset, history: AccessChange[], who: st
   const suggestion = suggestionFor(dataset);
   const main = html`<h1>${dataset.name} <code>${dataset.id}</code></h1>
 <p>${dataset.description}</p>
+<p class="status" role="status" data-access-status></p>
 <section aria-labelledby="current-heading">
 <h2 id="current-heading">Current access</h2>
 <dl class="current" data-current-access>
@@ -44,7 +46,6 @@ ${(Object.keys(VISIBILITY_LABEL) as Visibility[]).map((v) => html`<option value=
 <label for="groups">Groups (comma-separated)</label>
 <input id="groups" name="groups" value="${access.groups.join(', ')}">
 <button type="submit">Save access</button>
-<p class="status" role="status" data-access-status></p>
 </form>
 </section>
 ${suggestion
@@ -52,7 +53,6 @@ ${suggestion
 <h2 id="suggestion-heading">Assistant suggestion</h2>
 <p>Make ${dataset.id} visible to all employees</p>
 <button type="button" data-apply>Apply suggestion</button>
-<p class="status" role="status" data-suggestion-status></p>
 </section>`
     : ''}
 <section aria-labelledby="history-heading">

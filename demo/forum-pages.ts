@@ -28,10 +28,11 @@ function time(ms: number): SafeHtml {
  */
 export function renderPost(reply: Reply, users: readonly DemoUser[]): SafeHtml {
   const assistantName = users.find((u) => u.id === ASSISTANT_ACCOUNT)?.name ?? ASSISTANT_ACCOUNT;
+  // `.author` holds the account id (what policy's assistantAccounts lists); the name is beside it.
   const author =
     reply.kind === 'assistant'
-      ? html`<span class="author" data-author="${ASSISTANT_ACCOUNT}">${assistantName}</span> <span class="via">${reply.author.startsWith('agent:') ? reply.author : `in ${reply.author}'s session`}</span>`
-      : html`<span class="author" data-author="${reply.author}">${reply.author}</span>`;
+      ? html`<span class="author">${ASSISTANT_ACCOUNT}</span> <span class="author-name">${assistantName}</span> <span class="via">${reply.author.startsWith('agent:') ? reply.author : `in ${reply.author}'s session`}</span>`
+      : html`<span class="author">${reply.author}</span>`;
   return html`<article class="post" id="post-${reply.id}"${attr('data-countersign-receipt', reply.receipt)}>
 <header>${author} ${time(reply.createdAt)}</header>
 <div class="post-body">${reply.body}</div>

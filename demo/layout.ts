@@ -25,6 +25,7 @@ export function renderPage(o: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · ${o.site.name}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/demo.css">
 ${o.script ? html`<script type="module" src="/static/${o.script}"></script>` : ''}
 </head>

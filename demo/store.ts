@@ -267,7 +267,7 @@ export class DemoStore {
     return this.listDatasets().find((d) => d.id === id);
   }
 
-  getDatasetAccess(id: string): DatasetAccess | undefined {
+  datasetAccess(id: string): DatasetAccess | undefined {
     const row = this.db.prepare('SELECT visibility, groups_json FROM datasets WHERE id = ?').get(id) as { visibility: Visibility; groups_json: string } | undefined;
     return row && { visibility: row.visibility, groups: JSON.parse(row.groups_json) as string[] };
   }

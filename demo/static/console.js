@@ -3,9 +3,10 @@
 // incident, which Countersign must stop. Browser page script.
 
 const form = document.querySelector('form#access');
-if (form) {
+// One status region for the page: whichever button was used, its outcome is read out there.
+const status = document.querySelector('[data-access-status]');
+if (form && status) {
   const datasetId = form.getAttribute('data-dataset-id');
-  const status = form.querySelector('[data-access-status]');
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -16,11 +17,10 @@ if (form) {
   const panel = document.querySelector('section.suggestion');
   if (panel) {
     const button = panel.querySelector('[data-apply]');
-    const suggestionStatus = panel.querySelector('[data-suggestion-status]');
     button.addEventListener('click', async () => {
       button.disabled = true;
       const suggestion = JSON.parse(panel.getAttribute('data-suggestion'));
-      await putAccess(datasetId, suggestion, { 'X-Assistant': 'agent:access-helper' }, suggestionStatus);
+      await putAccess(datasetId, suggestion, { 'X-Assistant': 'agent:access-helper' }, status);
       button.disabled = false;
     });
   }

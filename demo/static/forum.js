@@ -53,12 +53,14 @@ function appendPost(reply) {
   const header = document.createElement('header');
   const author = document.createElement('span');
   author.className = 'author';
-  author.setAttribute('data-author', 'assistant');
-  author.textContent = 'Forum assistant (AI)';
+  author.textContent = 'assistant';
+  const name = document.createElement('span');
+  name.className = 'author-name';
+  name.textContent = 'Forum assistant (AI)';
   const via = document.createElement('span');
   via.className = 'via';
   via.textContent = reply.author.startsWith('agent:') ? reply.author : `in ${reply.author}'s session`;
-  header.append(author, ' ', via);
+  header.append(author, ' ', name, ' ', via);
   const body = document.createElement('div');
   body.className = 'post-body';
   body.textContent = reply.body;

@@ -40,14 +40,14 @@ describe('Access console', () => {
     const res = await put({ cookie: alice });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: { code: 'token_missing' } });
-    expect(w.demo.store.getDatasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
+    expect(w.demo.store.datasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
   });
 
   it('with her own signed approval (agt user:alice) the change is applied and recorded with its receipt', async () => {
     const res = await put({ cookie: alice, 'countersign-approval': await approval('user:alice') });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ visibility: 'all-employees', groups: ['payroll-team'] });
-    expect(w.demo.store.getDatasetAccess('payroll-2026')?.visibility).toBe('all-employees');
+    expect(w.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
     const change = w.demo.store.accessHistory('payroll-2026').at(-1)!;
     expect(change).toMatchObject({ changedBy: 'alice', visibility: 'all-employees', receipt: expect.stringMatching(/^ey/) });
     expect((await w.readReceipt(change.receipt!)).claims).toMatchObject({ sub: 'user:alice', apv: 'alice' });
@@ -59,7 +59,7 @@ describe('Access console', () => {
   it('alice\'s approval does not let bob make the change', async () => {
     const res = await put({ cookie: bob, 'countersign-approval': await approval('user:alice') });
     expect(res.json()).toMatchObject({ error: { code: 'action_mismatch' } });
-    expect(w.demo.store.getDatasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
+    expect(w.demo.store.datasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
   });
 
   it('the assistant\'s change without approval is refused and the dataset stays team-only', async () => {
@@ -69,7 +69,7 @@ describe('Access console', () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ error: { code: 'token_missing' } });
     }
-    expect(w.demo.store.getDatasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
+    expect(w.demo.store.datasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
     expect(w.demo.store.accessHistory('payroll-2026').filter((c) => c.changedBy !== 'test-reset')).toHaveLength(1);
   });
 
@@ -117,7 +117,8 @@ describe('Access console', () => {
     expect(form.querySelector('select[name="visibility"] option[selected]')?.getAttribute('value')).toBe('team-only');
     expect(form.querySelector('input[name="groups"]')?.getAttribute('value')).toBe('payroll-team');
     expect(form.querySelector('button[type="submit"]')?.textContent).toBe('Save access');
-    expect(form.querySelector('[role="status"]')).not.toBeNull();
+    // One status region, ahead of both the form and the suggestion: both report there.
+    expect(doc.querySelectorAll('[role="status"]')).toHaveLength(1);
     const suggestion = doc.querySelector('section.suggestion')!;
     expect(suggestion.querySelector('h2')?.textContent).toBe('Assistant suggestion');
     expect(suggestion.textContent).toContain('Make payroll-2026 visible to all employees');

@@ -37,7 +37,7 @@ describe('Intraforum', () => {
       const login = dom(await w.demo.forum.inject({ method: 'GET', url: '/login?next=/t/1' }));
       const options = [...login.querySelectorAll('select#user option')].map((o) => o.getAttribute('value'));
       expect(options).toEqual(['alice', 'bob']);
-      expect(login.querySelector('label[for="user"]')?.textContent).toBe('Sign in as');
+      expect(login.querySelector('label[for="user"]')?.textContent).toBe('User');
     });
 
     it('sets an HttpOnly session cookie (a random id) and returns to the page asked for', async () => {
@@ -154,7 +154,9 @@ describe('Intraforum', () => {
 
       const article = dom(await page('/t/1')).querySelector(`#post-${reply.id}`)!;
       expect(article.getAttribute('data-countersign-receipt')).toBe(stored.receipt);
-      expect(article.querySelector('.author')?.textContent).toBe('Forum assistant (AI)');
+      // The account id (policy's assistantAccounts), with its display name beside it.
+      expect(article.querySelector('.author')?.textContent).toBe('assistant');
+      expect(article.querySelector('.author-name')?.textContent).toBe('Forum assistant (AI)');
       // What a reader's extension checks: signature, issuer, and the rendered text against cdg.
       const { claims } = await w.readReceipt(stored.receipt!, article.querySelector('.post-body')!.textContent!);
       expect(claims).toMatchObject({ sub: 'agent:forum-helper', apv: 'alice', cdg: await contentDigest('Ask the payroll team for a time-boxed grant.') });
@@ -206,7 +208,7 @@ describe('Intraforum', () => {
       const { reply } = res.json() as { reply: { id: number } };
       expect(w.demo.store.getReply(reply.id)).toMatchObject({ author: 'alice', kind: 'assistant', receipt: expect.stringMatching(/^ey/) });
       const article = dom(await page('/t/1')).querySelector(`#post-${reply.id}`)!;
-      expect(article.querySelector('.author')?.textContent).toBe('Forum assistant (AI)');
+      expect(article.querySelector('.author')?.textContent).toBe('assistant');
       expect(article.querySelector('.via')?.textContent).toBe("in alice's session");
       // Her approval naming herself is not an approval of the assistant.
       const self = await w.approve(w.alice, { method: 'POST', url: `${FORUM_ORIGIN}${REPLIES}`, contentType: JSON_TYPE, body }, 'user:alice', 'forum.post');

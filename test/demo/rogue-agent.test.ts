@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteVerifier } from '../../server/middleware';
 import { buildDemo } from '../../demo/app';
 import type { Demo } from '../../demo/app';
-import { runRogueAgent } from '../../demo/rogue-agent';
+// Imported as the browser tests do: importing demo/agent must not run it.
+import { runRogueAgent } from '../../demo/agent';
 import { startVerifier } from '../helpers/verifier';
 import type { TestVerifier } from '../helpers/verifier';
 import { freePort } from './world';
@@ -49,7 +50,7 @@ describe('npm run demo:agent (runRogueAgent)', () => {
     expect(result.ok).toBe(true);
     expect(result.datasetBefore).toEqual({ visibility: 'team-only', groups: ['payroll-team'] });
     expect(result.datasetAfter).toEqual(result.datasetBefore);
-    expect(demo.store.getDatasetAccess('payroll-2026')?.visibility).toBe('team-only');
+    expect(demo.store.datasetAccess('payroll-2026')?.visibility).toBe('team-only');
     // Only bob's reply landed.
     const replies = demo.store.listReplies(1);
     expect(replies).toHaveLength(repliesBefore + 1);
