@@ -3,11 +3,10 @@
 // tests hold them to the tools' real routes and markup (test/demo/adapters.test.ts).
 import type { SiteAdapter } from '../protocol';
 
-const ASSISTANT_MARKERS: NonNullable<SiteAdapter['assistant']> = {
-  selectors: ['[data-assistant-draft]'],
-  headers: ['X-Assistant'],
-  fields: { author_kind: 'assistant' },
-};
+/** The demo tools' assistant markers; a fresh copy per adapter, so no adapter shares another's arrays. */
+function assistantMarkers(): NonNullable<SiteAdapter['assistant']> {
+  return { selectors: ['[data-assistant-draft]'], headers: ['X-Assistant'], fields: { author_kind: 'assistant' } };
+}
 
 export const BUILTIN_ADAPTERS: SiteAdapter[] = [
   {
@@ -22,7 +21,7 @@ export const BUILTIN_ADAPTERS: SiteAdapter[] = [
         content: 'body',
       },
     ],
-    assistant: ASSISTANT_MARKERS,
+    assistant: assistantMarkers(),
     posts: { container: 'article.post', author: '.author', body: '.post-body', receipt: 'data-countersign-receipt' },
   },
   {
@@ -37,6 +36,6 @@ export const BUILTIN_ADAPTERS: SiteAdapter[] = [
         before: { get: '/api/datasets/{1}/access' },
       },
     ],
-    assistant: ASSISTANT_MARKERS,
+    assistant: assistantMarkers(),
   },
 ];
