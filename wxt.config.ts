@@ -9,7 +9,7 @@ export default defineConfig({
   manifest: ({ browser }) => ({
     name: 'Countersign',
     description: 'Holds AI-assistant actions on internal tools until their owner signs an approval.',
-    permissions: ['storage', 'alarms', 'notifications'],
+    permissions: ['storage', 'alarms', 'notifications', 'scripting', 'tabs'],
     // The verifier and the protected internal tools are named by admin policy at run time, on any
     // host: the background must reach the verifier, and holds need the tools' pages.
     host_permissions: ['http://*/*', 'https://*/*'],

@@ -1,12 +1,17 @@
-// The popup: the owner's queue of held actions, and why nothing can be signed when that is so.
-// Extension page only.
+// The popup: the owner's queue of held actions, from the background's own records, and why nothing
+// can be signed when that is so. Extension page only.
+import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
+import { db } from '@/lib/extension/db';
 import type { ExtensionStateView } from '@/lib/extension/messages';
+import { PendingAction } from './PendingAction';
 
 export function PopupApp() {
   const [state, setState] = useState<ExtensionStateView | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const held = useLiveQuery(() => db().actions.where('state').equals('held').sortBy('createdAt'), []);
+
   useEffect(() => {
     // Ask the verifier afresh first: the owner must see a kill switch engaged a moment ago.
     ask('ui-bg:check-kill-switch', {})
@@ -34,9 +39,21 @@ export function PopupApp() {
         </p>
       )}
       <section aria-label="Pending actions">
-        <p>No pending actions.</p>
+        {held && held.length > 0 ? (
+          <ul aria-label="Pending actions list" className="actions">
+            {held.map((action) => (
+              <PendingAction key={action.id} action={action} owner={state?.enrollment?.userId ?? null} disabled={!state?.enrollment || !!state?.kill.engaged} />
+            ))}
+          </ul>
+        ) : (
+          <p>No pending actions.</p>
+        )}
       </section>
-      {state?.enrollment && <p className="hint">Signing as {state.enrollment.userId} · key {state.enrollment.kid.slice(0, 8)}…</p>}
+      {state?.enrollment && (
+        <p className="hint">
+          Signing as {state.enrollment.userId} · key {state.enrollment.kid.slice(0, 8)}…
+        </p>
+      )}
     </main>
   );
 }

@@ -13,6 +13,7 @@ export const BUILTIN_ADAPTERS: SiteAdapter[] = [
     // Intraforum: match patterns carry no port, so this is 127.0.0.1 on any port (Chrome).
     id: 'intraforum',
     match: ['http://127.0.0.1/*'],
+    agent: 'agent:forum-helper',
     actions: [
       {
         scope: 'forum.post',
@@ -28,9 +29,12 @@ export const BUILTIN_ADAPTERS: SiteAdapter[] = [
     // The Access console is published on `localhost` so that its pattern differs from the forum's.
     id: 'access-console',
     match: ['http://localhost/*'],
+    agent: 'agent:access-helper',
     actions: [
       {
         scope: 'admin.acl.write',
+        // Widening who can read data needs a signed, reviewed approval from people too.
+        requires: 'always',
         request: { method: 'PUT', url: '/api/datasets/*/access' },
         form: 'form#access',
         before: { get: '/api/datasets/{1}/access' },

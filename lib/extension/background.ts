@@ -3,6 +3,8 @@
 import { browser } from 'wxt/browser';
 import { BUILTIN_ADAPTERS } from '../adapters/builtin';
 import { approveAction, rejectAction } from './approvals';
+import { syncContentScripts } from './content-scripts';
+import { endAction, failActionsOfTab, pendingCount, proposeAction, siteConfig, sweepExpired } from './held-actions';
 import { db } from './db';
 import { deviceKey } from './device-key';
 import { currentEnrollment, enroll } from './enrollment';
@@ -11,9 +13,39 @@ import { exportLog, listLog } from './log';
 import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
-import { registerHandlers } from './router';
+import { HandlerError, messenger, registerHandlers } from './router';
+import type { PendingActionRow } from './db';
 
-export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status' } as const;
+export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry' } as const;
+
+async function updateBadge(): Promise<void> {
+  const n = await pendingCount();
+  await browser.action.setBadgeText({ text: n ? String(n) : '' });
+  await browser.action.setBadgeBackgroundColor({ color: '#b3261e' });
+}
+
+/** Delivers the stored token to the action's tab; a tab that is gone ends the action `failed`. */
+async function deliverRelease(row: PendingActionRow): Promise<void> {
+  if (row.tabId === null || !row.token) return;
+  try {
+    await messenger.sendMessage('bg-cs:release', { actionId: row.id, token: row.token }, row.tabId);
+  } catch {
+    await endAction(row.id, 'failed', { reason: 'the tab that held it is gone' }, Date.now());
+  }
+}
+
+async function deliverSettle(row: PendingActionRow, outcome: 'rejected' | 'expired' | 'blocked' | 'failed', message: string): Promise<void> {
+  if (row.tabId === null) return;
+  await messenger.sendMessage('bg-cs:settle', { actionId: row.id, outcome, message }, row.tabId).catch(() => undefined);
+}
+
+async function sweep(): Promise<void> {
+  const view = await readPolicyView(BUILTIN_ADAPTERS);
+  for (const row of await sweepExpired(Date.now(), view.policy.approvalTtlSeconds)) {
+    await deliverSettle(row, row.state === 'expired' ? 'expired' : 'failed', row.reason ?? row.state);
+  }
+  await updateBadge();
+}
 
 async function verifierUrl(): Promise<string | null> {
   const view = await readPolicyView(BUILTIN_ADAPTERS);
@@ -59,20 +91,72 @@ export function registerBackground(): void {
     'ui-bg:approve': async ({ actionId }) => {
       const { view, status, kill } = await gates();
       const row = await approveAction(actionId, { policy: view.policy, kill, verifierReachable: status.reachable, failClosed: view.failClosed, now: Date.now() });
+      await updateBadge();
+      await deliverRelease(row);
       return { state: row.state };
     },
-    'ui-bg:reject': async ({ actionId, reason }) => ({ state: (await rejectAction(actionId, reason, Date.now())).state }),
+    'ui-bg:reject': async ({ actionId, reason }) => {
+      const row = await rejectAction(actionId, reason, Date.now());
+      await updateBadge();
+      await deliverSettle(row, 'rejected', reason ? `Rejected by its owner: ${reason}` : 'Rejected by its owner.');
+      return { state: row.state };
+    },
+    'cs-bg:site-config': async (_input, sender) => siteConfig(await readPolicyView(BUILTIN_ADAPTERS), sender.url!),
+    'cs-bg:propose': async (input, sender) => {
+      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const enrollment = await currentEnrollment();
+      const row = await proposeAction(input, { view, pageUrl: sender.url!, tabId: sender.tab!.id!, userId: enrollment?.userId ?? null, now: Date.now() });
+      await updateBadge();
+      const owner = enrollment?.userId ?? null;
+      const message =
+        row.state === 'blocked'
+          ? 'Assistant actions are blocked on this site by policy: refused.'
+          : `This ${row.spec.scope} waits for ${owner ? `${owner}'s` : "its owner's"} signature in the Countersign popup.${owner ? '' : ' This browser is not enrolled yet.'}`;
+      if (row.state === 'held') {
+        void browser.notifications.create(row.id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title: 'Countersign: action held', message: `${row.spec.agent} wants to ${row.spec.scope} on ${row.site}.` }).catch(() => undefined);
+      }
+      return { actionId: row.id, state: row.state, owner, expiresAt: row.expiresAt, message };
+    },
+    'cs-bg:outcome': async ({ actionId, outcome, status, reason }, sender) => {
+      const row = await db().actions.get(actionId);
+      if (!row || row.tabId !== sender.tab?.id) throw new HandlerError('not_found', 'No such action in this tab.');
+      const done =
+        outcome === 'released'
+          ? await endAction(actionId, 'released', status !== undefined ? { status } : null, Date.now(), (r) => r.state === 'approved')
+          : await endAction(actionId, 'failed', { reason: reason ?? 'failed' }, Date.now());
+      await updateBadge();
+      return { state: done?.state ?? row.state };
+    },
+  });
+
+  browser.tabs.onRemoved.addListener((tabId) => void failActionsOfTab(tabId, 'the tab was closed before release', Date.now()).then(updateBadge));
+  browser.tabs.onUpdated.addListener((tabId, change) => {
+    // A reload or navigation takes the held request's page context with it.
+    if (change.status === 'loading') void failActionsOfTab(tabId, 'the page navigated away before approval', Date.now(), ['held']).then(updateBadge);
   });
 
   // Alarms survive service-worker restarts; their listener is registered at top level on every wake.
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === ALARMS.sync) void syncLog();
     if (alarm.name === ALARMS.status) void verifierUrl().then((url) => refreshVerifierStatus(url));
+    if (alarm.name === ALARMS.expiry) void sweep();
   });
-  const notePolicy = () => void readPolicyView(BUILTIN_ADAPTERS).then((view) => recordPolicyIfChanged(view));
+  const notePolicy = () =>
+    void readPolicyView(BUILTIN_ADAPTERS).then(async (view) => {
+      await syncContentScripts(view).catch(() => undefined);
+      await recordPolicyIfChanged(view);
+    });
   watchPolicy(notePolicy);
   notePolicy();
   void browser.alarms.create(ALARMS.sync, { periodInMinutes: 0.5 });
   void browser.alarms.create(ALARMS.status, { periodInMinutes: 0.5 });
+  void browser.alarms.create(ALARMS.expiry, { periodInMinutes: 0.5 });
   void deviceKey();
+  // A worker that died after signing and before delivery re-delivers the same token on wake (S-03).
+  void db()
+    .actions.where('state')
+    .equals('approved')
+    .toArray()
+    .then((rows) => Promise.all(rows.map(deliverRelease)))
+    .then(sweep);
 }

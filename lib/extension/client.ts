@@ -1,6 +1,6 @@
 // The extension pages' side of messaging: typed calls to the background that unwrap its Outcome.
 // Extension pages only (popup, options).
-import { messenger } from './router';
+import { messenger } from './messenger';
 import type { MessageType, Outcome, ProtocolMap } from './messages';
 
 export class BackgroundError extends Error {

@@ -1,7 +1,8 @@
 // Every message between extension contexts: its payload schema and who may send it, in one map.
 // Runtime-neutral declarations; handlers live with the modules that own the state.
 import { z } from 'zod';
-import type { LogEvent } from '../protocol';
+import { AuthorshipSignal, Diff } from '../protocol';
+import type { LogEvent, SiteAdapter } from '../protocol';
 import type { PolicyView } from './effective-policy';
 import type { SenderKind } from './senders';
 
@@ -30,6 +31,36 @@ export type LocalSettingsInput = z.infer<typeof LocalSettingsInput>;
 
 export const EmptyInput = z.strictObject({}).optional();
 
+const HeldRequestInput = z.strictObject({
+  method: z.string().regex(/^[A-Za-z]{1,16}$/),
+  url: z.string().min(1).max(8192),
+  contentType: z.string().max(1024).nullable(),
+  body: z.string().max(1024 * 1024).nullable(),
+});
+
+/** A content script's proposal: what the page tried to send. Site, tab and agent are the background's to decide. */
+export const ProposalInput = z.strictObject({
+  kind: z.enum(['fetch', 'xhr', 'form']),
+  action: z.int().min(-1).max(100),
+  request: HeldRequestInput,
+  content: z.string().max(1024 * 1024).nullable(),
+  signals: z.array(AuthorshipSignal).max(10),
+  agentHint: z.string().regex(/^agent:[\w.:@-]{1,200}$/).nullable(),
+  diff: Diff.nullable(),
+});
+export type ProposalInput = z.infer<typeof ProposalInput>;
+
+export const OutcomeInput = z.strictObject({
+  actionId: z.string().min(1).max(64),
+  outcome: z.enum(['released', 'failed']),
+  status: z.int().min(0).max(999).optional(),
+  reason: z.string().max(500).optional(),
+});
+export type OutcomeInput = z.infer<typeof OutcomeInput>;
+
+export const ReleaseInput = z.strictObject({ actionId: z.string(), token: z.string().max(8192) });
+export const SettleInput = z.strictObject({ actionId: z.string(), outcome: z.enum(['rejected', 'expired', 'blocked', 'failed']), message: z.string().max(500) });
+
 /** A reply that is either a value or an error with a stable code (errors do not cross messaging as types). */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
@@ -45,6 +76,10 @@ export const MESSAGES = {
   // Only the popup, where the owner reviews the stored record, can cause a signature.
   'ui-bg:approve': { input: ActionIdInput, senders: ['popup'] },
   'ui-bg:reject': { input: RejectInput, senders: ['popup'] },
+  // Content scripts may propose and report, never approve.
+  'cs-bg:site-config': { input: EmptyInput, senders: ['content-script'] },
+  'cs-bg:propose': { input: ProposalInput, senders: ['content-script'] },
+  'cs-bg:outcome': { input: OutcomeInput, senders: ['content-script'] },
 } as const satisfies Record<string, { input: z.ZodType; senders: readonly SenderKind[] }>;
 
 export type MessageType = keyof typeof MESSAGES;
@@ -59,6 +94,19 @@ export interface ProtocolMap {
   'ui-bg:check-kill-switch'(data?: Record<string, never>): Outcome<KillStateView>;
   'ui-bg:approve'(data: ActionIdInput): Outcome<{ state: string }>;
   'ui-bg:reject'(data: RejectInput): Outcome<{ state: string }>;
+  'cs-bg:site-config'(data?: Record<string, never>): Outcome<SiteConfig>;
+  'cs-bg:propose'(data: ProposalInput): Outcome<{ actionId: string; state: string; owner: string | null; expiresAt: number; message: string }>;
+  'cs-bg:outcome'(data: OutcomeInput): Outcome<{ state: string }>;
+  // Background → content script (sent to one tab).
+  'bg-cs:release'(data: z.infer<typeof ReleaseInput>): void;
+  'bg-cs:settle'(data: z.infer<typeof SettleInput>): void;
+}
+
+/** What a content script on a protected site needs: its adapter (if any) and the policy switches. */
+export interface SiteConfig {
+  protected: boolean;
+  adapter: SiteAdapter | null;
+  strictMode: boolean;
 }
 
 export interface KillStateView {

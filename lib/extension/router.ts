@@ -1,14 +1,14 @@
 // The background's message router: each message parsed with its schema, its sender checked against
 // the message map, then handed to its handler; failures answer a stable code. Background only.
-import { defineExtensionMessaging } from '@webext-core/messaging';
 import { browser } from 'wxt/browser';
 import type { z } from 'zod';
 import { MESSAGES } from './messages';
 import type { MessageType, Outcome, ProtocolMap } from './messages';
+import { messenger } from './messenger';
 import { classifySender } from './senders';
 import type { SenderFacts } from './senders';
 
-export const messenger = defineExtensionMessaging<ProtocolMap>();
+export { messenger } from './messenger';
 
 type InputOf<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['input']>;
 type ValueOf<T extends MessageType> = ReturnType<ProtocolMap[T]> extends Outcome<infer V> ? V : never;

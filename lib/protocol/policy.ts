@@ -34,6 +34,8 @@ const UrlPattern = z.string().regex(/^\/[^\s#]*$/, 'a path pattern starting with
 
 export const AdapterAction = z.strictObject({
   scope: Identifier,
+  /** `always`: every submission is held, a person's too (the tool's route is "always" server-side). */
+  requires: z.enum(['agents', 'always']).optional(),
   request: z.strictObject({ method: z.string().regex(/^[A-Z]{1,16}$/), url: UrlPattern }),
   form: z.string().min(1).max(1024).optional(),
   content: z.string().min(1).max(256).optional(),
@@ -47,6 +49,8 @@ export const SiteAdapter = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -'),
   match: z.array(MatchPattern).min(1).max(100),
   actions: z.array(AdapterAction).max(100),
+  /** The assistant's agent id on this site, when its marker does not name one. */
+  agent: Identifier.optional(),
   assistant: z
     .strictObject({
       selectors: z.array(z.string().min(1).max(1024)).max(50).optional(),

@@ -48,7 +48,7 @@ describe('built-in site adapters', () => {
       [byId('access-console'), CONSOLE_ROUTES],
     ] as const;
     for (const [adapter, routes] of pairs) {
-      expect(adapter.actions.map((a) => [a.request.method, a.request.url, a.scope])).toEqual(routes.map((r) => [r.method, r.path, r.scope]));
+      expect(adapter.actions.map((a) => [a.request.method, a.request.url, a.scope, a.requires ?? 'agents'])).toEqual(routes.map((r) => [r.method, r.path, r.scope, r.requires ?? 'agents']));
       expect(adapter.assistant?.headers).toEqual(MARKERS.headers);
       expect(adapter.assistant?.fields).toEqual(MARKERS.fields);
       expect(adapter.assistant?.selectors).toEqual(['[data-assistant-draft]']);
@@ -57,10 +57,13 @@ describe('built-in site adapters', () => {
     expect(byId('intraforum').actions[0]!.content).toBe(FORUM_ROUTES[0]!.content);
     expect(byId('access-console').actions[0]).toEqual({
       scope: 'admin.acl.write',
+      requires: 'always',
       request: { method: 'PUT', url: '/api/datasets/*/access' },
       form: 'form#access',
       before: { get: '/api/datasets/{1}/access' },
     });
+    expect(byId('intraforum').agent).toBe('agent:forum-helper');
+    expect(byId('access-console').agent).toBe('agent:access-helper');
     expect(byId('intraforum').posts).toEqual({ container: 'article.post', author: '.author', body: '.post-body', receipt: 'data-countersign-receipt' });
   });
 

@@ -2,6 +2,7 @@
 // Each test gets its own; teardown always runs. Node only (browser tests).
 import { test as base } from 'vitest';
 import type { AdminPolicy } from '@/lib/protocol';
+import { OptionsPage } from './pages/extension-pages';
 import { launchWithExtension } from './support/browser';
 import type { ExtensionBrowser } from './support/browser';
 import { removeManagedPolicy, writeManagedPolicy } from './support/managed-policy';
@@ -19,7 +20,7 @@ export function demoPolicy(stack: Stack, extra: Partial<AdminPolicy> = {}): Admi
   };
 }
 
-export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; browser: ExtensionBrowser }>({
+export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; asPerson: boolean; browser: ExtensionBrowser }>({
   // Vitest reads a fixture's dependencies from its destructured first argument: `task` is none.
   stack: async ({ task: _task }, use) => {
     const stack = await startStack();
@@ -27,9 +28,10 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; br
     await stack.close();
   },
   policy: {},
-  browser: async ({ stack, policy }, use) => {
+  asPerson: false,
+  browser: async ({ stack, policy, asPerson }, use) => {
     writeManagedPolicy(demoPolicy(stack, policy));
-    const browser = await launchWithExtension();
+    const browser = await launchWithExtension({ asPerson });
     try {
       await use(browser);
     } finally {
@@ -38,5 +40,13 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; br
     }
   },
 });
+
+/** The browser, enrolled as alice through its options page. */
+export async function enrollAs(browser: ExtensionBrowser, stack: Stack, userId = 'alice'): Promise<void> {
+  const { code } = (await (await stack.admin('POST', '/v1/admin/enrollment-codes', { userId })).json()) as { code: string };
+  const options = await OptionsPage.open(browser);
+  await options.enroll(code);
+  await options.page.close();
+}
 
 export { expect } from 'vitest';

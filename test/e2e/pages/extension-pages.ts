@@ -16,6 +16,21 @@ export class PopupPage {
   pendingActions(): Locator {
     return this.page.getByRole('region', { name: 'Pending actions' });
   }
+
+  /** A held action, by its accessible name: "<agent> <scope>". */
+  action(agent: string, scope: string): Locator {
+    return this.page.getByRole('listitem', { name: `${agent} ${scope}` });
+  }
+
+  async approve(agent: string, scope: string): Promise<void> {
+    await this.action(agent, scope).getByRole('button', { name: 'Approve' }).click();
+  }
+
+  async reject(agent: string, scope: string, reason?: string): Promise<void> {
+    const item = this.action(agent, scope);
+    if (reason) await item.getByLabel('Reason').fill(reason);
+    await item.getByRole('button', { name: 'Reject' }).click();
+  }
 }
 
 export class OptionsPage {
@@ -27,5 +42,13 @@ export class OptionsPage {
 
   heading(): Locator {
     return this.page.getByRole('heading', { name: 'Countersign settings' });
+  }
+
+  /** Enrolls the browser with a one-time code (the verifier URL comes from managed policy). */
+  async enroll(code: string, label = 'e2e browser'): Promise<void> {
+    await this.page.getByLabel('Enrollment code').fill(code);
+    await this.page.getByLabel('Device label').fill(label);
+    await this.page.getByRole('button', { name: 'Enroll' }).click();
+    await this.page.getByTestId('enrolled-user').waitFor({ timeout: 15_000 });
   }
 }

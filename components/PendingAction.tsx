@@ -1,0 +1,75 @@
+// One held action in the popup: who wants to do what where, the diff, the time left, and the
+// owner's decision. Keyboard alone can review and decide. Extension page only.
+import { useEffect, useState } from 'react';
+import type { PendingActionRow } from '@/lib/extension/db';
+import { ask } from '@/lib/extension/client';
+import { ActionDiff } from './ActionDiff';
+
+function useSecondsLeft(expiresAt: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return Math.max(0, Math.ceil((expiresAt - now) / 1000));
+}
+
+export function PendingAction({ action, owner, disabled }: { action: PendingActionRow; owner: string | null; disabled: boolean }) {
+  const left = useSecondsLeft(action.expiresAt);
+  const [reason, setReason] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const name = `${action.spec.agent} ${action.spec.scope}`;
+  const reasonId = `reason-${action.id}`;
+
+  async function decide(kind: 'approve' | 'reject') {
+    setBusy(true);
+    setMessage(null);
+    try {
+      if (kind === 'approve') await ask('ui-bg:approve', { actionId: action.id });
+      else await ask('ui-bg:reject', { actionId: action.id, ...(reason.trim() ? { reason: reason.trim() } : {}) });
+    } catch (error) {
+      setMessage((error as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <li aria-label={name} className="action">
+      <h2>
+        <span className="agent">{action.spec.agent}</span> → <span className="scope">{action.spec.scope}</span>
+      </h2>
+      <dl>
+        <dt>Owner</dt>
+        <dd>{owner ?? '(not enrolled)'}</dd>
+        <dt>Site</dt>
+        <dd>{action.site}</dd>
+        <dt>Request</dt>
+        <dd>
+          {action.spec.request.method} {new URL(action.spec.request.url).pathname}
+        </dd>
+        <dt>Why held</dt>
+        <dd>{action.spec.signals.length ? action.spec.signals.join(', ') : 'this change always needs a signed review'}</dd>
+        <dt>Time left</dt>
+        <dd>
+          <span role="timer" aria-label="Time left">{left} s</span>
+        </dd>
+      </dl>
+      <ActionDiff diff={action.spec.diff} body={action.spec.request.body} />
+      <div className="decide">
+        <button type="button" className="primary" disabled={busy || disabled || left === 0} onClick={() => void decide('approve')}>
+          Approve
+        </button>
+        <label htmlFor={reasonId} className="reason">
+          Reason
+          <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="optional" />
+        </label>
+        <button type="button" className="danger" disabled={busy} onClick={() => void decide('reject')}>
+          Reject
+        </button>
+      </div>
+      {message && <p role="alert">{message}</p>}
+    </li>
+  );
+}

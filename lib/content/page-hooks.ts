@@ -1,0 +1,279 @@
+// Page-world hooks on protected sites: wraps fetch, XMLHttpRequest and form submission, holds the
+// side-effecting requests an assistant authored, and re-issues them with the owner's token. Runs in
+// the page's MAIN world at document_start, before page scripts; no extension APIs here, only a
+// private MessagePort to the isolated content script. Kept small: it runs on every page load.
+import type { BridgeToHook, HeldRequest, HookConfig, HookToBridge } from './channel';
+import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
+
+const APPROVAL_HEADER = 'Countersign-Approval';
+const APPROVAL_FIELD = 'countersign_approval';
+/** Without a config from the extension within this time, requests pass: the server still enforces. */
+const CONFIG_WAIT_MS = 10_000;
+
+interface Pending {
+  release(token: string): void;
+  settle(outcome: string, message: string): void;
+}
+
+export function installPageHooks(win: Window & typeof globalThis = window): void {
+  // Captured before any page script runs, so a page that redefines them later cannot intercept.
+  const origFetch = win.fetch.bind(win);
+  const xhrProto = win.XMLHttpRequest.prototype;
+  const origOpen = xhrProto.open;
+  const origSend = xhrProto.send;
+  const origSetHeader = xhrProto.setRequestHeader;
+  const origSubmit = win.HTMLFormElement.prototype.submit;
+  const origAddListener = win.addEventListener.bind(win);
+  const doc = win.document;
+
+  let port: MessagePort | null = null;
+  let config: HookConfig | null = null;
+  let configured!: (c: HookConfig | null) => void;
+  const ready = new Promise<HookConfig | null>((resolve) => (configured = resolve));
+  setTimeout(() => configured(null), CONFIG_WAIT_MS);
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  /** Fields a person typed into (trusted input events): the rest were filled by script. */
+  const typed = new WeakSet<EventTarget>();
+
+  origAddListener('message', (event: MessageEvent) => {
+    if (port || event.source !== win || (event.data as { type?: unknown })?.type !== PORT_MESSAGE || !event.ports[0]) return;
+    port = event.ports[0];
+    port.onmessage = (e: MessageEvent<BridgeToHook>) => onBridge(e.data);
+    port.postMessage({ t: 'ready' } satisfies HookToBridge);
+  });
+  win.postMessage({ type: HELLO_MESSAGE }, win.location.origin);
+  origAddListener('input', (e) => e.isTrusted && e.target && typed.add(e.target), true);
+
+  function onBridge(msg: BridgeToHook): void {
+    if (msg.t === 'config') {
+      config = msg.config;
+      configured(msg.config);
+    } else if (msg.t === 'release') pending.get(msg.id)?.release(msg.token);
+    else if (msg.t === 'settle') pending.get(msg.id)?.settle(msg.outcome, msg.message);
+  }
+
+  function post(msg: HookToBridge): void {
+    port?.postMessage(msg);
+  }
+
+  /** The adapter action a request is, -1 for the generic adapter, or null when not side-effecting. */
+  function actionFor(c: HookConfig, method: string, url: URL): number | null {
+    if (url.origin !== win.location.origin || method === 'GET' || method === 'HEAD') return null;
+    const parts = url.pathname.split('/').filter(Boolean);
+    const hit = c.actions.find((a) => a.method === method && a.path.length === parts.length && a.path.every((s, i) => s === '*' || s === parts[i]));
+    if (hit) return hit.index;
+    return c.generic ? -1 : null;
+  }
+
+  function requiresAlways(c: HookConfig, action: number): boolean {
+    return c.actions.find((a) => a.index === action)?.requires === 'always';
+  }
+
+  /** DESIGN.md's authorship signals for one submission. */
+  function signals(c: HookConfig, headers: Headers, fields: Map<string, string>, content: string | null, event?: { trusted: boolean; scripted: boolean }): { list: string[]; agentHint: string | null } {
+    const list: string[] = [];
+    let agentHint: string | null = null;
+    for (const h of c.markerHeaders) {
+      const v = headers.get(h);
+      if (v !== null) {
+        list.push('assistant-marker');
+        if (/^agent:/.test(v)) agentHint = v;
+      }
+    }
+    for (const [name, value] of Object.entries(c.markerFields)) if (fields.get(name) === value) list.push('assistant-marker');
+    if (content && c.markerSelectors.length) {
+      for (const el of doc.querySelectorAll<HTMLElement>(c.markerSelectors.join(','))) {
+        if (((el as HTMLTextAreaElement).value ?? el.textContent ?? '').trim() === content.trim()) list.push('assistant-marker');
+      }
+    }
+    if (event && !event.trusted) list.push('untrusted-event');
+    if (event?.scripted) list.push('scripted-content');
+    if (!event && win.navigator.userActivation && !win.navigator.userActivation.isActive) list.push('no-user-activation');
+    if (win.navigator.webdriver) list.push('webdriver');
+    if (c.strictMode) list.push('strict-mode');
+    return { list: [...new Set(list)], agentHint };
+  }
+
+  function bodyFields(contentType: string | null, body: string | null): Map<string, string> {
+    const fields = new Map<string, string>();
+    if (body === null) return fields;
+    if (contentType?.includes('json')) {
+      try {
+        const v: unknown = JSON.parse(body);
+        if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') fields.set(k, x);
+      } catch {
+        // Not JSON after all: no fields. The background refuses a JSON body that does not parse.
+      }
+    } else if (contentType?.includes('x-www-form-urlencoded')) {
+      for (const [k, v] of new URLSearchParams(body)) if (!fields.has(k)) fields.set(k, v);
+    }
+    return fields;
+  }
+
+  function contentOf(c: HookConfig, action: number, fields: Map<string, string>): string | null {
+    const where = c.actions.find((a) => a.index === action)?.content;
+    return where ? (fields.get(where.replace(/^\//, '')) ?? null) : null;
+  }
+
+  /** Proposes a held request; resolves with the token on approval, rejects with the outcome otherwise. */
+  function hold(kind: 'fetch' | 'xhr' | 'form', action: number, request: HeldRequest, content: string | null, sig: { list: string[]; agentHint: string | null }): Promise<{ id: number; token: string }> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, {
+        release: (token) => resolve({ id, token }),
+        settle: (outcome, message) => {
+          pending.delete(id);
+          reject(Object.assign(new Error(message), { outcome }));
+        },
+      });
+      post({ t: 'propose', id, kind, action, request, content, signals: sig.list, agentHint: sig.agentHint });
+    });
+  }
+
+  function refusal(outcome: string, message: string): Response {
+    return new Response(JSON.stringify({ error: { code: outcome, message } }), { status: 403, headers: { 'content-type': 'application/json', 'countersign-outcome': outcome } });
+  }
+
+  // --- fetch -------------------------------------------------------------------------------------
+  win.fetch = async function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init);
+    const method = request.method.toUpperCase();
+    const url = new URL(request.url);
+    if (url.origin !== win.location.origin || method === 'GET' || method === 'HEAD') return origFetch(input, init);
+    const c = config ?? (await ready);
+    const action = c ? actionFor(c, method, url) : null;
+    if (!c || action === null) return origFetch(input, init);
+
+    const body = request.body ? await request.clone().text() : null;
+    const contentType = request.headers.get('content-type');
+    const fields = bodyFields(contentType, body);
+    const content = contentOf(c, action, fields);
+    const sig = signals(c, request.headers, fields, content);
+    if (!sig.list.length && !requiresAlways(c, action)) return origFetch(input, init);
+    if (init?.body instanceof FormData || (init?.body !== undefined && init.body !== null && typeof init.body !== 'string' && !(init.body instanceof URLSearchParams))) {
+      return refusal('failed', 'Countersign can hold only text, JSON and form bodies');
+    }
+
+    let released: { id: number; token: string };
+    try {
+      released = await hold('fetch', action, { method, url: url.href, contentType, body }, content, sig);
+    } catch (error) {
+      const e = error as Error & { outcome?: string };
+      return refusal(e.outcome ?? 'failed', e.message);
+    }
+    pending.delete(released.id);
+    const headers = new Headers(request.headers);
+    headers.set(APPROVAL_HEADER, released.token);
+    try {
+      const response = await origFetch(url.href, { method, headers, body, credentials: request.credentials, mode: request.mode, redirect: request.redirect });
+      post({ t: 'outcome', id: released.id, outcome: 'released', status: response.status });
+      return response;
+    } catch (error) {
+      post({ t: 'outcome', id: released.id, outcome: 'failed', reason: 'network error on release' });
+      throw error;
+    }
+  };
+
+  // --- XMLHttpRequest ----------------------------------------------------------------------------
+  const xhrState = new WeakMap<XMLHttpRequest, { method: string; url: URL; headers: Headers }>();
+  xhrProto.open = function open(this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+    xhrState.set(this, { method: method.toUpperCase(), url: new URL(url, win.location.href), headers: new Headers() });
+    return (origOpen as (...a: unknown[]) => void).call(this, method, url, ...rest);
+  } as typeof xhrProto.open;
+  xhrProto.setRequestHeader = function setRequestHeader(this: XMLHttpRequest, name: string, value: string) {
+    xhrState.get(this)?.headers.append(name, value);
+    return origSetHeader.call(this, name, value);
+  };
+  xhrProto.send = function send(this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+    sendXhr(this, body);
+  };
+
+  function sendXhr(xhr: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null): void {
+    const state = xhrState.get(xhr);
+    if (!state || state.url.origin !== win.location.origin || state.method === 'GET' || state.method === 'HEAD') return origSend.call(xhr, body);
+    const text = typeof body === 'string' ? body : body instanceof URLSearchParams ? body.toString() : body == null ? null : undefined;
+    void (async () => {
+      const c = config ?? (await ready);
+      const action = c ? actionFor(c, state.method, state.url) : null;
+      if (!c || action === null) return origSend.call(xhr, body);
+      const contentType = state.headers.get('content-type') ?? (body instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=UTF-8' : typeof body === 'string' ? 'text/plain;charset=UTF-8' : null);
+      const fields = bodyFields(contentType, text ?? null);
+      const content = contentOf(c, action, fields);
+      const sig = signals(c, state.headers, fields, content);
+      if (!sig.list.length && !requiresAlways(c, action)) return origSend.call(xhr, body);
+      if (text === undefined) return xhr.abort();
+      try {
+        const { id, token } = await hold('xhr', action, { method: state.method, url: state.url.href, contentType, body: text }, content, sig);
+        pending.delete(id);
+        origSetHeader.call(xhr, APPROVAL_HEADER, token);
+        xhr.addEventListener('loadend', () => post({ t: 'outcome', id, outcome: xhr.status ? 'released' : 'failed', status: xhr.status, reason: 'network error on release' }), { once: true });
+        origSend.call(xhr, text);
+      } catch {
+        xhr.abort();
+      }
+    })();
+  }
+
+  // --- forms -------------------------------------------------------------------------------------
+  function formRequest(form: HTMLFormElement, submitter?: HTMLElement | null): { method: string; url: URL; body: string } {
+    const method = (submitter?.getAttribute('formmethod') ?? form.getAttribute('method') ?? 'GET').toUpperCase();
+    const url = new URL(submitter?.getAttribute('formaction') ?? form.getAttribute('action') ?? win.location.href, win.location.href);
+    const data = new FormData(form, submitter ?? undefined);
+    const params = new URLSearchParams();
+    for (const [k, v] of data) if (k !== APPROVAL_FIELD && typeof v === 'string') params.append(k, v);
+    return { method, url, body: params.toString() };
+  }
+
+  function scripted(form: HTMLFormElement): boolean {
+    return [...form.elements].some((el) => (el as HTMLInputElement).value && /^(TEXTAREA|INPUT)$/.test(el.tagName) && (el as HTMLInputElement).type !== 'hidden' && !typed.has(el));
+  }
+
+  /** Decides a form submission; true when held (the caller must not submit). */
+  function holdForm(form: HTMLFormElement, submitter: HTMLElement | null | undefined, trusted: boolean): boolean {
+    const c = config;
+    if (!c) return false;
+    const req = formRequest(form, submitter);
+    const action = actionFor(c, req.method, req.url);
+    if (action === null) return false;
+    const fields = bodyFields('application/x-www-form-urlencoded', req.body);
+    const content = contentOf(c, action, fields);
+    const sig = signals(c, new Headers(), fields, content, { trusted, scripted: scripted(form) });
+    if (!sig.list.length && !requiresAlways(c, action)) return false;
+    hold('form', action, { method: req.method, url: req.url.href, contentType: 'application/x-www-form-urlencoded', body: req.body }, content, sig).then(
+      ({ id, token }) => {
+        pending.delete(id);
+        // What you see is what you sign: the form as it is now must be the form that was approved.
+        if (formRequest(form, submitter).body !== req.body) {
+          post({ t: 'outcome', id, outcome: 'failed', reason: 'the page changed the form after approval' });
+          return;
+        }
+        const field = doc.createElement('input');
+        field.type = 'hidden';
+        field.name = APPROVAL_FIELD;
+        field.value = token;
+        form.append(field);
+        post({ t: 'outcome', id, outcome: 'released' });
+        origSubmit.call(form);
+      },
+      () => undefined,
+    );
+    return true;
+  }
+
+  origAddListener(
+    'submit',
+    (event: SubmitEvent) => {
+      const form = event.target;
+      if (form instanceof win.HTMLFormElement && holdForm(form, event.submitter, event.isTrusted)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true,
+  );
+  win.HTMLFormElement.prototype.submit = function submit(this: HTMLFormElement) {
+    // submit() fires no submit event and is never a person's gesture.
+    if (!holdForm(this, null, false)) origSubmit.call(this);
+  };
+}

@@ -1,0 +1,145 @@
+// Held actions in the background: a content script's proposal becomes a persisted, logged record
+// before anything else; releases and settlements go to its tab; expiry and closed tabs end in a
+// logged terminal state. Background only.
+import type { ActionSpec, SiteAdapter } from '../protocol';
+import { actionDigest, newTraceId } from '../protocol';
+import type { PendingActionRow } from './db';
+import { db } from './db';
+import { eventFields } from './approvals';
+import type { EffectivePolicy, PolicyView } from './effective-policy';
+import { appendLog } from './log';
+import { matchesAny } from './match-patterns';
+import type { ProposalInput, SiteConfig } from './messages';
+import { HandlerError } from './router';
+
+const LOG_TABLES = () => [db().actions, db().log, db().unchained, db().chain];
+const TERMINAL = new Set(['released', 'rejected', 'expired', 'blocked', 'failed']);
+
+/** The adapter of a page URL: the first adapter whose match patterns include it. */
+export function adapterFor(policy: EffectivePolicy, url: string): SiteAdapter | null {
+  return policy.adapters.find((a) => matchesAny(a.match, url)) ?? null;
+}
+
+export function siteConfig(view: PolicyView, pageUrl: string): SiteConfig {
+  const protectedSite = matchesAny(view.policy.protectedSites, pageUrl) || matchesAny(view.failClosed, pageUrl);
+  return { protected: protectedSite, adapter: protectedSite ? adapterFor(view.policy, pageUrl) : null, strictMode: view.policy.strictMode };
+}
+
+export interface ProposalContext {
+  view: PolicyView;
+  /** The page the proposal came from (sender.url, stamped by the browser) and its tab. */
+  pageUrl: string;
+  tabId: number;
+  userId: string | null;
+  now: number;
+}
+
+/**
+ * Persists a proposal as a held action (or a blocked one), logging `proposed` and the outcome in the
+ * same transaction. Site, tab, owner and agent come from the browser and the policy, never from the
+ * page: a page can only say what it tried to send.
+ */
+export async function proposeAction(input: ProposalInput, ctx: ProposalContext): Promise<PendingActionRow> {
+  const site = new URL(ctx.pageUrl).origin;
+  if (new URL(input.request.url).origin !== site) throw new HandlerError('payload_invalid', 'a held request must go to the page\'s own origin');
+  const config = siteConfig(ctx.view, ctx.pageUrl);
+  if (!config.protected) throw new HandlerError('not_protected', 'this site is not protected by policy');
+  const adapter = config.adapter;
+  const action = adapter && input.action >= 0 ? adapter.actions[input.action] : undefined;
+  if (adapter && input.action >= 0 && !action) throw new HandlerError('payload_invalid', 'no such adapter action');
+
+  const assistant = input.signals.length > 0;
+  // An assistant's action is its agent's; a person's own change on an "always" route is theirs.
+  const agent = assistant ? (input.agentHint ?? adapter?.agent ?? 'agent:unknown') : ctx.userId ? `user:${ctx.userId}` : 'user:unknown';
+  const spec: ActionSpec = {
+    trc: newTraceId(),
+    tool: adapter?.id ?? 'generic',
+    scope: action?.scope ?? 'generic.write',
+    agent,
+    request: input.request,
+    content: input.content,
+    diff: input.diff,
+    signals: input.signals,
+  };
+  let digest: string;
+  try {
+    digest = await actionDigest(spec.request);
+  } catch (error) {
+    throw new HandlerError('payload_invalid', (error as Error).message);
+  }
+  const blocked = assistant && matchesAny(ctx.view.policy.blockedSites, ctx.pageUrl);
+  const row: PendingActionRow = {
+    id: crypto.randomUUID(),
+    state: blocked ? 'blocked' : 'held',
+    spec,
+    digest,
+    site,
+    tabId: ctx.tabId,
+    createdAt: ctx.now,
+    expiresAt: ctx.now + ctx.view.policy.approvalTtlSeconds * 1000,
+    token: null,
+    reason: blocked ? 'assistant actions are blocked on this site' : null,
+    updatedAt: ctx.now,
+  };
+  await db().transaction('rw', LOG_TABLES(), async () => {
+    await db().actions.add(row);
+    await appendLog(eventFields(row, 'proposed', { kind: input.kind, signals: input.signals.join(',') }, ctx.userId, ctx.now));
+    await appendLog(eventFields(row, blocked ? 'blocked' : 'held', null, ctx.userId, ctx.now));
+  });
+  return row;
+}
+
+/**
+ * Moves an action to a terminal state, logged in the same transaction; a no-op if it already has
+ * one. Returns the updated row, or null when nothing changed.
+ */
+export async function endAction(
+  actionId: string,
+  state: 'released' | 'rejected' | 'expired' | 'failed',
+  detail: Record<string, string | number> | null,
+  now: number,
+  guard?: (row: PendingActionRow) => boolean,
+): Promise<PendingActionRow | null> {
+  const userId = (await db().enrollment.get('current'))?.userId ?? null;
+  return db().transaction('rw', LOG_TABLES(), async () => {
+    const row = await db().actions.get(actionId);
+    if (!row || TERMINAL.has(row.state) || (guard && !guard(row))) return null;
+    const updated: PendingActionRow = { ...row, state, reason: detail?.reason ? String(detail.reason) : row.reason, updatedAt: now };
+    await db().actions.put(updated);
+    await appendLog(eventFields(updated, state, detail, userId, now));
+    return updated;
+  });
+}
+
+/**
+ * Ends what can no longer complete: held past its TTL → expired; approved but never released
+ * before the approval itself ran out → failed. Returns the actions it ended.
+ */
+export async function sweepExpired(now: number, approvalTtlSeconds: number): Promise<PendingActionRow[]> {
+  const ended: PendingActionRow[] = [];
+  for (const row of await db().actions.where('state').anyOf('held', 'approved').toArray()) {
+    if (row.state === 'held' && now >= row.expiresAt) {
+      const done = await endAction(row.id, 'expired', { reason: 'not approved within its time to live' }, now, (r) => r.state === 'held');
+      if (done) ended.push(done);
+    } else if (row.state === 'approved' && now >= row.updatedAt + approvalTtlSeconds * 1000) {
+      const done = await endAction(row.id, 'failed', { reason: 'approved but never released before the approval expired' }, now, (r) => r.state === 'approved');
+      if (done) ended.push(done);
+    }
+  }
+  return ended;
+}
+
+/** A tab closed (or its page went away): what it held can never be released. */
+export async function failActionsOfTab(tabId: number, reason: string, now: number, states: string[] = ['held', 'approved']): Promise<PendingActionRow[]> {
+  const ended: PendingActionRow[] = [];
+  for (const row of await db().actions.where('tabId').equals(tabId).toArray()) {
+    if (!states.includes(row.state)) continue;
+    const done = await endAction(row.id, 'failed', { reason }, now);
+    if (done) ended.push(done);
+  }
+  return ended;
+}
+
+export function pendingCount(): Promise<number> {
+  return db().actions.where('state').equals('held').count();
+}

@@ -1,0 +1,31 @@
+// Hold, review, release in real Chromium against the demo tools and a running verifier: an
+// assistant's post is held until its owner approves it in the popup, then released with the token
+// and accepted by the tool, which stores the receipt.
+import { enrollAs, expect, test } from './fixtures';
+import { ForumPage } from './pages/demo-pages';
+import { PopupPage } from './pages/extension-pages';
+import { screenshot } from './support/screenshots';
+
+test('an assistant post sent by fetch is held, approved in the popup, released and stored with its receipt', async ({ browser, stack }) => {
+  await enrollAs(browser, stack);
+  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
+  await forum.signIn('alice');
+  await forum.openTopic(1);
+  const before = stack.demo.store.listReplies(1).length;
+  await forum.askAssistant();
+
+  const popup = await PopupPage.open(browser);
+  const item = popup.action('agent:forum-helper', 'forum.post');
+  await item.waitFor({ timeout: 15_000 });
+  expect(await item.getByLabel('Post text').textContent()).toContain('payroll-2026 is team-only');
+  expect(stack.demo.store.listReplies(1).length).toBe(before);
+  await popup.page.setViewportSize({ width: 420, height: 520 });
+  await screenshot(popup.page, 'popup-held-post');
+
+  await popup.approve('agent:forum-helper', 'forum.post');
+  await expect.poll(() => forum.page.locator('[data-assistant-status]').textContent(), { timeout: 15_000 }).toBe('Posted');
+  const replies = stack.demo.store.listReplies(1);
+  expect(replies.length).toBe(before + 1);
+  expect(replies.at(-1)?.receipt).toMatch(/^ey/);
+  await screenshot(forum.page, 'forum-released');
+});
