@@ -89,7 +89,7 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     }
     if (event && !event.trusted) list.push('untrusted-event');
     if (event?.scripted) list.push('scripted-content');
-    if (!event && win.navigator.userActivation && !win.navigator.userActivation.isActive) list.push('no-user-activation');
+    if (win.navigator.userActivation && !win.navigator.userActivation.isActive) list.push('no-user-activation');
     if (win.navigator.webdriver) list.push('webdriver');
     if (c.strictMode) list.push('strict-mode');
     return { list: [...new Set(list)], agentHint };

@@ -61,6 +61,8 @@ async function gates() {
 export function registerBackground(): void {
   registerHandlers({
     'ui-bg:get-state': async () => {
+      // The popup opening is a good moment to end what expired since the last alarm.
+      await sweep();
       const view = await readPolicyView(BUILTIN_ADAPTERS);
       const [enrollment, key, status, sync, pending] = await Promise.all([currentEnrollment(), deviceKey(), verifierStatus(), syncState(), db().log.where('synced').equals(0).count()]);
       return {

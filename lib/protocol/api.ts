@@ -35,7 +35,7 @@ export const VerifyRequest = z.strictObject({
   request: ActionRequest,
   content: z.string().max(LIMITS.body).optional(),
   principal: Principal.optional(),
-  /** With a `user` principal: the request carried an assistant marker (an assistant in the person's session). */
+  /** The request carried an assistant marker (then a person's request must name the assistant as `agt`). */
   assisted: z.boolean().optional(),
 });
 export type VerifyRequest = z.infer<typeof VerifyRequest>;

@@ -117,10 +117,7 @@ export interface ApprovalVerifyContext {
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
   /** The tool's requester; when given, `agt` must be its agent id (or `user:<id>`). */
   principal?: Principal;
-  /**
-   * The principal is a person and the request carries an assistant marker: an assistant acted in
-   * that person's session. Then `agt` must be an agent (not `user:…`) and `sub` the person.
-   */
+  /** The request carries an assistant marker: with a person as principal, `agt` must name an assistant. */
   assisted?: boolean;
   /** Seconds since 1970. */
   now: number;
@@ -196,13 +193,12 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
     throw new TokenRejected('action_mismatch', 'token approves a different request');
   }
   if (ctx.principal) {
-    if (ctx.assisted && ctx.principal.kind === 'user') {
-      if (claims.agt.startsWith('user:') || claims.sub !== ctx.principal.id) {
-        throw new TokenRejected('action_mismatch', 'an assistant\'s action in a session must be approved by that person, for that assistant');
-      }
-    } else if (claims.agt !== principalAgentId(ctx.principal)) {
-      throw new TokenRejected('action_mismatch', 'token approves another agent');
-    }
+    // An agent's request names that agent. A person's request is the person's own (`user:<id>`),
+    // or an assistant acting in their session, which only that same person can have signed.
+    // A marked request says an assistant wrote it: the token must say so too (honest provenance).
+    const own = claims.agt === principalAgentId(ctx.principal) && !(ctx.assisted && ctx.principal.kind === 'user');
+    const assistantOfSigner = ctx.principal.kind === 'user' && !claims.agt.startsWith('user:') && claims.sub === ctx.principal.id;
+    if (!own && !assistantOfSigner) throw new TokenRejected('action_mismatch', 'token approves another agent or was signed by someone else');
   }
 
   const question: ApprovalQuestion = { sub: claims.sub, agt: claims.agt, scp: claims.scp, site: claims.aud };

@@ -83,13 +83,12 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
       const body = await readBody(request);
       const marked = markerHeaders.some((h) => request.headers[h] !== undefined) || markerFields.some(([name, value]) => body.fields.get(name) === value);
       const needed = (route.requires ?? 'agents') === 'always' || request.principal.kind === 'agent' || marked;
-      if (!needed) return { action: 'pass' };
-
       const token = headerValue(request.headers[APPROVAL_HEADER]) ?? body.fields.get(APPROVAL_FIELD);
+      // A person's request that needs no approval passes untouched, unless it carries one: an
+      // assistant acted in their session and they signed it. Then it is verified like any other,
+      // so that a bad token is never ignored and a good one yields its receipt.
+      if (!needed && !token) return { action: 'pass' };
       if (!token) return refuse('token_missing', `${route.scope} needs a countersigned approval`);
-      // A person's request with an assistant marker: the assistant acted in their session, so the
-      // token must name an assistant (not `user:<id>`) and be signed by that very person.
-      const assisted = marked && request.principal.kind === 'user';
       try {
         const content = route.content ? body.content(route.content) : undefined;
         const result = await options.verifier.verify({
@@ -97,7 +96,7 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
           request: { method: request.method, url, contentType: request.contentType, body: request.rawBody },
           ...(content !== undefined ? { content } : {}),
           principal: request.principal,
-          ...(assisted ? { assisted } : {}),
+          ...(marked ? { assisted: true } : {}),
         });
         return { action: 'allow', receipt: result.receipt, traceId: result.traceId, scope: route.scope };
       } catch (error) {

@@ -64,12 +64,16 @@ describe('Fastify middleware, in-process verifier', () => {
     expect((await reply({ 'x-user': 'alice' }, '{"body":"hi","author_kind":"assistant"}')).json()).toMatchObject({ error: { code: 'token_missing' } });
   });
 
-  it('an assistant in alice\'s session: her approval of the assistant passes; one naming herself does not', async () => {
+  it('an assistant in alice\'s session: her approval passes and yields a receipt; in bob\'s session it does not', async () => {
     const request = { method: 'POST', url: `${TOOL_ORIGIN}/api/topics/7/replies`, contentType: 'application/json', body: REPLY_BODY };
     const good = await v.mint(alice, { request, agent: 'agent:forum-helper' });
     expect((await reply({ 'x-user': 'alice', 'x-assistant': 'agent:forum-helper', 'countersign-approval': good.token })).statusCode).toBe(200);
-    const self = await v.mint(alice, { request, agent: 'user:alice' });
-    expect((await reply({ 'x-user': 'alice', 'x-assistant': '1', 'countersign-approval': self.token })).json()).toMatchObject({ error: { code: 'action_mismatch' } });
+    // No marker at all (the assistant filled a form in her session): a token present is still verified.
+    const unmarked = await v.mint(alice, { request, agent: 'agent:forum-helper' });
+    const res = await reply({ 'x-user': 'alice', 'countersign-approval': unmarked.token });
+    expect((res.json() as { receipt: string | null }).receipt).toMatch(/^ey/);
+    const garbage = await reply({ 'x-user': 'alice', 'countersign-approval': 'a.b.c' });
+    expect(garbage.json()).toMatchObject({ error: { code: 'token_malformed' } });
     const inBobsSession = await v.mint(alice, { request, agent: 'agent:forum-helper' });
     expect((await reply({ 'x-user': 'bob', 'x-assistant': '1', 'countersign-approval': inBobsSession.token })).json()).toMatchObject({ error: { code: 'action_mismatch' } });
   });
