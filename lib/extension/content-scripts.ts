@@ -11,9 +11,22 @@ export function injectionPatterns(view: PolicyView): string[] {
   return [...new Set([...view.policy.protectedSites, ...view.failClosed])].filter((p) => MatchPattern.safeParse(p).success);
 }
 
-export async function syncContentScripts(view: PolicyView): Promise<string[]> {
-  const matches = injectionPatterns(view);
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Makes the registered scripts match the policy. Calls are serialised: two wake-ups racing through
+ * unregister/register would otherwise leave duplicate ids or no scripts at all.
+ */
+export function syncContentScripts(view: PolicyView): Promise<string[]> {
+  const run = queue.then(() => applyRegistration(injectionPatterns(view)));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function applyRegistration(matches: string[]): Promise<string[]> {
   const registered = await browser.scripting.getRegisteredContentScripts({ ids: Object.values(SCRIPT_IDS) });
+  const same = registered.length === 2 && registered.every((s) => JSON.stringify([...(s.matches ?? [])].sort()) === JSON.stringify([...matches].sort()));
+  if (same) return matches;
   if (registered.length) await browser.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
   if (!matches.length) return matches;
   await browser.scripting.registerContentScripts([

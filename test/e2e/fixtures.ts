@@ -32,6 +32,9 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; as
   browser: async ({ stack, policy, asPerson }, use) => {
     writeManagedPolicy(demoPolicy(stack, policy));
     const browser = await launchWithExtension({ asPerson });
+    // The admin policy reaches the extension asynchronously; pages opened before it has registered
+    // its content scripts for the protected sites would not be protected yet.
+    await waitForProtection(browser);
     try {
       await use(browser);
     } finally {
@@ -40,6 +43,15 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; as
     }
   },
 });
+
+export async function waitForProtection(browser: ExtensionBrowser): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const scripts = await browser.serviceWorker.evaluate(() => chrome.scripting.getRegisteredContentScripts()).catch(() => []);
+    if (scripts.length === 2) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the extension never registered its content scripts for the protected sites');
+}
 
 /** The browser, enrolled as alice through its options page. */
 export async function enrollAs(browser: ExtensionBrowser, stack: Stack, userId = 'alice'): Promise<void> {

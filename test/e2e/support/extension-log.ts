@@ -1,0 +1,19 @@
+// Reads the extension's own log from its IndexedDB, inside the service worker. Node only (browser tests).
+import type { LogEvent } from '@/lib/protocol';
+import type { ExtensionBrowser } from './browser';
+
+export async function extensionLog(browser: ExtensionBrowser): Promise<LogEvent[]> {
+  const worker = browser.context.serviceWorkers()[0] ?? (await browser.context.waitForEvent('serviceworker'));
+  return worker.evaluate(
+    () =>
+      new Promise<LogEvent[]>((resolve, reject) => {
+        const open = indexedDB.open('countersign');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const read = open.result.transaction('log').objectStore('log').getAll();
+          read.onsuccess = () => resolve((read.result as LogEvent[]).sort((a, b) => a.epoch - b.epoch || a.seq - b.seq));
+          read.onerror = () => reject(read.error);
+        };
+      }),
+  );
+}
