@@ -53,7 +53,8 @@ test('the page altering a held form before release: refused and logged failed, n
   await forum.page.evaluate(() => {
     const form = document.querySelector<HTMLFormElement>('form.reply')!;
     form.querySelector('textarea')!.value = 'What the owner will see.';
-    form.requestSubmit();
+    // Programmatic submit(): no submit event at all, caught by the page-world hook.
+    form.submit();
   });
   const popup = await PopupPage.open(browser);
   await popup.action('agent:forum-helper', 'forum.post').waitFor({ timeout: 15_000 });

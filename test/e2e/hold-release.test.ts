@@ -19,11 +19,19 @@ test('an assistant post sent by fetch is held, approved in the popup, released a
   await item.waitFor({ timeout: 15_000 });
   expect(await item.getByLabel('Post text').textContent()).toContain('payroll-2026 is team-only');
   expect(stack.demo.store.listReplies(1).length).toBe(before);
+  // The page shows the hold notice (a closed shadow root: only its host is visible from outside),
+  // and the toolbar badge counts what waits.
+  expect(await forum.page.locator('countersign-hold-notice').count()).toBe(1);
+  expect(await browser.serviceWorker.evaluate(() => chrome.action.getBadgeText({}))).toBe('1');
   await popup.page.setViewportSize({ width: 420, height: 520 });
   await screenshot(popup.page, 'popup-held-post');
 
-  await popup.approve('agent:forum-helper', 'forum.post');
+  // Keyboard alone: Tab to the item's Approve button and press Enter.
+  const approve = item.getByRole('button', { name: 'Approve' });
+  for (let i = 0; i < 10 && !(await approve.evaluate((el) => el === document.activeElement)); i++) await popup.page.keyboard.press('Tab');
+  await popup.page.keyboard.press('Enter');
   await expect.poll(() => forum.page.locator('[data-assistant-status]').textContent(), { timeout: 15_000 }).toBe('Posted');
+  expect(await browser.serviceWorker.evaluate(() => chrome.action.getBadgeText({}))).toBe('');
   const replies = stack.demo.store.listReplies(1);
   expect(replies.length).toBe(before + 1);
   expect(replies.at(-1)?.receipt).toMatch(/^ey/);
