@@ -31,6 +31,9 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
   let configured!: (c: HookConfig | null) => void;
   const ready = new Promise<HookConfig | null>((resolve) => (configured = resolve));
   setTimeout(() => configured(null), CONFIG_WAIT_MS);
+  /** True once the config arrived or the wait for it is over: submissions are decided from then on. */
+  let settled = false;
+  void ready.then(() => (settled = true));
   const pending = new Map<number, Pending>();
   let nextId = 1;
   /** Fields a person typed into (trusted input events): the rest were filled by script. */
@@ -265,7 +268,16 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     'submit',
     (event: SubmitEvent) => {
       const form = event.target;
-      if (form instanceof win.HTMLFormElement && holdForm(form, event.submitter, event.isTrusted)) {
+      if (!(form instanceof win.HTMLFormElement)) return;
+      if (!settled) {
+        // Too early to decide: stop this submission and submit again once the config is here,
+        // so that the page's own handlers still run on the retried submit event.
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        void ready.then(() => form.requestSubmit(event.submitter ?? undefined));
+        return;
+      }
+      if (holdForm(form, event.submitter, event.isTrusted)) {
         event.preventDefault();
         event.stopImmediatePropagation();
       }
@@ -274,6 +286,10 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
   );
   win.HTMLFormElement.prototype.submit = function submit(this: HTMLFormElement) {
     // submit() fires no submit event and is never a person's gesture.
+    if (!settled) {
+      void ready.then(() => (holdForm(this, null, false) ? undefined : origSubmit.call(this)));
+      return;
+    }
     if (!holdForm(this, null, false)) origSubmit.call(this);
   };
 }

@@ -4,7 +4,7 @@ import type { Locator, Page } from 'playwright-core';
 async function signIn(page: Page, base: string, user: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel(/user/i).selectOption(user).catch(async () => page.getByLabel(/user/i).fill(user));
-  await page.getByRole('button', { name: /sign in/i }).click();
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 15_000 }), page.getByRole('button', { name: /sign in/i }).click()]);
 }
 
 export class ForumPage {

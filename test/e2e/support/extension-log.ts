@@ -3,8 +3,9 @@ import type { LogEvent } from '@/lib/protocol';
 import type { ExtensionBrowser } from './browser';
 
 export async function extensionLog(browser: ExtensionBrowser): Promise<LogEvent[]> {
-  const worker = browser.context.serviceWorkers()[0] ?? (await browser.context.waitForEvent('serviceworker'));
-  return worker.evaluate(
+  // The worker may have been stopped and restarted: take the live one, and never wait forever on it.
+  const worker = browser.context.serviceWorkers().at(-1) ?? (await browser.context.waitForEvent('serviceworker', { timeout: 10_000 }));
+  const read = worker.evaluate(
     () =>
       new Promise<LogEvent[]>((resolve, reject) => {
         const open = indexedDB.open('countersign');
@@ -16,4 +17,5 @@ export async function extensionLog(browser: ExtensionBrowser): Promise<LogEvent[
         };
       }),
   );
+  return Promise.race([read, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the service worker did not answer')), 5000))]);
 }

@@ -31,7 +31,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Starts the stack; a port taken between finding it free and listening on it means a retry. */
 export async function startStack(): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startStackOnce(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'));
   const [verifierPort, forumPort, consolePort] = [await freePort(), await freePort(), await freePort()];
   const verifierUrl = `http://127.0.0.1:${verifierPort}`;
@@ -40,11 +51,17 @@ export async function startStack(): Promise<Stack> {
 
   const database = await openDatabase({ kind: 'sqlite', file: join(dir, 'verifier.db') });
   const verifier = await buildApp({ database, adminToken: ADMIN_TOKEN, publicUrl: verifierUrl, closeDatabase: true });
-  await verifier.listen({ port: verifierPort, host: '127.0.0.1' });
-
   const demo = await buildDemo({ verifier: remoteVerifier({ url: verifierUrl }), forumOrigin: forumUrl, consoleOrigin: consoleUrl, dataFile: join(dir, 'demo.db') });
-  await demo.forum.listen({ port: forumPort, host: '127.0.0.1' });
-  await demo.console.listen({ port: consolePort, host: '127.0.0.1' });
+  try {
+    await verifier.listen({ port: verifierPort, host: '127.0.0.1' });
+    await demo.forum.listen({ port: forumPort, host: '127.0.0.1' });
+    await demo.console.listen({ port: consolePort, host: '127.0.0.1' });
+  } catch (error) {
+    await demo.close().catch(() => undefined);
+    await verifier.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   const admin = (method: string, path: string, body?: unknown) =>
     fetch(new URL(path, verifierUrl), {
