@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
 import type { ExtensionStateView } from '@/lib/extension/messages';
+import { BadgeMarkForm } from './BadgeMarkForm';
 import { EnrollmentForm } from './EnrollmentForm';
 import { LogViewer } from './LogViewer';
 import { PolicyTable } from './PolicyTable';
@@ -52,6 +53,7 @@ export function OptionsApp() {
               Log: {state.sync.pending} event(s) waiting to sync{state.sync.lastError ? ` (last error: ${state.sync.lastError})` : ''}.
             </p>
           </section>
+          <BadgeMarkForm />
           <PolicyTable view={state.policy} />
           <LogViewer key={`${state.enrollment?.enrolledAt ?? 0}:${state.sync.pending}`} />
         </>

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
 import { db } from '@/lib/extension/db';
 import type { ExtensionStateView } from '@/lib/extension/messages';
+import { PagePosts } from './PagePosts';
 import { PendingAction } from './PendingAction';
 
 export function PopupApp() {
@@ -49,6 +50,7 @@ export function PopupApp() {
           <p>No pending actions.</p>
         )}
       </section>
+      <PagePosts />
       {state?.enrollment && (
         <p className="hint">
           Signing as {state.enrollment.userId} · key {state.enrollment.kid.slice(0, 8)}…

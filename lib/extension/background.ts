@@ -14,6 +14,10 @@ import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
 import { HandlerError, messenger, registerHandlers } from './router';
+import { badgeMark, setBadgeMark } from './badge-mark';
+import { JwksCache, verdictFor } from './post-verdicts';
+import { adapterFor } from './held-actions';
+import type { PageSummaryInput } from './messages';
 import type { PendingActionRow } from './db';
 
 export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry' } as const;
@@ -58,6 +62,12 @@ async function gates() {
   return { view, status, kill: killState(view.policy, status) };
 }
 
+/** The verifier's receipt keys, shared by every page's badge checks (refreshed on an unknown kid). */
+let issuerUrl: string | null = null;
+const jwks = new JwksCache(() => issuerUrl);
+/** Each tab's posts and verdicts, for the popup; in memory only (a page re-reports on change). */
+const pagePosts = new Map<number, PageSummaryInput & { url: string | null }>();
+
 export function registerBackground(): void {
   registerHandlers({
     'ui-bg:get-state': async () => {
@@ -82,8 +92,9 @@ export function registerBackground(): void {
       await syncLog({ force: true });
       return { userId: row.userId, deviceId: row.deviceId, kid: row.kid };
     },
-    'ui-bg:save-settings': async (input) => {
-      await saveLocalPolicy(input);
+    'ui-bg:save-settings': async ({ badgeMark: mark, ...policy }) => {
+      if (mark !== undefined) await setBadgeMark(mark);
+      if (Object.keys(policy).length) await saveLocalPolicy(policy);
       return null;
     },
     'ui-bg:list-log': (filter) => listLog(filter),
@@ -119,6 +130,25 @@ export function registerBackground(): void {
       }
       return { actionId: row.id, state: row.state, owner, expiresAt: row.expiresAt, message };
     },
+    'cs-bg:badge-config': async (_input, sender) => {
+      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const adapter = adapterFor(view.policy, sender.url!);
+      return { posts: adapter?.posts ?? null, markerSelectors: adapter?.assistant?.selectors ?? [], assistantAccounts: view.policy.assistantAccounts, mark: await badgeMark() };
+    },
+    'cs-bg:verify-posts': async ({ posts }) => {
+      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      issuerUrl = view.policy.verifierUrl;
+      const ctx = { issuer: view.policy.verifierUrl, assistantAccounts: view.policy.assistantAccounts, keys: jwks };
+      return Promise.all(posts.map((post) => verdictFor(post, ctx)));
+    },
+    'cs-bg:page-posts': async (summary, sender) => {
+      pagePosts.set(sender.tab!.id!, { ...summary, url: sender.url ?? null });
+      return null;
+    },
+    'ui-bg:page-posts': async () => {
+      const [tab] = await browser.tabs.query({ active: true, lastFocusedWindow: true });
+      return (tab?.id !== undefined ? pagePosts.get(tab.id) : undefined) ?? { posts: [], url: tab?.url ?? null };
+    },
     'cs-bg:outcome': async ({ actionId, outcome, status, reason }, sender) => {
       const row = await db().actions.get(actionId);
       if (!row || row.tabId !== sender.tab?.id) throw new HandlerError('not_found', 'No such action in this tab.');
@@ -131,6 +161,7 @@ export function registerBackground(): void {
     },
   });
 
+  browser.tabs.onRemoved.addListener((tabId) => pagePosts.delete(tabId));
   browser.tabs.onRemoved.addListener((tabId) => void failActionsOfTab(tabId, 'the tab was closed before release', Date.now()).then(updateBadge));
   browser.tabs.onUpdated.addListener((tabId, change) => {
     // A reload or navigation takes the held request's page context with it.

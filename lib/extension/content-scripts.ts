@@ -4,7 +4,7 @@ import { browser } from 'wxt/browser';
 import { MatchPattern } from '../protocol';
 import type { PolicyView } from './effective-policy';
 
-export const SCRIPT_IDS = { hooks: 'countersign-hooks', hold: 'countersign-hold' } as const;
+export const SCRIPT_IDS = { hooks: 'countersign-hooks', hold: 'countersign-hold', badges: 'countersign-badges' } as const;
 
 /** Match patterns to inject on: protected sites plus fail-closed ones, deduplicated, valid only. */
 export function injectionPatterns(view: PolicyView): string[] {
@@ -17,21 +17,33 @@ let queue: Promise<unknown> = Promise.resolve();
  * Makes the registered scripts match the policy. Calls are serialised: two wake-ups racing through
  * unregister/register would otherwise leave duplicate ids or no scripts at all.
  */
+/** Where readers get badges: the pages of adapters that say where their posts are. */
+export function badgePatterns(view: PolicyView): string[] {
+  return [...new Set(view.policy.adapters.filter((a) => a.posts).flatMap((a) => a.match))];
+}
+
 export function syncContentScripts(view: PolicyView): Promise<string[]> {
-  const run = queue.then(() => applyRegistration(injectionPatterns(view)));
+  const run = queue.then(() => applyRegistration(injectionPatterns(view), badgePatterns(view)));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function applyRegistration(matches: string[]): Promise<string[]> {
+async function applyRegistration(matches: string[], badgeMatches: string[]): Promise<string[]> {
+  type Script = Parameters<typeof browser.scripting.registerContentScripts>[0][number];
+  const wanted: Script[] = [];
+  if (matches.length) {
+    wanted.push(
+      { id: SCRIPT_IDS.hooks, matches, js: ['content-scripts/hooks.js'], runAt: 'document_start', world: 'MAIN', allFrames: false, persistAcrossSessions: true },
+      { id: SCRIPT_IDS.hold, matches, js: ['content-scripts/hold.js'], runAt: 'document_start', allFrames: false, persistAcrossSessions: true },
+    );
+  }
+  if (badgeMatches.length) {
+    wanted.push({ id: SCRIPT_IDS.badges, matches: badgeMatches, js: ['content-scripts/badges.js'], runAt: 'document_idle', allFrames: false, persistAcrossSessions: true });
+  }
+  const key = (scripts: Array<{ id: string; matches?: string[] }>) => JSON.stringify(scripts.map((s) => [s.id, [...(s.matches ?? [])].sort()]).sort());
   const registered = await browser.scripting.getRegisteredContentScripts({ ids: Object.values(SCRIPT_IDS) });
-  const same = registered.length === 2 && registered.every((s) => JSON.stringify([...(s.matches ?? [])].sort()) === JSON.stringify([...matches].sort()));
-  if (same) return matches;
+  if (key(registered) === key(wanted)) return matches;
   if (registered.length) await browser.scripting.unregisterContentScripts({ ids: registered.map((s) => s.id) });
-  if (!matches.length) return matches;
-  await browser.scripting.registerContentScripts([
-    { id: SCRIPT_IDS.hooks, matches, js: ['content-scripts/hooks.js'], runAt: 'document_start', world: 'MAIN', allFrames: false, persistAcrossSessions: true },
-    { id: SCRIPT_IDS.hold, matches, js: ['content-scripts/hold.js'], runAt: 'document_start', allFrames: false, persistAcrossSessions: true },
-  ]);
+  if (wanted.length) await browser.scripting.registerContentScripts(wanted);
   return matches;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AuthorshipSignal, Diff } from '../protocol';
 import type { LogEvent, SiteAdapter } from '../protocol';
 import type { PolicyView } from './effective-policy';
+import type { Verdict } from './post-verdicts';
 import type { SenderKind } from './senders';
 
 export const EnrollInput = z.strictObject({
@@ -58,6 +59,18 @@ export const OutcomeInput = z.strictObject({
 });
 export type OutcomeInput = z.infer<typeof OutcomeInput>;
 
+export const PostsInput = z.strictObject({
+  posts: z
+    .array(z.strictObject({ receipt: z.string().max(8192).nullable(), author: z.string().max(256), content: z.string().max(100_000), marked: z.boolean() }))
+    .max(500),
+});
+export type PostsInput = z.infer<typeof PostsInput>;
+
+export const PageSummaryInput = z.strictObject({
+  posts: z.array(z.strictObject({ state: z.enum(['verified', 'unverified-ai', 'invalid']), author: z.string().max(256), agent: z.string().max(256).optional(), approver: z.string().max(256).optional(), excerpt: z.string().max(120) })).max(5000),
+});
+export type PageSummaryInput = z.infer<typeof PageSummaryInput>;
+
 export const ReleaseInput = z.strictObject({ actionId: z.string(), token: z.string().max(8192) });
 export const SettleInput = z.strictObject({ actionId: z.string(), outcome: z.enum(['rejected', 'expired', 'blocked', 'failed']), message: z.string().max(500) });
 
@@ -80,6 +93,10 @@ export const MESSAGES = {
   'cs-bg:site-config': { input: EmptyInput, senders: ['content-script'] },
   'cs-bg:propose': { input: ProposalInput, senders: ['content-script'] },
   'cs-bg:outcome': { input: OutcomeInput, senders: ['content-script'] },
+  'cs-bg:badge-config': { input: EmptyInput, senders: ['content-script'] },
+  'cs-bg:verify-posts': { input: PostsInput, senders: ['content-script'] },
+  'cs-bg:page-posts': { input: PageSummaryInput, senders: ['content-script'] },
+  'ui-bg:page-posts': { input: EmptyInput, senders: ['popup'] },
 } as const satisfies Record<string, { input: z.ZodType; senders: readonly SenderKind[] }>;
 
 export type MessageType = keyof typeof MESSAGES;
@@ -97,9 +114,21 @@ export interface ProtocolMap {
   'cs-bg:site-config'(data?: Record<string, never>): Outcome<SiteConfig>;
   'cs-bg:propose'(data: ProposalInput): Outcome<{ actionId: string; state: string; owner: string | null; expiresAt: number; message: string }>;
   'cs-bg:outcome'(data: OutcomeInput): Outcome<{ state: string }>;
+  'cs-bg:badge-config'(data?: Record<string, never>): Outcome<BadgeConfig>;
+  'cs-bg:verify-posts'(data: PostsInput): Outcome<Verdict[]>;
+  'cs-bg:page-posts'(data: PageSummaryInput): Outcome<null>;
+  'ui-bg:page-posts'(data?: Record<string, never>): Outcome<PageSummaryInput & { url: string | null }>;
   // Background → content script (sent to one tab).
   'bg-cs:release'(data: z.infer<typeof ReleaseInput>): void;
   'bg-cs:settle'(data: z.infer<typeof SettleInput>): void;
+}
+
+/** What the badge script needs: where posts are, which authors are assistants, the secret mark. */
+export interface BadgeConfig {
+  posts: NonNullable<SiteAdapter['posts']> | null;
+  markerSelectors: string[];
+  assistantAccounts: string[];
+  mark: string;
 }
 
 /** What a content script on a protected site needs: its adapter (if any) and the policy switches. */

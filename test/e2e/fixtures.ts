@@ -47,7 +47,7 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; as
 export async function waitForProtection(browser: ExtensionBrowser): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const scripts = await browser.serviceWorker.evaluate(() => chrome.scripting.getRegisteredContentScripts()).catch(() => []);
-    if (scripts.length === 2) return;
+    if (['countersign-hooks', 'countersign-hold'].every((id) => scripts.some((s) => s.id === id))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the extension never registered its content scripts for the protected sites');

@@ -32,7 +32,7 @@ test('a rejected post never reaches the tool; the page sees the refusal; the log
 });
 
 test.describe('with a 10-second approval lifetime', () => {
-  test.scoped({ policy: { approvalTtlSeconds: 10 } });
+  test.override({ policy: { approvalTtlSeconds: 10 } });
 
   test('a post not approved within its TTL ends expired, logged, and the page is told', async ({ browser, stack }) => {
     const forum = await forumAsAlice(browser, stack);
@@ -88,7 +88,7 @@ test('the access console: the assistant\'s change shows before → after, and ap
 });
 
 test.describe('as a person (no automation flag)', () => {
-  test.scoped({ asPerson: true });
+  test.override({ asPerson: true });
 
   test('a person typing and clicking submit passes straight through, unheld', async ({ browser, stack }) => {
     const forum = await forumAsAlice(browser, stack);
@@ -103,7 +103,7 @@ test.describe('as a person (no automation flag)', () => {
 });
 
 test.describe('on a blocked site', () => {
-  test.scoped({ policy: { blockedSites: ['http://127.0.0.1/*'] } });
+  test.override({ policy: { blockedSites: ['http://127.0.0.1/*'] } });
 
   test('an assistant post is refused outright and logged blocked', async ({ browser, stack }) => {
     const forum = await forumAsAlice(browser, stack);
@@ -116,7 +116,7 @@ test.describe('on a blocked site', () => {
 });
 
 test.describe('with the kill switch on', () => {
-  test.scoped({ policy: { killSwitch: true } });
+  test.override({ policy: { killSwitch: true } });
 
   test('a held post cannot be approved: nothing is released', async ({ browser, stack }) => {
     const forum = await forumAsAlice(browser, stack);

@@ -4,7 +4,7 @@ import { expect, test } from './fixtures';
 import { PopupPage } from './pages/extension-pages';
 import { screenshot } from './support/screenshots';
 
-test.scoped({ policy: { killSwitch: true } });
+test.override({ policy: { killSwitch: true } });
 
 test('the managed kill switch: the popup says nothing can be approved, and why', async ({ browser }) => {
   const popup = await PopupPage.open(browser);

@@ -1,0 +1,51 @@
+// Reads Countersign's badges out of their closed shadow roots through the DevTools protocol (pages
+// cannot, and neither can Playwright's locators). Node only (browser tests).
+import type { Page } from 'playwright-core';
+
+interface CdpNode {
+  nodeName: string;
+  nodeValue?: string;
+  attributes?: string[];
+  children?: CdpNode[];
+  shadowRoots?: Array<CdpNode & { shadowRootType?: string }>;
+}
+
+export interface BadgeSeen {
+  /** The id of the post (article) the badge sits in. */
+  postId: string | null;
+  state: string;
+  text: string;
+  shadowRootType: string | undefined;
+}
+
+function attr(node: CdpNode, name: string): string | null {
+  const a = node.attributes ?? [];
+  for (let i = 0; i < a.length; i += 2) if (a[i] === name) return a[i + 1] ?? null;
+  return null;
+}
+
+function text(node: CdpNode): string {
+  if (node.nodeName === '#text') return node.nodeValue ?? '';
+  return (node.children ?? []).map(text).join('');
+}
+
+export async function badgesOnPage(page: Page): Promise<BadgeSeen[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = (await cdp.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: CdpNode };
+    const found: BadgeSeen[] = [];
+    const walk = (node: CdpNode, postId: string | null) => {
+      const here = node.nodeName === 'ARTICLE' ? attr(node, 'id') : postId;
+      if (node.nodeName === 'COUNTERSIGN-BADGE') {
+        const shadow = node.shadowRoots?.[0];
+        const button = shadow?.children?.find((c) => c.nodeName === 'BUTTON');
+        found.push({ postId: here, state: button ? (attr(button, 'class') ?? '') : '', text: button ? text(button) : '', shadowRootType: shadow?.shadowRootType });
+      }
+      for (const child of node.children ?? []) walk(child, here);
+    };
+    walk(root, null);
+    return found;
+  } finally {
+    await cdp.detach();
+  }
+}
