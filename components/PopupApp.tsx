@@ -11,7 +11,13 @@ import { PendingAction } from './PendingAction';
 export function PopupApp() {
   const [state, setState] = useState<ExtensionStateView | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const held = useLiveQuery(() => db().actions.where('state').equals('held').sortBy('createdAt'), []);
+  // Live across contexts; the one-second tick re-reads too, should a change notification be missed.
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const held = useLiveQuery(() => db().actions.where('state').equals('held').sortBy('createdAt'), [tick]);
 
   useEffect(() => {
     // Ask the verifier afresh first: the owner must see a kill switch engaged a moment ago.

@@ -55,34 +55,43 @@ async function diffFor(adapter: SiteAdapter | null, action: number, proposal: Ex
 }
 
 export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> {
-  const answer = (await messenger.sendMessage('cs-bg:site-config', {}).catch(() => null)) as Outcome<SiteConfig> | null;
-  const config: SiteConfig = answer?.ok ? answer.value : { protected: false, adapter: null, strictMode: false };
-  const notice = new HoldNotice(ctx);
-  const byAction = new Map<string, number>();
+  // Connect to the page-world hooks first, before any await: the handshake must not wait for a
+  // sleeping service worker. The config follows as soon as the background answers.
+  let config: SiteConfig | null = null;
   let port: MessagePort | null = null;
+  const byAction = new Map<string, number>();
+  const notice = new HoldNotice(ctx);
 
   const toHook = (msg: BridgeToHook) => port?.postMessage(msg);
+  const sendConfig = () => port && config && toHook({ t: 'config', config: hookConfig(config) });
+  // Every port we offered; the hooks take the first that reaches them and answer `ready` on it.
+  const offered = new Set<MessagePort>();
   const connect = () => {
     const channel = new MessageChannel();
     channel.port1.onmessage = (e: MessageEvent<HookToBridge>) => void onHook(e.data, channel.port1);
+    offered.add(channel.port1);
     window.postMessage({ type: PORT_MESSAGE }, location.origin, [channel.port2]);
-    return channel.port1;
   };
-  let candidate = connect();
+  connect();
 
-  // The page-world hooks announce themselves; if they started after our port was posted, post anew.
+  // The page-world hooks announce themselves; if they started after our port was posted, offer anew.
   ctx.addEventListener(window, 'message', (event: MessageEvent) => {
-    if (!port && event.source === window && (event.data as { type?: unknown })?.type === HELLO_MESSAGE) candidate = connect();
+    if (!port && event.source === window && (event.data as { type?: unknown })?.type === HELLO_MESSAGE) connect();
   });
+
+  const answer = (await messenger.sendMessage('cs-bg:site-config', {}).catch(() => null)) as Outcome<SiteConfig> | null;
+  config = answer?.ok ? answer.value : { protected: false, adapter: null, strictMode: false };
+  sendConfig();
 
   async function onHook(msg: HookToBridge, from: MessagePort): Promise<void> {
     if (msg.t === 'ready') {
-      if (port || from !== candidate) return;
+      if (port || !offered.has(from)) return;
       port = from;
-      toHook({ t: 'config', config: hookConfig(config) });
+      for (const other of offered) if (other !== from) other.close();
+      sendConfig();
       return;
     }
-    if (from !== port) return;
+    if (from !== port || !config) return;
     if (msg.t === 'propose') {
       const proposal: ProposalInput = {
         kind: msg.kind,

@@ -8,7 +8,7 @@ import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
 const APPROVAL_HEADER = 'Countersign-Approval';
 const APPROVAL_FIELD = 'countersign_approval';
 /** Without a config from the extension within this time, requests pass: the server still enforces. */
-const CONFIG_WAIT_MS = 10_000;
+const CONFIG_WAIT_MS = 30_000;
 
 interface Pending {
   release(token: string): void;

@@ -15,7 +15,7 @@ import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
 import { HandlerError, messenger, registerHandlers } from './router';
 import { badgeMark, setBadgeMark } from './badge-mark';
-import { JwksCache, verdictFor } from './post-verdicts';
+import { JwksCache, VerdictCache } from './post-verdicts';
 import { adapterFor } from './held-actions';
 import type { PageSummaryInput } from './messages';
 import type { PendingActionRow } from './db';
@@ -65,6 +65,7 @@ async function gates() {
 /** The verifier's receipt keys, shared by every page's badge checks (refreshed on an unknown kid). */
 let issuerUrl: string | null = null;
 const jwks = new JwksCache(() => issuerUrl);
+const verdicts = new VerdictCache();
 /** Each tab's posts and verdicts, for the popup; in memory only (a page re-reports on change). */
 const pagePosts = new Map<number, PageSummaryInput & { url: string | null }>();
 
@@ -139,7 +140,7 @@ export function registerBackground(): void {
       const view = await readPolicyView(BUILTIN_ADAPTERS);
       issuerUrl = view.policy.verifierUrl;
       const ctx = { issuer: view.policy.verifierUrl, assistantAccounts: view.policy.assistantAccounts, keys: jwks };
-      return Promise.all(posts.map((post) => verdictFor(post, ctx)));
+      return Promise.all(posts.map((post) => verdicts.get(post, ctx)));
     },
     'cs-bg:page-posts': async (summary, sender) => {
       pagePosts.set(sender.tab!.id!, { ...summary, url: sender.url ?? null });

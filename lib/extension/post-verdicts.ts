@@ -92,3 +92,25 @@ export async function verdictFor(post: PostInput, ctx: VerdictContext): Promise<
     return { state: 'invalid', checks: ['receipt present', `failed: ${code}`], reason: REASONS[code] ?? 'the receipt does not verify' };
   }
 }
+
+/**
+ * Verdicts cached per (receipt, text, author): a page that re-renders or scrolls back costs no
+ * second signature check. Bounded; the oldest entries go first. Posts without a receipt are cheap
+ * and not cached.
+ */
+export class VerdictCache {
+  private readonly entries = new Map<string, Verdict>();
+
+  constructor(private readonly limit = 5000) {}
+
+  async get(post: PostInput, ctx: VerdictContext): Promise<Verdict> {
+    if (!post.receipt) return verdictFor(post, ctx);
+    const key = `${ctx.issuer}\u0000${post.receipt}\u0000${post.author}\u0000${post.marked}\u0000${post.content}`;
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    const verdict = await verdictFor(post, ctx);
+    this.entries.set(key, verdict);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+    return verdict;
+  }
+}

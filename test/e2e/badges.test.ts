@@ -62,6 +62,14 @@ test('each post gets the right badge, with the secret mark, and later posts too'
   expect(badges.get(`post-${forgedId}`)).toMatchObject({ state: 'invalid' });
   expect(badges.has(`post-${human}`)).toBe(false);
   for (const b of badges.values()) expect(b.text).toContain(MARK);
+  // Clicking a badge shows its details: agent, approver, time, trace id, what was checked.
+  const host = await forum.page.locator(`#post-${verified} countersign-badge`).boundingBox();
+  await forum.page.mouse.click(host!.x + 10, host!.y + host!.height / 2);
+  const opened = (await byPost()).get(`post-${verified}`)!;
+  expect(opened.detailsOpen).toBe(true);
+  expect(opened.details).toMatch(/Written by agent:forum-helper, approved by alice at \d{4}-/);
+  expect(opened.details).toMatch(/trace [0-9a-f]{32}/);
+  expect(opened.details).toContain('text unchanged since approval');
   await screenshot(forum.page, 'forum-badges');
 
   // A post that arrives after load (live update, infinite scroll) is badged too.

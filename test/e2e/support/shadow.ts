@@ -16,6 +16,9 @@ export interface BadgeSeen {
   state: string;
   text: string;
   shadowRootType: string | undefined;
+  /** The details panel: open or not, and what it says. */
+  detailsOpen: boolean;
+  details: string;
 }
 
 function attr(node: CdpNode, name: string): string | null {
@@ -39,7 +42,15 @@ export async function badgesOnPage(page: Page): Promise<BadgeSeen[]> {
       if (node.nodeName === 'COUNTERSIGN-BADGE') {
         const shadow = node.shadowRoots?.[0];
         const button = shadow?.children?.find((c) => c.nodeName === 'BUTTON');
-        found.push({ postId: here, state: button ? (attr(button, 'class') ?? '') : '', text: button ? text(button) : '', shadowRootType: shadow?.shadowRootType });
+        const panel = shadow?.children?.find((c) => c.nodeName === 'DIV');
+        found.push({
+          postId: here,
+          state: button ? (attr(button, 'class') ?? '') : '',
+          text: button ? text(button) : '',
+          shadowRootType: shadow?.shadowRootType,
+          detailsOpen: panel ? attr(panel, 'data-open') !== null : false,
+          details: panel ? text(panel) : '',
+        });
       }
       for (const child of node.children ?? []) walk(child, here);
     };

@@ -1,7 +1,7 @@
 // Receipt verdicts for readers' badges: verified, unverified AI, each kind of invalid, human; the
 // JWKS cache refreshes on an unknown kid, at most once a minute.
 import { describe, expect, it, vi } from 'vitest';
-import { JwksCache, verdictFor } from '@/lib/extension/post-verdicts';
+import { JwksCache, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
 import { exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, signCompactJws } from '@/lib/protocol';
 
 const ISSUER = 'https://verifier.corp.example';
@@ -60,5 +60,20 @@ describe('post verdicts', () => {
     s.tick(61_000);
     await s.ctx.keys.lookup('rk-2');
     expect(s.fetchFn).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('verdict cache', () => {
+  it('checks a receipt once for the same text, again when the text differs', async () => {
+    const s = await setup();
+    const cache = new VerdictCache();
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    const post = { receipt: s.receipt, author: 'assistant', content: TEXT, marked: false };
+    expect((await cache.get(post, s.ctx)).state).toBe('verified');
+    expect((await cache.get(post, s.ctx)).state).toBe('verified');
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect((await cache.get({ ...post, content: 'edited' }, s.ctx)).state).toBe('invalid');
+    expect(verify).toHaveBeenCalledTimes(2);
+    verify.mockRestore();
   });
 });
