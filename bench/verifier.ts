@@ -1,0 +1,179 @@
+// Verifier benchmarks: POST /v1/verify under autocannon against the raw single-core ES256 verify rate
+// measured in the same run, latency at half of peak, SQLite and PostgreSQL, and log ingest. Node only.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { appendEvent, exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId, signLogBatch } from '../lib/protocol';
+import type { ChainHead, LogEvent } from '../lib/protocol';
+
+export interface Metric {
+  metric: string;
+  value: number;
+  unit: string;
+  goal: string;
+  pass: boolean;
+}
+
+const ADMIN = 'bench-admin-token-0123456789';
+const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"A benchmark reply.","author_kind":"assistant"}' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The raw rate of one core verifying ES256 (P1363) signatures with node:crypto: the physical limit. */
+export function rawVerifyRate(seconds = 2): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // The verifier imports enrolled keys from JWK: measure the same kind of key object.
+  const key = createPublicKey({ key: publicKey.export({ format: 'jwk' }), format: 'jwk' });
+  const data = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9');
+  const sig = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+    n += 100;
+  }
+  return n / seconds;
+}
+
+interface RunningVerifier {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startVerifier(databaseUrl: string): Promise<RunningVerifier> {
+  const port = await freePort();
+  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/v1/status`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+async function enrolledDevice(url: string) {
+  const { code } = (await (await admin(url, 'POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json()) as { code: string };
+  const pair = await generateEs256KeyPair();
+  const res = await fetch(`${url}/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: 'bench' }) });
+  const { kid, deviceId } = (await res.json()) as { kid: string; deviceId: string };
+  await admin(url, 'PUT', '/v1/admin/agents/agent:bench', { owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
+  return { kid, deviceId, privateKey: pair.privateKey };
+}
+
+async function mintTokens(device: Awaited<ReturnType<typeof enrolledDevice>>, n: number): Promise<string[]> {
+  // Tokens issued in the verifier's boot second are refused (boot epoch): start in the next second.
+  await new Promise((r) => setTimeout(r, 1100));
+  const tokens: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { token } = await mintApprovalToken({ privateKey: device.privateKey, kid: device.kid, deviceId: device.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:bench', scope: 'forum.post', traceId: newTraceId(), ttlSeconds: 600 });
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+async function load(url: string, tokens: string[], options: { seconds: number; connections: number; rate?: number }) {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}/v1/verify`,
+    connections: options.connections,
+    duration: options.seconds,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: tokens[next++ % tokens.length], request: REQUEST }) }),
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, total: result.requests.total };
+}
+
+/** Peak throughput, then p50/p99 at half of it, for one database. */
+export async function verifyThroughput(label: string, databaseUrl: string, raw: number): Promise<{ metrics: Metric[]; peak: number }> {
+  const verifier = await startVerifier(databaseUrl);
+  try {
+    const device = await enrolledDevice(verifier.url);
+    const tokens = await mintTokens(device, Number(process.env.BENCH_TOKENS ?? 40_000));
+    const peak = await load(verifier.url, tokens.slice(0, tokens.length / 2), { seconds: 8, connections: 16 });
+    const half = await load(verifier.url, tokens.slice(tokens.length / 2), { seconds: 8, connections: 8, rate: Math.max(1, Math.floor(peak.rps / 2)) });
+    const ratio = peak.rps / raw;
+    return {
+      peak: peak.rps,
+      metrics: [
+        { metric: `verify ${label}: throughput`, value: round(peak.rps), unit: 'req/s', goal: 'report', pass: peak.non2xx === 0 },
+        { metric: `verify ${label}: ratio to raw ES256 verify (1 core)`, value: round(ratio, 2), unit: '×', goal: '≥ 0.6', pass: ratio >= 0.6 },
+        { metric: `verify ${label}: p50 at half of peak`, value: half.p50, unit: 'ms', goal: 'report', pass: true },
+        { metric: `verify ${label}: p99 at half of peak`, value: half.p99, unit: 'ms', goal: '≤ 10', pass: half.p99 <= 10 },
+      ],
+    };
+  } finally {
+    await verifier.stop();
+  }
+}
+
+/** Events per second accepted by /v1/log/batch with chain checks, batches of 500, on SQLite. */
+export async function logIngest(): Promise<Metric> {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-'));
+  const verifier = await startVerifier(`sqlite:${join(dir, 'v.db')}`);
+  try {
+    const device = await enrolledDevice(verifier.url);
+    const batches: string[] = [];
+    let head: ChainHead | null = null;
+    for (let b = 0; b < 40; b++) {
+      const events: LogEvent[] = [];
+      for (let i = 0; i < 500; i++) {
+        const e: LogEvent = await appendEvent(head, { deviceId: device.deviceId, epoch: 1 }, {
+          id: `e${b}-${i}`, ts: Date.now(), type: 'held', trc: newTraceId(), principal: { kind: 'agent', id: 'agent:bench' },
+          agent: 'agent:bench', tool: 'intraforum', site: 'http://127.0.0.1:8080', digest: null, diff: { kind: 'text', before: null, after: 'A benchmark reply.' }, detail: null,
+        });
+        events.push(e);
+        head = e;
+      }
+      batches.push(await signLogBatch(device.privateKey, device.kid, { deviceId: device.deviceId, events }));
+    }
+    const start = performance.now();
+    for (const jws of batches) {
+      const res = await fetch(`${verifier.url}/v1/log/batch`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+      if (!res.ok) throw new Error(`log batch refused: ${await res.text()}`);
+    }
+    const rate = (batches.length * 500) / ((performance.now() - start) / 1000);
+    return { metric: 'log ingest (SQLite, synchronous=FULL, batches of 500)', value: round(rate), unit: 'events/s', goal: '≥ 20000', pass: rate >= 20_000 };
+  } finally {
+    await verifier.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function round(n: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
