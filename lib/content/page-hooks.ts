@@ -140,7 +140,9 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
 
   // --- fetch -------------------------------------------------------------------------------------
   win.fetch = async function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = new Request(input, init);
+    // Inspect a copy: constructing a Request from the page's own would consume its body, and a
+    // request that is not held must go out exactly as the page made it.
+    const request = new Request(input instanceof Request ? input.clone() : input, init);
     const method = request.method.toUpperCase();
     const url = new URL(request.url);
     if (url.origin !== win.location.origin || method === 'GET' || method === 'HEAD') return origFetch(input, init);

@@ -75,3 +75,20 @@ test('a released token re-sent by the page is refused by the tool (replayed)', a
   expect(direct.status).toBe(409);
   expect(((await direct.json()) as { error: { code: string } }).error.code).toBe('replayed');
 });
+
+test.describe('as a person (no automation flag)', () => {
+  test.override({ asPerson: true });
+
+  test('a fetch made with a Request object that is not held goes out unchanged, body intact', async ({ browser, stack }) => {
+    await enrollAs(browser, stack);
+    const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
+    await forum.signIn('bob');
+    await forum.openTopic(1);
+    const status = await forum.page.evaluate(async () => {
+      const req = new Request('/api/topics/1/replies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'Sent with a Request object.' }) });
+      return (await fetch(req)).status;
+    });
+    expect(status).toBe(201);
+    expect(stack.demo.store.listReplies(1).at(-1)).toMatchObject({ author: 'bob', body: 'Sent with a Request object.', receipt: null });
+  });
+});
