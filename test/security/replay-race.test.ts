@@ -1,0 +1,72 @@
+// A-02 across processes: two verifier processes share one PostgreSQL; 30 concurrent uses of one
+// token, split between them, give exactly one allow. The unique (iss, jti) key decides, not memory.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '@/lib/protocol';
+import { createTestDatabase } from '../helpers/postgres';
+import type { TestDatabase } from '../helpers/postgres';
+
+const ADMIN = 'race-admin-token-0123456789';
+const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"Race me.","author_kind":"assistant"}' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startVerifierProcess(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/v1/status`).then((r) => r.ok, () => false)) return { url, child };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error('verifier process did not start');
+}
+
+describe('A-02: replay race across two verifier processes on one PostgreSQL', () => {
+  let database: TestDatabase;
+  const verifiers: Array<{ url: string; child: ChildProcess }> = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('race');
+    // One after the other: both run the migrations; the second finds them done.
+    verifiers.push(await startVerifierProcess(database.url));
+    verifiers.push(await startVerifierProcess(database.url));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(verifiers.map(({ child }) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
+    await database.drop();
+  });
+
+  it('30 concurrent uses of one token, across both processes → exactly one allow, 29 replayed', async () => {
+    const [a, b] = verifiers as [{ url: string }, { url: string }];
+    const admin = (path: string, body: unknown) => fetch(`${a.url}${path}`, { method: path.includes('agents') ? 'PUT' : 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const { code } = (await (await admin('/v1/admin/enrollment-codes', { userId: 'alice' })).json()) as { code: string };
+    await admin('/v1/admin/agents/agent:racer', { owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
+    const pair = await generateEs256KeyPair();
+    const enrolled = (await (await fetch(`${a.url}/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: 'race' }) })).json()) as { kid: string; deviceId: string };
+    // Tokens issued in either process's boot second are refused: start after both booted.
+    await new Promise((r) => setTimeout(r, 1100));
+    const { token } = await mintApprovalToken({ privateKey: pair.privateKey, kid: enrolled.kid, deviceId: enrolled.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:racer', scope: 'forum.post', traceId: newTraceId() });
+
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST }) })),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(29);
+  }, 60_000);
+});
