@@ -52,7 +52,8 @@ describe('A-02: replay race across two verifier processes on one PostgreSQL', ()
   });
 
   it('30 concurrent uses of one token, across both processes → exactly one allow, 29 replayed', async () => {
-    const [a, b] = verifiers as [{ url: string }, { url: string }];
+    const a = verifiers[0]!;
+    const b = verifiers[1]!;
     const admin = (path: string, body: unknown) => fetch(`${a.url}${path}`, { method: path.includes('agents') ? 'PUT' : 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const { code } = (await (await admin('/v1/admin/enrollment-codes', { userId: 'alice' })).json()) as { code: string };
     await admin('/v1/admin/agents/agent:racer', { owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
