@@ -1,15 +1,13 @@
 // Verifier benchmarks: POST /v1/verify under autocannon against the raw single-core ES256 verify rate
 // measured in the same run, latency at half of peak, SQLite and PostgreSQL, and log ingest. Node only.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { appendEvent, exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId, signLogBatch } from '../lib/protocol';
 import type { ChainHead, LogEvent } from '../lib/protocol';
+import { startVerifierProcess } from '../test/helpers/processes';
 
 export interface Metric {
   metric: string;
@@ -21,15 +19,6 @@ export interface Metric {
 
 const ADMIN = 'bench-admin-token-0123456789';
 const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"A benchmark reply.","author_kind":"assistant"}' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The raw rate of one core verifying ES256 (P1363) signatures with node:crypto: the physical limit. */
 export function rawVerifyRate(seconds = 2): number {
@@ -47,32 +36,8 @@ export function rawVerifyRate(seconds = 2): number {
   return n / seconds;
 }
 
-interface RunningVerifier {
-  url: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startVerifier(databaseUrl: string): Promise<RunningVerifier> {
-  const port = await freePort();
-  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/v1/status`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+function startVerifier(databaseUrl: string) {
+  return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN });
 }
 
 async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {

@@ -2,16 +2,14 @@
 // batches and verifies tokens; after each restart every acknowledged event is there exactly once,
 // the chain is intact, every allowed token is refused on replay, and SQLite's integrity check passes.
 // FAULT_ITERATIONS sets how many crashes (3 in npm test).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendEvent, exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId, signLogBatch, verifyChain } from '@/lib/protocol';
 import type { ChainHead, LogEvent } from '@/lib/protocol';
+import { startVerifierProcess } from '../helpers/processes';
 
 const ITERATIONS = Number(process.env.FAULT_ITERATIONS ?? 3);
 const ADMIN = 'crash-admin-token-0123456789';
@@ -20,34 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cs-crash-'));
 const file = join(dir, 'verifier.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${file}`, COUNTERSIGN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' },
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/v1/status`).then((r) => r.ok, () => false)) return { url, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('verifier did not start');
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+function start() {
+  return startVerifierProcess({ DATABASE_URL: `sqlite:${file}`, COUNTERSIGN_ADMIN_TOKEN: ADMIN });
 }
 
 describe('kill -9 under load (SQLite)', () => {
@@ -99,7 +71,7 @@ describe('kill -9 under load (SQLite)', () => {
         }
       })();
       await new Promise((r) => setTimeout(r, 200 + Math.random() * 700));
-      await kill9(verifier.child);
+      await verifier.kill();
       faults++;
       running = false;
       await Promise.all([ingest, verifies]);
@@ -124,7 +96,7 @@ describe('kill -9 under load (SQLite)', () => {
         expect(res.status).not.toBe(200);
       }
     }
-    await kill9(verifier.child);
+    await verifier.stop();
     console.log(`faults: ${faults} injected (kill -9), acknowledged events: ${ackedSeq}, allowed tokens: ${allowed.length}, lost: 0, reopened: 0`);
     expect(ackedSeq).toBeGreaterThan(0);
     expect(allowed.length).toBeGreaterThan(0);

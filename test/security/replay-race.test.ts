@@ -1,53 +1,29 @@
 // A-02 across processes: two verifier processes share one PostgreSQL; 30 concurrent uses of one
 // token, split between them, give exactly one allow. The unique (iss, jti) key decides, not memory.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '@/lib/protocol';
 import { createTestDatabase } from '../helpers/postgres';
 import type { TestDatabase } from '../helpers/postgres';
+import { startVerifierProcess } from '../helpers/processes';
+import type { VerifierProcess } from '../helpers/processes';
 
 const ADMIN = 'race-admin-token-0123456789';
 const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"Race me.","author_kind":"assistant"}' };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startVerifierProcess(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' },
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/v1/status`).then((r) => r.ok, () => false)) return { url, child };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('verifier process did not start');
-}
-
 describe('A-02: replay race across two verifier processes on one PostgreSQL', () => {
   let database: TestDatabase;
-  const verifiers: Array<{ url: string; child: ChildProcess }> = [];
+  const verifiers: VerifierProcess[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('race');
     // One after the other: both run the migrations; the second finds them done.
-    verifiers.push(await startVerifierProcess(database.url));
-    verifiers.push(await startVerifierProcess(database.url));
+    const env = { DATABASE_URL: database.url, COUNTERSIGN_ADMIN_TOKEN: ADMIN };
+    verifiers.push(await startVerifierProcess(env));
+    verifiers.push(await startVerifierProcess(env));
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(verifiers.map(({ child }) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
+    await Promise.all(verifiers.map((v) => v.stop()));
     await database.drop();
   });
 

@@ -1,20 +1,11 @@
 // `npm run verifier` as a newcomer runs it: the process starts on SQLite and answers GET /v1/status.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StatusResponse } from '@/lib/protocol';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/processes';
 
 describe('npm run verifier', () => {
   it('starts with DESIGN.md\'s environment, prints its admin token, and answers /v1/status', async () => {

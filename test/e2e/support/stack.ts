@@ -1,7 +1,6 @@
 // The running system a browser test needs: the verifier (SQLite, real clock) and both demo tools,
 // on free loopback ports, with alice's agents registered. Node only (browser tests).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +8,7 @@ import { buildDemo } from '../../../demo/app';
 import { buildApp } from '../../../server/app';
 import { openDatabase } from '../../../server/db/connect';
 import { remoteVerifier } from '../../../server/middleware';
+import { freePort } from '../../helpers/processes';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
@@ -22,14 +22,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Starts the stack; a port taken between finding it free and listening on it means a retry. */
 export async function startStack(): Promise<Stack> {
