@@ -2,12 +2,13 @@
 // what is signed), once, and keeps the token with it. Background only; reached only through the
 // popup's messages (see messages.ts), never from a content script or a page.
 import { mintApprovalToken } from '../protocol';
+import type { LogEventType } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { deviceKey } from './device-key';
 import type { EffectivePolicy } from './effective-policy';
 import type { KillStateView } from './messages';
-import { appendLog } from './log';
+import { appendLog, logTables } from './log';
 import { HandlerError } from './router';
 import { matchesAny } from './match-patterns';
 
@@ -19,7 +20,6 @@ export interface ApprovalGates {
   now: number;
 }
 
-const LOG_TABLES = () => [db().actions, db().log, db().unchained, db().chain];
 
 /**
  * Signs a held action. Refuses (fails closed, saying why) when not enrolled, a kill switch is on,
@@ -52,7 +52,7 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
     ttlSeconds: gates.policy.approvalTtlSeconds,
     now: Math.floor(gates.now / 1000),
   });
-  return db().transaction('rw', LOG_TABLES(), async () => {
+  return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
     if (!current || current.state !== 'held') {
       if (current?.state === 'approved' && current.token) return current;
@@ -67,7 +67,7 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
 
 export async function rejectAction(actionId: string, reason: string | undefined, now: number): Promise<PendingActionRow> {
   const enrollment = await db().enrollment.get('current');
-  return db().transaction('rw', LOG_TABLES(), async () => {
+  return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
     if (!current) throw new HandlerError('not_found', 'No such pending action.');
     if (current.state !== 'held') throw new HandlerError('not_pending', `This action is already ${current.state}.`);
@@ -79,7 +79,7 @@ export async function rejectAction(actionId: string, reason: string | undefined,
 }
 
 /** The log event of one action transition: trace, agent, principal, scope, site, digest, diff. */
-export function eventFields(action: PendingActionRow, type: 'approved' | 'rejected' | 'held' | 'proposed' | 'released' | 'expired' | 'blocked' | 'failed', detail: Record<string, string | number> | null, userId: string | null, now: number) {
+export function eventFields(action: PendingActionRow, type: LogEventType, detail: Record<string, string | number> | null, userId: string | null, now: number) {
   return {
     id: crypto.randomUUID(),
     ts: now,

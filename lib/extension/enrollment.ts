@@ -1,6 +1,6 @@
 // Enrolling this browser with the verifier: one-time code + the device's public key. Background only.
 import { EnrollResponse, ErrorBody } from '../protocol';
-import { appendLog } from './log';
+import { appendLog, logTables } from './log';
 import type { EnrollmentRow } from './db';
 import { db } from './db';
 import { deviceKey } from './device-key';
@@ -32,7 +32,7 @@ export async function enroll(input: { verifierUrl: string; code: string; label: 
   const answer = EnrollResponse.parse(body);
   if (answer.kid !== key.kid) throw new EnrollmentFailed('key_unknown', 'The verifier enrolled another key.');
   const row: EnrollmentRow = { id: 'current', verifierUrl: input.verifierUrl, deviceId: answer.deviceId, userId: answer.userId, kid: answer.kid, label: input.label, enrolledAt: Date.now() };
-  await db().transaction('rw', [db().enrollment, db().log, db().unchained, db().chain], async () => {
+  await db().transaction('rw', logTables(db().enrollment), async () => {
     await db().enrollment.put(row);
     await db().chain.put({ id: 'chain', deviceId: row.deviceId, epoch: 1, head: null });
     await appendLog({ id: crypto.randomUUID(), ts: Date.now(), type: 'enrolled', trc: null, principal: { kind: 'user', id: row.userId }, agent: null, tool: null, site: input.verifierUrl, digest: null, diff: null, detail: { kid: row.kid, label: row.label } });

@@ -2,18 +2,17 @@
 // before anything else; releases and settlements go to its tab; expiry and closed tabs end in a
 // logged terminal state. Background only.
 import type { ActionSpec, SiteAdapter } from '../protocol';
-import { actionDigest, newTraceId } from '../protocol';
+import { TERMINAL_EVENT_TYPES, actionDigest, newTraceId } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { eventFields } from './approvals';
 import type { EffectivePolicy, PolicyView } from './effective-policy';
-import { appendLog } from './log';
+import { appendLog, logTables } from './log';
 import { matchesAny } from './match-patterns';
 import type { ProposalInput, SiteConfig } from './messages';
 import { HandlerError } from './router';
 
-const LOG_TABLES = () => [db().actions, db().log, db().unchained, db().chain];
-const TERMINAL = new Set(['released', 'rejected', 'expired', 'blocked', 'failed']);
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 
 /** The adapter of a page URL: the first adapter whose match patterns include it. */
 export function adapterFor(policy: EffectivePolicy, url: string): SiteAdapter | null {
@@ -81,7 +80,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
     reason: blocked ? 'assistant actions are blocked on this site' : null,
     updatedAt: ctx.now,
   };
-  await db().transaction('rw', LOG_TABLES(), async () => {
+  await db().transaction('rw', logTables(db().actions), async () => {
     await db().actions.add(row);
     await appendLog(eventFields(row, 'proposed', { kind: input.kind, signals: input.signals.join(',') }, ctx.userId, ctx.now));
     await appendLog(eventFields(row, blocked ? 'blocked' : 'held', null, ctx.userId, ctx.now));
@@ -101,7 +100,7 @@ export async function endAction(
   guard?: (row: PendingActionRow) => boolean,
 ): Promise<PendingActionRow | null> {
   const userId = (await db().enrollment.get('current'))?.userId ?? null;
-  return db().transaction('rw', LOG_TABLES(), async () => {
+  return db().transaction('rw', logTables(db().actions), async () => {
     const row = await db().actions.get(actionId);
     if (!row || TERMINAL.has(row.state) || (guard && !guard(row))) return null;
     const updated: PendingActionRow = { ...row, state, reason: detail?.reason ? String(detail.reason) : row.reason, updatedAt: now };

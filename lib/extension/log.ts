@@ -1,9 +1,15 @@
 // The local hash-chained log: append inside the caller's Dexie transaction, so an event commits
 // with the state change it records. Extension origin only (background).
 import Dexie from 'dexie';
+import type { Table } from 'dexie';
 import { appendEvent } from '../protocol';
 import type { LogEvent, NewEventFields } from '../protocol';
 import { db } from './db';
+
+/** The tables an append touches, plus those of the state change it records: one transaction for both. */
+export function logTables(...also: Table[]): Table[] {
+  return [...also, db().log, db().unchained, db().chain];
+}
 
 /**
  * Appends one event. Must run inside a `rw` transaction over `log`, `unchained` and `chain`. Before
@@ -33,7 +39,7 @@ export async function appendLog(fields: NewEventFields): Promise<LogEvent | null
 
 /** Appends in a transaction of its own (for events with no other state change). */
 export function recordEvent(fields: NewEventFields): Promise<LogEvent | null> {
-  return db().transaction('rw', [db().log, db().unchained, db().chain], () => appendLog(fields));
+  return db().transaction('rw', logTables(), () => appendLog(fields));
 }
 
 export interface LogFilter {

@@ -3,14 +3,14 @@
 import { canonicalJson, sha256Hex } from '../protocol';
 import { db } from './db';
 import type { PolicyView } from './effective-policy';
-import { appendLog } from './log';
+import { appendLog, logTables } from './log';
 
 const KEY = 'policy-logged';
 
 export async function recordPolicyIfChanged(view: PolicyView, now = Date.now()): Promise<boolean> {
   const hash = await sha256Hex(canonicalJson({ policy: view.policy, problems: view.problems }));
   // Compare and append in one transaction: two wake-ups noticing the same policy record it once.
-  return db().transaction('rw', [db().settings, db().log, db().unchained, db().chain], async () => {
+  return db().transaction('rw', logTables(db().settings), async () => {
     if ((await db().settings.get(KEY))?.value === hash) return false;
     await appendLog({
       id: crypto.randomUUID(),
