@@ -5,9 +5,9 @@ export default defineConfig({
   plugins: [WxtVitest()],
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/**/browser/**', 'node_modules/**'],
     environment: 'node',
-    globalSetup: ['test/setup/postgres.global.ts'],
+    globalSetup: ['test/setup/postgres.global.ts', 'test/setup/tally.global.ts'],
     // The protocol's property and vector suites are CPU-bound; keep two workers on a 2-core machine.
     maxWorkers: 2,
     testTimeout: 30_000,
