@@ -35,6 +35,8 @@ export interface VerdictContext {
 export class JwksCache {
   private keys = new Map<string, CryptoKey>();
   private fetchedAt: number | null = null;
+  /** The refresh under way: lookups that arrive meanwhile wait for it instead of missing the key. */
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly url: () => string | null,
@@ -43,7 +45,11 @@ export class JwksCache {
   ) {}
 
   async lookup(kid: string): Promise<CryptoKey | undefined> {
-    if (!this.keys.has(kid) && (this.fetchedAt === null || this.now() - this.fetchedAt > 60_000)) await this.refresh();
+    if (this.refreshing) await this.refreshing;
+    if (!this.keys.has(kid) && (this.fetchedAt === null || this.now() - this.fetchedAt > 60_000)) {
+      this.refreshing = this.refresh().finally(() => (this.refreshing = null));
+      await this.refreshing;
+    }
     return this.keys.get(kid);
   }
 

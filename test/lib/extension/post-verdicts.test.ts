@@ -61,6 +61,16 @@ describe('post verdicts', () => {
     await s.ctx.keys.lookup('rk-2');
     expect(s.fetchFn).toHaveBeenCalledTimes(2);
   });
+
+  it('lookups that arrive while the first JWKS fetch is under way wait for it (a page of posts checked at once)', async () => {
+    const s = await setup();
+    const found = await Promise.all(Array.from({ length: 20 }, () => s.ctx.keys.lookup('rk-1')));
+    expect(found.every((k) => k !== undefined)).toBe(true);
+    expect(s.fetchFn).toHaveBeenCalledTimes(1);
+    const cold = { ...s.ctx, keys: new JwksCache(() => ISSUER, s.fetchFn as unknown as typeof fetch) };
+    const verdicts = await Promise.all(Array.from({ length: 20 }, () => verdictFor({ receipt: s.receipt, author: 'assistant', content: TEXT, marked: false }, cold)));
+    expect(verdicts.map((v) => v.state)).toEqual(Array(20).fill('verified'));
+  });
 });
 
 describe('verdict cache', () => {
