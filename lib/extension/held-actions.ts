@@ -9,6 +9,7 @@ import { eventFields } from './approvals';
 import type { EffectivePolicy, PolicyView } from './effective-policy';
 import { appendLog, logTables } from './log';
 import { matchesAny } from './match-patterns';
+import { proposalMismatch } from './proposal-check';
 import type { ProposalInput, SiteConfig } from './messages';
 import { HandlerError } from './router';
 
@@ -46,6 +47,9 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
   const adapter = config.adapter;
   const action = adapter && input.action >= 0 ? adapter.actions[input.action] : undefined;
   if (adapter && input.action >= 0 && !action) throw new HandlerError('payload_invalid', 'no such adapter action');
+  // What the owner will review must be what the token binds (E-05): text and diff come from the body.
+  const mismatch = proposalMismatch(input, action);
+  if (mismatch) throw new HandlerError('payload_invalid', mismatch);
 
   const assistant = input.signals.length > 0;
   // An assistant's action is its agent's; a person's own change on an "always" route is theirs.
@@ -79,13 +83,21 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
     token: null,
     reason: blocked ? 'assistant actions are blocked on this site' : null,
     updatedAt: ctx.now,
+    ...(input.proposalId ? { proposalId: input.proposalId } : {}),
   };
-  await db().transaction('rw', logTables(db().actions), async () => {
+  return db().transaction('rw', logTables(db().actions), async () => {
+    // The page re-sends a proposal whose answer was lost (the worker stopped after persisting it):
+    // the same submission from the same tab is the action already held, never a second one (S-02).
+    const again = input.proposalId ? (await db().actions.where('tabId').equals(ctx.tabId).toArray()).find((r) => r.proposalId === input.proposalId) : undefined;
+    if (again) {
+      if (again.digest !== digest) throw new HandlerError('payload_invalid', 'a re-sent proposal must be the same request');
+      return again;
+    }
     await db().actions.add(row);
     await appendLog(eventFields(row, 'proposed', { kind: input.kind, signals: input.signals.join(',') }, ctx.userId, ctx.now));
     await appendLog(eventFields(row, blocked ? 'blocked' : 'held', null, ctx.userId, ctx.now));
+    return row;
   });
-  return row;
 }
 
 /**

@@ -1,0 +1,76 @@
+// A proposal's text and diff must be what its request body says (E-05): a page that rewrites the
+// channel message to show the owner one text while holding another is refused before anything is
+// stored. The browser-level attack is in test/security/browser/hostile-pages.test.ts.
+import { describe, expect, it } from 'vitest';
+import { proposalMismatch } from '@/lib/extension/proposal-check';
+import type { ProposalInput } from '@/lib/extension/messages';
+
+const URL_ = 'http://127.0.0.1:8080/api/topics/1/replies';
+const post = (body: string, content: string | null, diff: ProposalInput['diff'] = content === null ? null : { kind: 'text', before: null, after: content }) => ({
+  request: { method: 'POST', url: URL_, contentType: 'application/json', body },
+  content,
+  diff,
+});
+const forumAction = { content: 'body' };
+const acl = (body: string, diff: ProposalInput['diff']) => ({ request: { method: 'PUT', url: 'http://localhost:8081/api/datasets/payroll-2026/access', contentType: 'application/json', body }, content: null, diff });
+
+describe('a proposal that agrees with its body', () => {
+  it('a JSON post whose text is its body field passes', () => {
+    expect(proposalMismatch(post('{"body":"hello","author_kind":"assistant"}', 'hello'), forumAction)).toBeNull();
+  });
+
+  it('a form post, read as the hooks read it (first value of a name), passes', () => {
+    const input = { request: { method: 'POST', url: URL_, contentType: 'application/x-www-form-urlencoded', body: 'body=first&body=second' }, content: 'first', diff: { kind: 'text' as const, before: null, after: 'first' } };
+    expect(proposalMismatch(input, forumAction)).toBeNull();
+  });
+
+  it('a config change whose after side is its body passes; fields only in before are null after', () => {
+    const diff = { kind: 'fields' as const, fields: [{ name: 'visibility', before: 'team-only', after: 'all-employees' }, { name: 'groups', before: ['payroll'], after: [] }, { name: 'owner', before: 'hr', after: null }] };
+    expect(proposalMismatch(acl('{"visibility":"all-employees","groups":[]}', diff), {})).toBeNull();
+  });
+
+  it('no diff at all passes: the popup then shows the raw body', () => {
+    expect(proposalMismatch({ ...post('{"body":"hello"}', 'hello'), diff: null }, forumAction)).toBeNull();
+  });
+});
+
+describe('E-05: a proposal whose review text is not its body is refused', () => {
+  it('post text rewritten: the owner would see "thanks" and sign "delete prod"', () => {
+    expect(proposalMismatch(post('{"body":"delete prod"}', 'thanks'), forumAction)).toMatch(/post text/);
+  });
+
+  it('text diff rewritten while the content field is honest', () => {
+    expect(proposalMismatch(post('{"body":"delete prod"}', 'delete prod', { kind: 'text', before: null, after: 'thanks' }), forumAction)).toMatch(/text shown/);
+  });
+
+  it('a text diff with an invented "before" (the post would look like a small edit)', () => {
+    expect(proposalMismatch(post('{"body":"x"}', 'x', { kind: 'text', before: 'x y z', after: 'x' }), forumAction)).not.toBeNull();
+  });
+
+  it('content claimed where the adapter reads none (generic site)', () => {
+    expect(proposalMismatch(post('{"body":"x"}', 'x'), undefined)).not.toBeNull();
+  });
+
+  it('no content claimed although the body carries the post text (the popup would show no text)', () => {
+    expect(proposalMismatch(post('{"body":"delete prod"}', null, { kind: 'fields', fields: [{ name: 'body', before: null, after: 'delete prod' }] }), forumAction)).toMatch(/post text/);
+  });
+
+  it('a config diff that shows the old value as the new one', () => {
+    const diff = { kind: 'fields' as const, fields: [{ name: 'visibility', before: 'team-only', after: 'team-only' }, { name: 'groups', before: [], after: [] }] };
+    expect(proposalMismatch(acl('{"visibility":"all-employees","groups":[]}', diff), {})).toMatch(/visibility/);
+  });
+
+  it('a config diff that leaves out a field of the body', () => {
+    const diff = { kind: 'fields' as const, fields: [{ name: 'groups', before: [], after: [] }] };
+    expect(proposalMismatch(acl('{"visibility":"all-employees","groups":[]}', diff), {})).toMatch(/leaves out the field visibility/);
+  });
+
+  it('a config diff naming a field twice (the table would show the harmless copy)', () => {
+    const diff = { kind: 'fields' as const, fields: [{ name: 'visibility', before: 'team-only', after: 'all-employees' }, { name: 'visibility', before: 'team-only', after: 'team-only' }, { name: 'groups', before: [], after: [] }] };
+    expect(proposalMismatch(acl('{"visibility":"all-employees","groups":[]}', diff), {})).toMatch(/twice/);
+  });
+
+  it('a fields diff over a body that is not an object', () => {
+    expect(proposalMismatch(acl('[1,2]', { kind: 'fields', fields: [{ name: '0', before: null, after: 1 }] }), {})).not.toBeNull();
+  });
+});
