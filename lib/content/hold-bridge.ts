@@ -54,6 +54,22 @@ async function diffFor(adapter: SiteAdapter | null, action: number, proposal: Ex
   return { kind: 'fields', fields: names.map((name) => ({ name, before: (before[name] ?? null) as never, after: (after[name] ?? null) as never })) };
 }
 
+/**
+ * Sends to the background again when the answer is lost (the worker stopped while it handled the
+ * message; the next message wakes it). Only for messages the background treats idempotently: a
+ * proposal carries its proposalId, an outcome ends an action at most once.
+ */
+async function resend<T>(send: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> {
   // Connect to the page-world hooks first, before any await: the handshake must not wait for a
   // sleeping service worker. The config follows as soon as the background answers.
@@ -101,8 +117,9 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
         signals: msg.signals as ProposalInput['signals'],
         agentHint: msg.agentHint,
         diff: await diffFor(config.adapter, msg.action, msg).catch(() => null),
+        proposalId: crypto.randomUUID(),
       };
-      const result = await messenger.sendMessage('cs-bg:propose', proposal).catch((e: Error) => ({ ok: false as const, code: 'failed', message: e.message }));
+      const result = await resend(() => messenger.sendMessage('cs-bg:propose', proposal)).catch((e: Error) => ({ ok: false as const, code: 'failed', message: e.message }));
       if (!result.ok) {
         toHook({ t: 'settle', id: msg.id, outcome: 'failed', message: result.message });
         notice.show(`Countersign could not hold this request: ${result.message}`, 'failed');
@@ -119,7 +136,8 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
     }
     const actionId = [...byAction].find(([, id]) => id === msg.id)?.[0];
     if (actionId) {
-      await messenger.sendMessage('cs-bg:outcome', { actionId, outcome: msg.outcome, ...(msg.status !== undefined ? { status: msg.status } : {}), ...(msg.reason ? { reason: msg.reason } : {}) }).catch(() => undefined);
+      const outcome = { actionId, outcome: msg.outcome, ...(msg.status !== undefined ? { status: msg.status } : {}), ...(msg.reason ? { reason: msg.reason } : {}) };
+      await resend(() => messenger.sendMessage('cs-bg:outcome', outcome)).catch(() => undefined);
       notice.show(msg.outcome === 'released' ? 'Approved and sent.' : `Not sent: ${msg.reason ?? 'failed'}`, msg.outcome);
     }
   }

@@ -40,6 +40,8 @@ export interface PendingActionRow {
   token: string | null;
   reason: string | null;
   updatedAt: number;
+  /** The content script's id for the submission, so that a re-sent proposal finds this row (S-01, S-02). */
+  proposalId?: string;
 }
 
 /** A chained log event; `synced` is 0 until the verifier acknowledged it (IndexedDB cannot index booleans). */

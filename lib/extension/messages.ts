@@ -48,6 +48,8 @@ export const ProposalInput = z.strictObject({
   signals: z.array(AuthorshipSignal).max(10),
   agentHint: z.string().regex(/^agent:[\w.:@-]{1,200}$/).nullable(),
   diff: Diff.nullable(),
+  /** Chosen by the content script per submission: a proposal re-sent after a lost answer is the same action. */
+  proposalId: z.string().regex(/^[\w-]{8,64}$/).optional(),
 });
 export type ProposalInput = z.infer<typeof ProposalInput>;
 

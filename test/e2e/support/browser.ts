@@ -22,12 +22,17 @@ export interface ExtensionBrowser {
 export interface LaunchOptions {
   /** Play a person: hide navigator.webdriver, an authorship signal (DESIGN.md). */
   asPerson?: boolean;
+  /**
+   * Reuse this user-data directory (a browser restart: launch again with the same one). The caller
+   * owns it: close() leaves it in place. Without it, a fresh profile is made and removed on close().
+   */
+  profile?: string;
 }
 
 export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error('.output/chrome-mv3 is missing: run `npm run build` first');
-  const profile = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
+  const profile = options.profile ?? mkdtempSync(join(tmpdir(), 'cs-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -61,7 +66,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     },
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      if (!options.profile) rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -16,9 +16,16 @@ export interface Stack {
   verifierUrl: string;
   forumUrl: string;
   consoleUrl: string;
+  /** The running verifier (another instance after startVerifier()). */
   verifier: FastifyInstance;
+  /** The verifier's SQLite file: it outlives stopVerifier(). */
+  verifierDatabaseFile: string;
   demo: Awaited<ReturnType<typeof buildDemo>>;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** An outage: the verifier stops listening and closes its database; the tools keep running. */
+  stopVerifier(): Promise<void>;
+  /** The verifier back after an outage: same port, same database, a new process-like boot (new boot epoch). */
+  startVerifier(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,8 +49,10 @@ async function startStackOnce(): Promise<Stack> {
   const forumUrl = `http://127.0.0.1:${forumPort}`;
   const consoleUrl = `http://localhost:${consolePort}`;
 
-  const database = await openDatabase({ kind: 'sqlite', file: join(dir, 'verifier.db') });
-  const verifier = await buildApp({ database, adminToken: ADMIN_TOKEN, publicUrl: verifierUrl, closeDatabase: true });
+  const databaseFile = join(dir, 'verifier.db');
+  const buildVerifier = async () => buildApp({ database: await openDatabase({ kind: 'sqlite', file: databaseFile }), adminToken: ADMIN_TOKEN, publicUrl: verifierUrl, closeDatabase: true });
+  let verifier = await buildVerifier();
+  let verifierRunning = true;
   const demo = await buildDemo({ verifier: remoteVerifier({ url: verifierUrl }), forumOrigin: forumUrl, consoleOrigin: consoleUrl, dataFile: join(dir, 'demo.db') });
   try {
     await verifier.listen({ port: verifierPort, host: '127.0.0.1' });
@@ -69,12 +78,26 @@ async function startStackOnce(): Promise<Stack> {
     verifierUrl,
     forumUrl,
     consoleUrl,
-    verifier,
+    get verifier() {
+      return verifier;
+    },
+    verifierDatabaseFile: databaseFile,
     demo,
     admin,
+    async stopVerifier() {
+      if (!verifierRunning) return;
+      verifierRunning = false;
+      await verifier.close();
+    },
+    async startVerifier() {
+      if (verifierRunning) return;
+      verifier = await buildVerifier();
+      await verifier.listen({ port: verifierPort, host: '127.0.0.1' });
+      verifierRunning = true;
+    },
     async close() {
       await demo.close();
-      await verifier.close();
+      if (verifierRunning) await verifier.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
