@@ -19,6 +19,7 @@ button { font: 600 12px/1.6 system-ui, sans-serif; border-radius: 10px; padding:
   font: 12px/1.5 system-ui, sans-serif; color: #1b1f24; background: #fff; border: 1px solid #d0d7de; border-radius: 6px; box-shadow: 0 4px 12px rgba(0,0,0,.15); }
 .details[data-open] { display: block; }
 .details ul { margin: 4px 0 0; padding-left: 16px; }
+.mark::before { content: attr(data-mark); }
 `;
 
 const LABELS: Record<Exclude<Verdict['state'], 'none'>, string> = {
@@ -33,15 +34,33 @@ function describe(v: Verdict): string {
   return `Receipt invalid: ${v.reason}.`;
 }
 
+/**
+ * The secret mark, drawn from an attribute by CSS and never as text: a page's window.find() searches
+ * text even inside closed shadow roots, so a text mark could be guessed symbol by symbol (issue 9,
+ * test/security/browser/fake-badges.test.ts). Generated content is not searchable.
+ */
+function markOf(mark: string): HTMLElement {
+  const span = document.createElement('span');
+  span.className = 'mark';
+  span.setAttribute('data-mark', mark);
+  return span;
+}
+
 function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement {
-  const host = document.createElement('countersign-badge');
+  let host = document.createElement('countersign-badge');
+  // A page that defined this element name owns the element, and its ElementInternals would reach
+  // even a closed shadow root: then a plain span, which no page can define, hosts the badge.
+  if (host.matches(':defined')) {
+    host = document.createElement('span');
+    host.setAttribute('data-countersign-badge', '');
+  }
   const root = host.attachShadow({ mode: 'closed' });
   const style = document.createElement('style');
   style.textContent = STYLE;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = verdict.state;
-  button.textContent = `${mark} ${LABELS[verdict.state as keyof typeof LABELS]}`;
+  button.append(markOf(mark), ` ${LABELS[verdict.state as keyof typeof LABELS]}`);
   button.setAttribute('aria-expanded', 'false');
   const details = document.createElement('div');
   details.className = 'details';
@@ -56,7 +75,7 @@ function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement
     list.append(li);
   }
   const markLine = document.createElement('p');
-  markLine.textContent = `Genuine Countersign badges show your mark: ${mark}`;
+  markLine.append('Genuine Countersign badges show your mark: ', markOf(mark));
   details.append(summary, list, markLine);
   button.addEventListener('click', () => {
     const open = !details.hasAttribute('data-open');

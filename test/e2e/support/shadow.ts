@@ -27,9 +27,10 @@ function attr(node: CdpNode, name: string): string | null {
   return null;
 }
 
+/** The text as shown: the secret mark is CSS generated content from `data-mark` (so a page's find() cannot see it). */
 function text(node: CdpNode): string {
   if (node.nodeName === '#text') return node.nodeValue ?? '';
-  return (node.children ?? []).map(text).join('');
+  return (attr(node, 'data-mark') ?? '') + (node.children ?? []).map(text).join('');
 }
 
 export async function badgesOnPage(page: Page): Promise<BadgeSeen[]> {
@@ -39,7 +40,8 @@ export async function badgesOnPage(page: Page): Promise<BadgeSeen[]> {
     const found: BadgeSeen[] = [];
     const walk = (node: CdpNode, postId: string | null) => {
       const here = node.nodeName === 'ARTICLE' ? attr(node, 'id') : postId;
-      if (node.nodeName === 'COUNTERSIGN-BADGE') {
+      // A span hosts the badge when the page defined the element name itself (see lib/content/badges.ts).
+      if (node.nodeName === 'COUNTERSIGN-BADGE' || (node.nodeName === 'SPAN' && attr(node, 'data-countersign-badge') !== null)) {
         const shadow = node.shadowRoots?.[0];
         const button = shadow?.children?.find((c) => c.nodeName === 'BUTTON');
         const panel = shadow?.children?.find((c) => c.nodeName === 'DIV');
