@@ -163,7 +163,13 @@ export function registerBackground(): void {
   });
 
   browser.tabs.onRemoved.addListener((tabId) => pagePosts.delete(tabId));
-  browser.tabs.onRemoved.addListener((tabId) => void failActionsOfTab(tabId, 'the tab was closed before release', Date.now()).then(updateBadge));
+  browser.tabs.onRemoved.addListener((tabId, info) => {
+    // A window closing, the browser quitting among them, keeps what its tabs held: still pending
+    // after a restart (S-06), ended by expiry. Before, whichever tabs Chrome reported closed before
+    // it quit had their actions failed, and the rest stayed held.
+    if (info.isWindowClosing) return;
+    void failActionsOfTab(tabId, 'the tab was closed before release', Date.now()).then(updateBadge);
+  });
   browser.tabs.onUpdated.addListener((tabId, change) => {
     // A reload or navigation takes the held request's page context with it.
     if (change.status === 'loading') void failActionsOfTab(tabId, 'the page navigated away before approval', Date.now(), ['held']).then(updateBadge);
