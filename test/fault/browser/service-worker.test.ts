@@ -1,8 +1,10 @@
 // MV3 service-worker faults in real Chromium (SECURITY-CASES §8): the worker is stopped at precise points
 // of holding and approving — before persist (S-01), after persist (S-02), after signing before delivery
 // (S-03), while the popup waits (S-04), while the popup closes mid-approval — and approvals race from
-// two popups (S-08). After each: no held action lost, never a second token, never a double release.
-// Covered elsewhere: a stop while an action is held and listed (test/e2e/hold-outcomes.test.ts).
+// two popups (S-08), and an action outlives its approval window across a stop (S-11). After each: no
+// held action lost, never a second token, never a double release, never a late signature.
+// Covered elsewhere: a stop while an action is held and listed, and expiry with the worker running
+// (test/e2e/hold-outcomes.test.ts).
 import { afterEach } from 'vitest';
 import { expect, test } from '../../e2e/fixtures';
 import type { ForumPage } from '../../e2e/pages/demo-pages';
@@ -11,7 +13,7 @@ import type { ExtensionBrowser } from '../../e2e/support/browser';
 import type { Stack } from '../../e2e/support/stack';
 import { recordFaults } from '../../helpers/tally';
 import { ExtensionStore } from './support/extension-store';
-import { assistantStatus, claimsOf, decisionsFor, forumAsAlice, watchReleases } from './support/observe';
+import { askBackground, assistantStatus, claimsOf, decisionsFor, forumAsAlice, watchReleases } from './support/observe';
 import { POINTS, WorkerControl } from './support/worker-control';
 
 const AGENT = 'agent:forum-helper';
@@ -222,4 +224,38 @@ test('S-08 approve clicked in two popup windows at once: one compare-and-set win
   expect(await second.page.getByRole('alert').count()).toBe(0);
   recordFaults('S-08 double approve from two popups', 1, 0, seen.unauthorized);
   expect(seen.unauthorized).toBe(0);
+});
+
+test.describe('with a 10-second approval lifetime', () => {
+  test.override({ policy: { approvalTtlSeconds: 10 } });
+
+  test('S-11 held past its approval window across a worker stop: approving is refused and nothing is signed; it ends expired, logged, the page told', async ({ browser, stack }) => {
+    const { forum, control, store, releases, repliesBefore } = await setUp(browser, stack);
+    await forum.askAssistant();
+    const popup = await PopupPage.open(browser);
+    await popup.action(AGENT, SCOPE).waitFor({ timeout: 15_000 });
+    const [held] = await store.actions();
+    // No timer of the worker survives this: expiry must come from the persisted record.
+    await control.stop();
+    await popup.page.waitForTimeout(Math.max(0, held!.expiresAt - Date.now()) + 500);
+
+    // The owner's click arrives late (sent as the popup's Approve button sends it, whether or not the
+    // list has refreshed): refused, unsigned.
+    const late = await askBackground(popup.page, 'ui-bg:approve', { actionId: held!.id });
+    expect(late.ok).toBe(false);
+    expect(['expired', 'not_pending']).toContain(late.code);
+    await popup.page.reload();
+    await expect.poll(() => assistantStatus(forum), { timeout: 20_000 }).toContain('expired');
+
+    const seen = await outcome(stack, store, releases, repliesBefore);
+    expect(seen.rows.map((r) => r.state)).toEqual(['expired']);
+    expect(seen.approved).toHaveLength(0);
+    expect(seen.log.filter((e) => e.type === 'expired')).toHaveLength(1);
+    expect(releases.tokens).toHaveLength(0);
+    expect(seen.replies).toBe(0);
+    const lost = missing([held!], seen.rows, ['expired']);
+    recordFaults('S-11 expiry across a service-worker stop; a late approval', control.stops, lost, seen.unauthorized + releases.tokens.length);
+    expect(lost).toBe(0);
+    expect(seen.unauthorized).toBe(0);
+  });
 });

@@ -42,3 +42,20 @@ export async function forumAsAlice(browser: ExtensionBrowser, stack: Stack): Pro
 export function assistantStatus(forum: ForumPage): Promise<string | null> {
   return forum.page.locator('[data-assistant-status]').textContent();
 }
+
+/**
+ * Sends one of the background's messages from an extension page, exactly as the page's own code does
+ * (the @webext-core/messaging envelope); answers the background's Outcome.
+ */
+export function askBackground(page: Page, type: string, data: unknown): Promise<{ ok: boolean; code?: string; message?: string; value?: unknown }> {
+  return page.evaluate(
+    ([type, data]) =>
+      new Promise<{ ok: boolean; code?: string; message?: string; value?: unknown }>((resolve, reject) =>
+        chrome.runtime.sendMessage({ id: 1, type, data, timestamp: Date.now() }, (answer: { res?: { ok: boolean } }) => {
+          if (chrome.runtime.lastError) reject(new Error(chrome.runtime.lastError.message));
+          else resolve(answer.res!);
+        }),
+      ),
+    [type, data] as const,
+  );
+}
