@@ -4,10 +4,45 @@
 // is drained in batches on an animation frame. Content script only (isolated world); no React.
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { messenger } from '../extension/messenger';
-import type { BadgeConfig, Outcome, PageSummaryInput } from '../extension/messages';
+import type { BadgeConfig, Outcome, PageSummaryInput, PostsInput } from '../extension/messages';
 import type { Verdict } from '../extension/post-verdicts';
+import { BadgeGuard } from './badge-guard';
 
 const BATCH = 200;
+/**
+ * Every synchronous stretch of a badge pass is a `performance.measure` of this name (the bench sums
+ * them: the pass's main-thread time); a mark of the same name + `:drawn` ends each pass that drew.
+ */
+const MEASURE = 'countersign:badges';
+
+function timed<T>(work: () => T): T {
+  const start = performance.now();
+  try {
+    return work();
+  } finally {
+    performance.measure(MEASURE, { start });
+  }
+}
+
+/**
+ * Sends a message to the background and counts its synchronous cost: the messenger serialises the
+ * message in its first microtask, so the measure ends one microtask later. Resolves once sent; the
+ * answer comes in `answer`.
+ */
+async function timedSend<T>(send: () => Promise<T>): Promise<{ answer: Promise<T> }> {
+  const start = performance.now();
+  const answer = send();
+  await null;
+  performance.measure(MEASURE, { start });
+  return { answer };
+}
+
+interface Read {
+  el: Element;
+  /** The post's text, for the popup's excerpt. */
+  content: string;
+  item: PostsInput['posts'][number];
+}
 
 const STYLE = `
 :host { all: initial; display: inline-block; vertical-align: middle; margin-left: 6px; }
@@ -46,22 +81,37 @@ function markOf(mark: string): HTMLElement {
   return span;
 }
 
-function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement {
-  let host = document.createElement('countersign-badge');
-  // A page that defined this element name owns the element, and its ElementInternals would reach
-  // even a closed shadow root: then a plain span, which no page can define, hosts the badge.
-  if (host.matches(':defined')) {
-    host = document.createElement('span');
-    host.setAttribute('data-countersign-badge', '');
+let sheet: CSSStyleSheet | null | undefined;
+
+/**
+ * Styles a badge's shadow root: one constructed style sheet shared by every badge (parsed once,
+ * one rule set for the style engine), or a <style> of its own where a browser does not adopt
+ * sheets from a content script.
+ */
+function style(root: ShadowRoot): void {
+  if (sheet === undefined) {
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    } catch {
+      sheet = null;
+    }
   }
-  const root = host.attachShadow({ mode: 'closed' });
-  const style = document.createElement('style');
-  style.textContent = STYLE;
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = verdict.state;
-  button.append(markOf(mark), ` ${LABELS[verdict.state as keyof typeof LABELS]}`);
-  button.setAttribute('aria-expanded', 'false');
+  if (sheet) {
+    try {
+      root.adoptedStyleSheets = [sheet];
+      if (root.adoptedStyleSheets.length === 1) return;
+    } catch {
+      // fall through to a <style> element
+    }
+    sheet = null;
+  }
+  const el = document.createElement('style');
+  el.textContent = STYLE;
+  root.append(el);
+}
+
+function detailsPanel(verdict: Verdict, mark: string): HTMLElement {
   const details = document.createElement('div');
   details.className = 'details';
   details.setAttribute('role', 'dialog');
@@ -77,12 +127,34 @@ function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement
   const markLine = document.createElement('p');
   markLine.append('Genuine Countersign badges show your mark: ', markOf(mark));
   details.append(summary, list, markLine);
+  return details;
+}
+
+function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement {
+  let host = document.createElement('countersign-badge');
+  // A page that defined this element name owns the element, and its ElementInternals would reach
+  // even a closed shadow root: then a plain span, which no page can define, hosts the badge.
+  if (host.matches(':defined')) {
+    host = document.createElement('span');
+    host.setAttribute('data-countersign-badge', '');
+  }
+  const root = host.attachShadow({ mode: 'closed' });
+  style(root);
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = verdict.state;
+  button.append(markOf(mark), ` ${LABELS[verdict.state as keyof typeof LABELS]}`);
+  button.setAttribute('aria-expanded', 'false');
+  // The details panel is built on the first click: most badges are never opened, and a page of
+  // 2,000 posts would otherwise build ten more elements per badge up front.
+  let details: HTMLElement | null = null;
   button.addEventListener('click', () => {
+    details ??= root.appendChild(detailsPanel(verdict, mark));
     const open = !details.hasAttribute('data-open');
     details.toggleAttribute('data-open', open);
     button.setAttribute('aria-expanded', String(open));
   });
-  root.append(style, button, details);
+  root.append(button);
   anchor.append(host);
   return host;
 }
@@ -93,14 +165,30 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
   const config = answer.value;
   const posts = config.posts!;
   const seen = new WeakSet<Element>();
+  // Badges the page moved, or whose post's text it changed, come down and their posts are checked again.
+  const guard = new BadgeGuard(posts);
+  let touched = new Set<Node>();
+  /** The badge hosts this script drew. */
+  const ours = new WeakSet<Node>();
   const summary: PageSummaryInput['posts'] = [];
   let queue: Node[] = [document.body];
   let scheduled = false;
+  let reported = false;
 
   function collect(): Element[] {
     const found: Element[] = [];
+    for (const node of touched) {
+      const post = guard.check(node);
+      if (post) {
+        seen.delete(post);
+        queue.push(post);
+      }
+    }
+    touched = new Set();
     for (const node of queue) {
-      if (!(node instanceof Element)) continue;
+      // Our own badges arrive here too (they are added nodes): nothing to find in them. Only the
+      // hosts we made are skipped, never an element by its name, which a page could give a post.
+      if (!(node instanceof Element) || ours.has(node)) continue;
       if (node.matches(posts.container) && !seen.has(node)) found.push(node);
       for (const el of node.querySelectorAll(posts.container)) if (!seen.has(el)) found.push(el);
     }
@@ -109,33 +197,70 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
     return found;
   }
 
+  const markers = config.markerSelectors.join(',');
+  const assistants = new Set(config.assistantAccounts);
+
+  /**
+   * What the background needs to judge a post, or null for a person's post (no receipt, no marker,
+   * not an assistant account), whose verdict is "no badge" without asking. The text goes along only
+   * with a receipt, the one thing it is checked against.
+   */
+  function read(el: Element): Read | null {
+    const receipt = el.getAttribute(posts.receipt);
+    const author = el.querySelector(posts.author)?.textContent?.trim() ?? '';
+    const marked = markers !== '' && el.querySelector(markers) !== null;
+    if (!receipt && !marked && !assistants.has(author)) return null;
+    const content = el.querySelector(posts.body)?.textContent ?? '';
+    return { el, content, item: { receipt, author, marked, content: receipt ? content : '' } };
+  }
+
   async function drain(): Promise<void> {
     scheduled = false;
-    const found = collect();
-    for (let i = 0; i < found.length; i += BATCH) {
-      const batch = found.slice(i, i + BATCH);
-      const items = batch.map((el) => ({
-        receipt: el.getAttribute(posts.receipt),
-        author: el.querySelector(posts.author)?.textContent?.trim() ?? '',
-        content: el.querySelector(posts.body)?.textContent ?? '',
-        marked: config.markerSelectors.length > 0 && el.querySelector(config.markerSelectors.join(',')) !== null,
-      }));
-      const result = (await messenger.sendMessage('cs-bg:verify-posts', { posts: items }).catch(() => null)) as Outcome<Verdict[]> | null;
-      if (!result?.ok || ctx.isInvalid) return;
-      result.value.forEach((verdict, k) => {
-        if (verdict.state === 'none') return;
-        const el = batch[k]!;
-        drawBadge(el.querySelector(posts.author)?.parentElement ?? el, verdict, config.mark);
-        summary.push({
-          state: verdict.state,
-          author: items[k]!.author,
-          ...(verdict.agent ? { agent: verdict.agent } : {}),
-          ...(verdict.approver ? { approver: verdict.approver } : {}),
-          excerpt: items[k]!.content.replace(/\s+/g, ' ').trim().slice(0, 120),
-        });
-      });
+    const found = timed(collect);
+    const batches = timed(() => {
+      const all: Read[][] = [];
+      for (const el of found) {
+        const r = read(el);
+        if (!r) continue;
+        const last = all.at(-1);
+        if (last && last.length < BATCH) last.push(r);
+        else all.push([r]);
+      }
+      return all;
+    });
+    // Every batch goes out at once; each is drawn as its answer comes, in order.
+    const answers: Array<Promise<Outcome<Verdict[]> | null>> = [];
+    for (const batch of batches) {
+      const { answer } = await timedSend(() => messenger.sendMessage('cs-bg:verify-posts', { posts: batch.map((r) => r.item) }));
+      answers.push(answer.catch(() => null));
     }
-    await messenger.sendMessage('cs-bg:page-posts', { posts: summary.slice(-5000) }).catch(() => undefined);
+    for (const [b, batch] of batches.entries()) {
+      const result = await answers[b];
+      if (!result?.ok || ctx.isInvalid) return;
+      timed(() =>
+        result.value.forEach((verdict, k) => {
+          if (verdict.state === 'none') return;
+          const { el, content, item } = batch[k]!;
+          const anchor = el.querySelector(posts.author)?.parentElement ?? el;
+          const host = drawBadge(anchor, verdict, config.mark);
+          ours.add(host);
+          guard.track(host, el, anchor, content);
+          summary.push({
+            state: verdict.state,
+            author: item.author,
+            ...(verdict.agent ? { agent: verdict.agent } : {}),
+            ...(verdict.approver ? { approver: verdict.approver } : {}),
+            excerpt: content.replace(/\s+/g, ' ').trim().slice(0, 120),
+          });
+        }),
+      );
+    }
+    if (found.length) performance.mark(`${MEASURE}:drawn`, { detail: { posts: found.length } });
+    // The popup's list changes only when posts were found (and is sent once for a page without any).
+    if (!found.length && reported) return;
+    reported = true;
+    const { answer } = await timedSend(() => messenger.sendMessage('cs-bg:page-posts', { posts: summary.slice(-5000) }));
+    await answer.catch(() => undefined);
   }
 
   function schedule(): void {
@@ -146,10 +271,13 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
 
   // The callback only queues: posts are found and checked later, in batches (uBlock Origin's rule).
   const observer = new MutationObserver((records) => {
-    for (const r of records) for (const n of r.addedNodes) queue.push(n);
-    if (queue.length) schedule();
+    for (const r of records) {
+      for (const n of r.addedNodes) queue.push(n);
+      touched.add(r.target);
+    }
+    if (queue.length || touched.size) schedule();
   });
-  observer.observe(document.body, { childList: true, subtree: true });
+  observer.observe(document.body, { childList: true, subtree: true, characterData: true });
   ctx.onInvalidated(() => observer.disconnect());
   schedule();
 }
