@@ -1,6 +1,7 @@
 // Approve or reject a held action: the background signs the stored record (what the owner saw is
 // what is signed), once, and keeps the token with it. Background only; reached only through the
 // popup's messages (see messages.ts), never from a content script or a page.
+import Dexie from 'dexie';
 import { mintApprovalToken } from '../protocol';
 import type { LogEventType } from '../protocol';
 import type { PendingActionRow } from './db';
@@ -40,24 +41,29 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
   if (gates.now >= action.expiresAt) throw new HandlerError('expired', 'This action expired before it was approved.');
 
   const key = await deviceKey();
-  const { token, claims } = await mintApprovalToken({
-    privateKey: key.privateKey,
-    kid: key.kid,
-    deviceId: enrollment.deviceId,
-    userId: enrollment.userId,
-    request: action.spec.request,
-    agent: action.spec.agent,
-    scope: action.spec.scope,
-    traceId: action.spec.trc,
-    ttlSeconds: gates.policy.approvalTtlSeconds,
-    now: Math.floor(gates.now / 1000),
-  });
   return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
     if (!current || current.state !== 'held') {
       if (current?.state === 'approved' && current.token) return current;
       throw new HandlerError('not_pending', 'This action changed while it was being approved.');
     }
+    // Signed inside the compare-and-set: a second approval's transaction waits for this one and
+    // finds the token, so no second token is ever computed (S-08). waitFor keeps the transaction open
+    // across Web Crypto, as appendLog does.
+    const { token, claims } = await Dexie.waitFor(
+      mintApprovalToken({
+        privateKey: key.privateKey,
+        kid: key.kid,
+        deviceId: enrollment.deviceId,
+        userId: enrollment.userId,
+        request: current.spec.request,
+        agent: current.spec.agent,
+        scope: current.spec.scope,
+        traceId: current.spec.trc,
+        ttlSeconds: gates.policy.approvalTtlSeconds,
+        now: Math.floor(gates.now / 1000),
+      }),
+    );
     const updated: PendingActionRow = { ...current, state: 'approved', token, updatedAt: gates.now };
     await db().actions.put(updated);
     await appendLog(eventFields(updated, 'approved', { jti: claims.jti, exp: claims.exp }, enrollment.userId, gates.now));

@@ -2,7 +2,7 @@
 // and logged first; approval signs the stored record once (S-08) under every gate; the token the
 // owner signed is accepted by the verifier for exactly that request; expiry and closed tabs end it.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { approveAction, rejectAction } from '@/lib/extension/approvals';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
 import { effectivePolicy } from '@/lib/extension/effective-policy';
@@ -97,6 +97,17 @@ describe('approving', () => {
     const [a, b] = await Promise.all([approveAction(row.id, gates()), approveAction(row.id, gates())]);
     expect(a.token).toBe(b.token);
     expect((await listLog({ type: 'approved' })).length).toBe(1);
+  });
+
+  it('S-08: two approvals at once sign once — the second never computes a token of its own', async () => {
+    const row = await propose();
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    try {
+      await Promise.all([approveAction(row.id, gates()), approveAction(row.id, gates())]);
+      expect(sign).toHaveBeenCalledTimes(1);
+    } finally {
+      sign.mockRestore();
+    }
   });
 
   it.each([

@@ -21,8 +21,8 @@ const proposal: ProposalInput = {
 };
 const view = effectivePolicy({ protectedSites: ['http://127.0.0.1/*'] }, {}, BUILTIN_ADAPTERS);
 const propose = (input: ProposalInput, tabId = 7) => proposeAction(input, { view, pageUrl: PAGE, tabId, userId: null, now: Date.now() });
-/** Not enrolled: events wait in `unchained`, one row each. */
-const events = () => db().unchained.toArray().then((rows) => rows.map((r) => r.fields.type));
+/** Not enrolled: events wait in `unchained`, one row each (keyed by a random id, so sorted here). */
+const events = () => db().unchained.toArray().then((rows) => rows.map((r) => r.fields.type).sort());
 
 beforeEach(() => useDatabase(new CountersignDb(`cs-retry-${crypto.randomUUID()}`)));
 
@@ -32,7 +32,7 @@ describe('a re-sent proposal (S-01, S-02)', () => {
     const again = await propose(proposal);
     expect(again.id).toBe(first.id);
     expect((await db().actions.toArray()).map((r) => r.id)).toEqual([first.id]);
-    expect(await events()).toEqual(['proposed', 'held']);
+    expect(await events()).toEqual(['held', 'proposed']);
   });
 
   it('the same proposalId from another tab is another action', async () => {
