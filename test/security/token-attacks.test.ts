@@ -553,6 +553,11 @@ describe('A-: approval-token semantics via POST /v1/verify', () => {
     await expectRefused('A-04', { attack: g.token, request: { ...REQUEST, ...patch }, genuine: g }, 'action_mismatch');
   });
 
+  it('A-04 a genuine token with a request body nested 100,000 deep → 400 payload_invalid (not a 5xx), the token unconsumed', async () => {
+    const g = await genuine();
+    await expectRefused('A-04', { attack: g.token, request: { ...REQUEST, body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` }, genuine: g }, 'payload_invalid');
+  });
+
   it('A-04 an equivalent request (JSON key order and spacing, lower-case method, a fragment) is the same action → allowed', async () => {
     const g = await genuine();
     const same = { ...REQUEST, method: 'post', url: `${REQUEST.url}#x`, body: '{ "author_kind":"assistant", "body":"Try revoking the group grant." }' };
