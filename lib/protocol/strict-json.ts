@@ -4,6 +4,12 @@
 
 export type JsonParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
+/**
+ * Deepest nesting accepted. Schema checks (zod's z.json()) and RFC 8785 canonicalisation recurse, so an
+ * unbounded depth from an untrusted document could exhaust the stack (a 5xx) instead of being refused.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 export function parseJsonStrict(text: string): JsonParseResult {
   let value: unknown;
   try {
@@ -12,15 +18,16 @@ export function parseJsonStrict(text: string): JsonParseResult {
     return { ok: false, reason: 'not valid JSON' };
   }
   if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: 'byte order mark' };
-  if (hasDuplicateKeys(text)) return { ok: false, reason: 'duplicate object key' };
+  const problem = scanObjects(text);
+  if (problem) return { ok: false, reason: problem };
   return { ok: true, value };
 }
 
 /**
- * Scans text that JSON.parse already accepted and reports whether any object repeats a key.
- * Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
+ * Scans text that JSON.parse already accepted and reports whether any object repeats a key, or the
+ * nesting goes deeper than MAX_JSON_DEPTH. Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
  */
-function hasDuplicateKeys(text: string): boolean {
+function scanObjects(text: string): string | undefined {
   const objects: Array<Set<string> | null> = [];
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
@@ -31,16 +38,18 @@ function hasDuplicateKeys(text: string): boolean {
       const keys = objects[objects.length - 1];
       if (keys && expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (keys.has(key)) return true;
+        if (keys.has(key)) return 'duplicate object key';
         keys.add(key);
         expectKey = false;
       }
       i = j;
     } else if (c === 0x7b /* { */) {
       objects.push(new Set());
+      if (objects.length > MAX_JSON_DEPTH) return 'nested too deeply';
       expectKey = true;
     } else if (c === 0x5b /* [ */) {
       objects.push(null);
+      if (objects.length > MAX_JSON_DEPTH) return 'nested too deeply';
       expectKey = false;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       objects.pop();
@@ -49,5 +58,5 @@ function hasDuplicateKeys(text: string): boolean {
       expectKey = objects[objects.length - 1] instanceof Set;
     }
   }
-  return false;
+  return undefined;
 }
