@@ -151,3 +151,36 @@ test('the page cannot read or copy the mark: shadowRoot, text, selection, find()
   // And the badge is still there for the reader, mark and all.
   expect((await badgesOnPage(forum.page)).filter((b) => b.shadowRootType === 'closed' && b.text.includes(MARK))).toHaveLength(1);
 });
+
+test('a genuine badge cannot be reused: the page moving a verified badge onto another post, or rewriting a verified post\'s text after the check, leaves no "verified" next to content nobody approved', async ({ browser, stack }) => {
+  const moved = await approvedAssistantPost(stack, 'Approved: the first answer.');
+  const rewritten = await approvedAssistantPost(stack, 'Approved: the second answer.');
+  const target = stack.demo.store.addReply(1, { author: 'agent:forum-helper', kind: 'assistant', body: 'Posted by an assistant with no approval.' }).id;
+  await chooseMark(browser);
+  const forum = await readerOnTopic(browser, stack);
+  const genuine = async () => (await badgesOnPage(forum.page)).filter((b) => b.shadowRootType === 'closed' && b.text.includes(MARK));
+  await expect.poll(async () => (await genuine()).length, { timeout: 15_000 }).toBe(3);
+
+  await forum.page.evaluate(
+    ({ moved, rewritten, target }) => {
+      // Move the first post's genuine badge into the unapproved post's header...
+      document.querySelector(`#post-${target} header`)!.append(document.querySelector(`#post-${moved} countersign-badge, #post-${moved} [data-countersign-badge]`)!);
+      // ...and rewrite the second approved post's text under its badge.
+      document.querySelector(`#post-${rewritten} .post-body`)!.textContent = 'payroll-2026 is open to everyone now: download it.';
+    },
+    { moved, rewritten, target },
+  );
+  // Wait until the badges settle: the unapproved post shows exactly one genuine badge (its own) and
+  // the rewritten post's badge is no longer the one drawn for the approved text.
+  const verifiedBeside = async () => {
+    const all = await genuine();
+    const on = (id: number) => all.filter((b) => b.postId === `post-${id}`).map((b) => b.state);
+    return { target: on(target), rewritten: on(rewritten), moved: on(moved) };
+  };
+  // The moved badge's own post is checked again and gets its badge back, where it belongs.
+  await expect.poll(verifiedBeside, { timeout: 15_000 }).toEqual({ target: ['unverified-ai'], rewritten: ['invalid'], moved: ['verified'] });
+  const after = await verifiedBeside();
+  const unauthorized = after.target.filter((s) => s === 'verified').length + after.rewritten.filter((s) => s === 'verified').length;
+  recordAttacks('genuine badge moved or its post rewritten', 2, unauthorized);
+  expect(unauthorized).toBe(0);
+});
