@@ -143,10 +143,17 @@ export class WorkerControl {
     return this.status;
   }
 
-  /** Resolves when Chrome reports the worker in this status (at once if it already is). */
+  /** Resolves when Chrome reports the worker in this status (at once if it already is); a guard, not a measurement, ends the wait after 20 s. */
   waitFor(want: Running): Promise<void> {
     if (this.status === want) return Promise.resolve();
-    return new Promise((resolve) => this.statusWaiters.push({ want, resolve }));
+    return new Promise((resolve, reject) => {
+      const waiter = { want, resolve: () => (clearTimeout(guard), resolve()) };
+      const guard = setTimeout(() => {
+        this.statusWaiters.splice(this.statusWaiters.indexOf(waiter), 1);
+        reject(new Error(`the service worker never became ${want} (it is ${this.status})`));
+      }, 20_000);
+      this.statusWaiters.push(waiter);
+    });
   }
 
   private async targetId(): Promise<string> {
