@@ -1,21 +1,33 @@
 // `npm run bench`: measures Countersign against its physical limits and prints every figure with its
 // goal and PASS or MISS; writes bench/results.json. Ratios use baselines measured in this same run.
-// Node only; runs the verifier as a child process and a throwaway PostgreSQL cluster.
+// Node only; runs the verifier as a child process, a throwaway PostgreSQL cluster and Chromium (the
+// browser part writes Chromium's managed policy: run it under `flock /tmp/cs-chromium.lock`).
+// `--only verifier|bundles|browser` (repeatable) runs those parts and prints them without touching
+// results.json; `--no-build` reuses .output/chrome-mv3.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startPostgresCluster } from '../test/setup/postgres-cluster';
+import { browserMetrics } from './browser';
 import { bundleSizes } from './bundles';
 import type { Metric } from './verifier';
 import { logIngest, rawVerifyRate, round, verifyThroughput } from './verifier';
 
-async function main(): Promise<void> {
-  const metrics: Metric[] = [];
-  const t0 = performance.now();
-  const build = spawnSync(process.execPath, ['node_modules/wxt/bin/wxt.mjs', 'build'], { stdio: 'ignore' });
-  if (build.status !== 0) throw new Error('the extension build failed');
+const PARTS = ['verifier', 'bundles', 'browser'] as const;
+type Part = (typeof PARTS)[number];
 
+function options(): { parts: Set<Part>; partial: boolean; build: boolean } {
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, 'no-build': { type: 'boolean', default: false } } });
+  const only = values.only ?? [];
+  const unknown = only.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`--only takes ${PARTS.join(', ')}; not ${unknown.join(', ')}`);
+  return { parts: new Set(only.length ? (only as Part[]) : PARTS), partial: only.length > 0, build: !values['no-build'] };
+}
+
+async function verifierMetrics(): Promise<Metric[]> {
+  const metrics: Metric[] = [];
   const raw = rawVerifyRate();
   metrics.push({ metric: 'baseline: raw ES256 verify, node:crypto, 1 core', value: round(raw), unit: 'verifies/s', goal: 'baseline', pass: true });
 
@@ -35,7 +47,23 @@ async function main(): Promise<void> {
   }
 
   metrics.push(await logIngest());
-  metrics.push(...bundleSizes());
+  return metrics;
+}
+
+async function main(): Promise<void> {
+  const { parts, partial, build: wantBuild } = options();
+  const metrics: Metric[] = [];
+  const t0 = performance.now();
+  if (wantBuild) {
+    const build = spawnSync(process.execPath, ['node_modules/wxt/bin/wxt.mjs', 'build'], { stdio: 'ignore' });
+    if (build.status !== 0) throw new Error('the extension build failed');
+  }
+  if (parts.has('verifier')) metrics.push(...(await verifierMetrics()));
+  if (parts.has('bundles')) metrics.push(...bundleSizes());
+  if (parts.has('browser')) {
+    const t = performance.now();
+    metrics.push(...(await browserMetrics((line) => console.log(`browser: ${line} (${Math.round((performance.now() - t) / 1000)} s)`))));
+  }
 
   const width = Math.max(...metrics.map((m) => m.metric.length));
   console.log(`\n${'metric'.padEnd(width)}  ${'value'.padStart(12)}  unit         goal        result`);
@@ -44,7 +72,8 @@ async function main(): Promise<void> {
     console.log(`${m.metric.padEnd(width)}  ${String(m.value).padStart(12)}  ${m.unit.padEnd(11)}  ${m.goal.padEnd(10)}  ${result}`);
   }
   console.log(`\n(${Math.round((performance.now() - t0) / 1000)} s)`);
-  writeFileSync('bench/results.json', `${JSON.stringify(metrics, null, 2)}\n`);
+  if (partial) console.log('(--only: bench/results.json left as it was)');
+  else writeFileSync('bench/results.json', `${JSON.stringify(metrics, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {

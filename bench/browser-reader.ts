@@ -1,0 +1,98 @@
+// Reader page (issue 8, metric 3): a 2,000-post forum topic loaded with and without the extension,
+// alternating, in the same run. Reports the badge pass's main-thread time (the sum of the
+// `countersign:badges` measures the content script records around each synchronous stretch), the
+// page's load time (loadEventEnd) with / without, and when every badge is drawn. Node only (bench).
+import type { Page } from 'playwright-core';
+import { badgesOnPage } from '../test/e2e/support/shadow';
+import type { SeededTopic } from './browser-seed';
+import { median, round } from './browser-support';
+import type { Metric } from './verifier';
+
+interface ExtensionLoad {
+  /** Main-thread time of the badge pass: the content script's synchronous stretches, summed. */
+  badgeMs: number;
+  /** How many stretches (measures) that was. */
+  stretches: number;
+  loadMs: number;
+  /** Navigation start → the last badge drawn. */
+  drawnMs: number;
+}
+
+/** Lets the browser finish what the last load left (badges' style and layout, the background's work) before the next one. */
+async function settle(page: Page): Promise<void> {
+  await new Promise((r) => setTimeout(r, 250));
+  await page.evaluate(() => new Promise((r) => requestIdleCallback(() => r(null), { timeout: 1000 })));
+}
+
+async function loadPlain(page: Page, url: string): Promise<number> {
+  await settle(page);
+  await page.goto(url, { waitUntil: 'load' });
+  return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+}
+
+async function loadWithExtension(page: Page, url: string, posts: number): Promise<ExtensionLoad> {
+  await settle(page);
+  await page.goto(url, { waitUntil: 'load' });
+  // The pass ends with a `countersign:badges:drawn` mark naming how many posts it handled.
+  await page.waitForFunction((n) => performance.getEntriesByName('countersign:badges:drawn').some((m) => (m as PerformanceMark).detail?.posts === n), posts, { timeout: 60_000, polling: 50 });
+  return page.evaluate(() => {
+    const stretches = performance.getEntriesByName('countersign:badges', 'measure');
+    return {
+      badgeMs: stretches.reduce((sum, m) => sum + m.duration, 0),
+      stretches: stretches.length,
+      loadMs: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+      drawnMs: performance.getEntriesByName('countersign:badges:drawn').at(-1)!.startTime,
+    };
+  });
+}
+
+/** Checks the badges a reader sees against what the seed put there: a benchmark of a broken page measures nothing. */
+async function checkBadges(page: Page, topic: SeededTopic): Promise<void> {
+  const seen = await badgesOnPage(page);
+  const by = (state: string) => seen.filter((b) => b.state === state).length;
+  const want = { verified: topic.counts.verified, 'unverified-ai': topic.counts.unverified, invalid: topic.counts.edited + topic.counts.forged };
+  const got = { verified: by('verified'), 'unverified-ai': by('unverified-ai'), invalid: by('invalid') };
+  if (seen.length !== topic.expectedBadges || JSON.stringify(got) !== JSON.stringify(want)) {
+    const reasons = new Map<string, number>();
+    for (const b of seen) if (b.state === 'invalid') reasons.set(b.details.replace(/^.*failed: /, ''), (reasons.get(b.details.replace(/^.*failed: /, '')) ?? 0) + 1);
+    throw new Error(`reader page: expected badges ${JSON.stringify(want)}, saw ${JSON.stringify(got)} of ${seen.length}; invalid because: ${JSON.stringify([...reasons])}`);
+  }
+}
+
+export async function readerPage(extensionTab: Page, plainTab: Page, forumUrl: string, topic: SeededTopic, log: (line: string) => void = () => undefined, repetitions = 9): Promise<Metric[]> {
+  const url = `${forumUrl}/t/${topic.topicId}`;
+  const posts = topic.counts.person + topic.expectedBadges;
+  // Warm both browsers' caches (static files, connection) once, unmeasured; the extension's first
+  // (cold: no verdict cached yet) pass is kept apart.
+  await loadPlain(plainTab, url);
+  const cold = await loadWithExtension(extensionTab, url, posts);
+  await checkBadges(extensionTab, topic);
+
+  const plain: number[] = [];
+  const ext: ExtensionLoad[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    if (r % 2) {
+      ext.push(await loadWithExtension(extensionTab, url, posts));
+      plain.push(await loadPlain(plainTab, url));
+    } else {
+      plain.push(await loadPlain(plainTab, url));
+      ext.push(await loadWithExtension(extensionTab, url, posts));
+    }
+  }
+  log(`reader page: loadEventEnd without ${plain.map((x) => Math.round(x)).join(' ')}; with ${ext.map((e) => Math.round(e.loadMs)).join(' ')}; badge pass ${ext.map((e) => `${round(e.badgeMs, 1)} (${e.stretches})`).join(' ')}`);
+  const badge = median(ext.map((e) => e.badgeMs));
+  const loadExt = median(ext.map((e) => e.loadMs));
+  const loadPlainMs = median(plain);
+  const drawn = median(ext.map((e) => e.drawnMs));
+  const ratio = loadExt / loadPlainMs;
+  const label = `reader page, ${posts} posts (${topic.expectedBadges} badged)`;
+  return [
+    { metric: `${label}: badge pass main-thread time, median of ${repetitions}`, value: round(badge, 1), unit: 'ms', goal: '≤ 50', pass: badge <= 50 },
+    { metric: `${label}: badge pass main-thread time, first (cold) load`, value: round(cold.badgeMs, 1), unit: 'ms', goal: '≤ 50', pass: cold.badgeMs <= 50 },
+    { metric: `baseline: ${label}: loadEventEnd without the extension`, value: round(loadPlainMs), unit: 'ms', goal: 'baseline', pass: true },
+    { metric: `${label}: loadEventEnd with the extension`, value: round(loadExt), unit: 'ms', goal: 'report', pass: true },
+    { metric: `${label}: load time with / without the extension`, value: round(ratio, 2), unit: '×', goal: '≤ 1.10', pass: ratio <= 1.1 },
+    { metric: `${label}: every badge drawn, from navigation start`, value: round(drawn), unit: 'ms', goal: 'report', pass: true },
+    { metric: `${label}: every badge drawn, first (cold) load`, value: round(cold.drawnMs), unit: 'ms', goal: 'report', pass: true },
+  ];
+}
