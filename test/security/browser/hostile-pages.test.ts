@@ -338,3 +338,28 @@ test('hooks bypassed: fetch, XHR and form submit captured before the extension l
   expect(widened).toBe(0);
   recordAttacks('hooks bypassed: captured fetch/XHR/submit, iframe fetch', statuses.length, added + widened + statuses.filter((s) => s.status < 400).length);
 });
+
+test('E-03 a spoofed assistant marker: a page naming an agent not allowed to post here, or one registered nowhere, gets its post held under that name, and the owner\'s approval of it is refused by the tool', async ({ browser, stack }) => {
+  const forum = await forumAsAlice(browser, stack);
+  const before = stack.demo.store.listReplies(1).length;
+  const popup = await PopupPage.open(browser);
+  const outcomes: Array<{ status: number; code: string | null }> = [];
+  // agent:access-helper is alice's too, but not for forum.post here; agent:nobody is registered nowhere.
+  for (const agent of ['agent:access-helper', 'agent:nobody']) {
+    await forum.page.evaluate((agent) => {
+      (window as unknown as Win).__result = fetch('/api/topics/1/replies', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'X-Assistant': agent },
+        body: JSON.stringify({ body: `A post that claims to be ${agent}'s.`, author_kind: 'assistant' }),
+      }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code ?? null }));
+    }, agent);
+    // The owner sees the name the page claimed, and approves it anyway.
+    await popup.action(agent, SCOPE).waitFor({ timeout: 15_000 });
+    await popup.approve(agent, SCOPE);
+    outcomes.push(await forum.page.evaluate(() => (window as unknown as Win).__result as Promise<{ status: number; code: string | null }>));
+  }
+  for (const o of outcomes) expect(o).toEqual({ status: 403, code: 'approver_not_authorized' });
+  const added = stack.demo.store.listReplies(1).length - before;
+  recordAttacks('E-03 spoofed assistant marker', outcomes.length, added + outcomes.filter((o) => o.status < 400).length);
+  expect(added).toBe(0);
+});
