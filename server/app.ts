@@ -9,6 +9,7 @@ import { createMetrics } from './metrics';
 import { registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { publicRoutes } from './routes/public';
+import { createDecisionWriter } from './store/decision-writer';
 import { pruneConsumed } from './store/decisions';
 import { keyLookup } from './store/devices';
 import { loadActivePolicy } from './store/policies';
@@ -55,6 +56,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Tokens issued before this second are refused: a crash can never reopen a consumed token,
   // even if the replay cache lost its newest rows.
   const bootEpoch = Math.ceil(now() / 1000);
+  const decisions = createDecisionWriter(options.database);
 
   const context: VerifierContext = {
     database: options.database,
@@ -69,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     verifyDeps: {
       db,
+      decisions,
       lookupKey: keyLookup(db),
       policy: () => policy,
       signer: () => signer,
@@ -91,8 +94,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     loadActivePolicy(db).then((p) => (policy = p), () => undefined);
   }, options.maintenanceIntervalMs ?? 30_000);
   maintenance.unref();
-  app.addHook('onClose', async () => clearInterval(maintenance));
-
-  if (options.closeDatabase) app.addHook('onClose', async () => options.database.close());
+  // Queued decision writes settle before the database can close under them.
+  app.addHook('onClose', async () => {
+    clearInterval(maintenance);
+    await decisions.drain();
+    if (options.closeDatabase) await options.database.close();
+  });
   return app;
 }

@@ -5,6 +5,7 @@ import type { EnrolledKey, Principal } from '../lib/protocol';
 import {
   CountersignError,
   MAX_APPROVAL_TTL_SECONDS,
+  Digest,
   TraceId,
   VerifierUnavailable,
   decodeBase64urlStrict,
@@ -15,7 +16,7 @@ import type { Database } from './db/schema';
 import type { VerifierMetrics } from './metrics';
 import type { PolicySet } from './policy/engine';
 import { getAgent } from './store/agents';
-import { consumeAndAllow, recordRefusal } from './store/decisions';
+import type { DecisionWriter } from './store/decision-writer';
 import type { DecisionFacts } from './store/decisions';
 import { killsCovering } from './store/kills';
 import type { ReceiptSigner } from './store/receipt-keys';
@@ -38,6 +39,8 @@ export interface VerifyAllowed {
 
 export interface VerifyDeps {
   db: Kysely<Database>;
+  /** The durable writes: replay insert with its allow record, refusal records. */
+  decisions: DecisionWriter;
   lookupKey(kid: string): Promise<EnrolledKey | undefined>;
   policy(): PolicySet;
   signer(): ReceiptSigner;
@@ -70,8 +73,7 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
       authorize: async (q) => policy.decide({ ...q, agent: await getAgent(deps.db, q.agt) }),
       kills: (q) => killsCovering(deps.db, q),
       consume: (entry) =>
-        consumeAndAllow(
-          deps.db,
+        deps.decisions.consumeAndAllow(
           entry,
           { traceId: entry.claims.trc, agent: entry.claims.agt, approver: entry.claims.sub, digest: entry.digest, policyVersion: policy.version, kid: entry.kid },
           now,
@@ -97,7 +99,7 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
     const refusal = error instanceof CountersignError ? error : new VerifierUnavailable('the verifier could not decide', { cause: error });
     deps.metrics.decisions.inc({ code: refusal.code });
     const facts = { ...presentedFacts(call.token), code: refusal.code, policyVersion: policy.version };
-    await recordRefusal(deps.db, facts, now).catch(() => undefined);
+    await deps.decisions.recordRefusal(facts, now).catch(() => undefined);
     throw withTrace(refusal, facts.traceId);
   } finally {
     stop();
@@ -128,7 +130,9 @@ function presentedFacts(token: string | undefined): Omit<DecisionFacts, 'code' |
     traceId: TraceId.safeParse(claims.trc).success ? (claims.trc as string) : null,
     agent: str(claims.agt),
     approver: str(claims.sub),
-    digest: str(act?.dig, 43),
+    // Only a well-formed digest: the decision record's schema requires one, and a forged token's junk here
+    // must not make `GET /v1/admin/events` fail for its trace.
+    digest: Digest.safeParse(act?.dig).success ? (act!.dig as string) : null,
     kid: str(header.kid, 128),
   };
 }

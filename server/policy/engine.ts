@@ -135,7 +135,30 @@ export function compilePolicy(text: string): PolicySet {
   return {
     version: `sha256:${digest.slice(0, 16)}`,
     text,
-    decide: (req) => decide(setId, compiled, req),
+    decide: memoised((req) => decide(setId, compiled, req)),
+  };
+}
+
+/** Distinct questions remembered per policy set; past it the memo starts afresh. */
+const MAX_MEMOISED_DECISIONS = 10_000;
+
+/**
+ * A policy set's answers are a pure function of the question and the agent's registry entry, both
+ * part of the key, so each distinct one is evaluated by Cedar once per policy version: a new policy
+ * is a new PolicySet with an empty memo, and a changed registration is a different key. Failures
+ * (VerifierUnavailable) throw and are not remembered.
+ */
+function memoised(evaluate: (req: ApprovalRequest) => PolicyRefusal | undefined): (req: ApprovalRequest) => PolicyRefusal | undefined {
+  const answers = new Map<string, PolicyRefusal | null>();
+  return (req) => {
+    const { sub, agt, scp, site, agent } = req;
+    const key = JSON.stringify([sub, agt, scp, site, agent ? [agent.id, agent.owner, agent.scopes, agent.sites] : null]);
+    const known = answers.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const answer = evaluate(req);
+    if (answers.size >= MAX_MEMOISED_DECISIONS) answers.clear();
+    answers.set(key, answer ?? null);
+    return answer;
   };
 }
 

@@ -1,6 +1,6 @@
-// The replay cache and the decision record: a consumed (iss, jti) and its allow decision are one
-// transaction; every refusal is recorded too. Node only.
-import type { Kysely, Transaction } from 'kysely';
+// The replay cache and the decision record: their rows, pruning and reading back (the writes, one
+// transaction for a consumed (iss, jti) and its allow decision, are in decision-writer.ts). Node only.
+import type { Kysely } from 'kysely';
 import type { DecisionRecord } from '../../lib/protocol';
 import type { Database } from '../db/schema';
 import { newId } from './ids';
@@ -15,47 +15,19 @@ export interface DecisionFacts {
   kid: string | null;
 }
 
-async function insertDecision(db: Kysely<Database> | Transaction<Database>, facts: DecisionFacts, now: number): Promise<void> {
-  await db
-    .insertInto('decisions')
-    .values({
-      id: newId('dec'),
-      ts: now,
-      code: facts.code,
-      trace_id: facts.traceId,
-      agent: facts.agent,
-      approver: facts.approver,
-      digest: facts.digest,
-      policy_version: facts.policyVersion,
-      kid: facts.kid,
-    })
-    .execute();
-}
-
-/**
- * Inserts (iss, jti) — unique key, so concurrent uses of one token race on the index, never on a
- * read — and, in the same transaction, the allow decision. False when the jti was already consumed.
- */
-export async function consumeAndAllow(
-  db: Kysely<Database>,
-  entry: { iss: string; jti: string; expiresAt: number },
-  facts: Omit<DecisionFacts, 'code'>,
-  now: number,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const result = await trx
-      .insertInto('consumed')
-      .values({ iss: entry.iss, jti: entry.jti, expires_at: entry.expiresAt })
-      .onConflict((oc) => oc.columns(['iss', 'jti']).doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-    await insertDecision(trx, { ...facts, code: 'allow' }, now);
-    return true;
-  });
-}
-
-export function recordRefusal(db: Kysely<Database>, facts: DecisionFacts, now: number): Promise<void> {
-  return insertDecision(db, facts, now);
+/** The `decisions` row of one decision (DecisionWriter writes it). */
+export function decisionRow(facts: DecisionFacts, now: number) {
+  return {
+    id: newId('dec'),
+    ts: now,
+    code: facts.code,
+    trace_id: facts.traceId,
+    agent: facts.agent,
+    approver: facts.approver,
+    digest: facts.digest,
+    policy_version: facts.policyVersion,
+    kid: facts.kid,
+  };
 }
 
 /**

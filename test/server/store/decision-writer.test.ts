@@ -1,0 +1,152 @@
+// The durable decision writes on SQLite (group commit) and PostgreSQL (one statement per decision):
+// one consumption per (iss, jti) even inside one group, a bad row fails only its caller, nothing is
+// acknowledged before its COMMIT, a failed COMMIT fails the whole group closed. Node only (tests).
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecisionWriter } from '../../../server/store/decision-writer';
+import type { DecisionWriter } from '../../../server/store/decision-writer';
+import type { DecisionFacts } from '../../../server/store/decisions';
+import { DATABASES, T0, startVerifier } from '../../helpers/verifier';
+import type { TestVerifier } from '../../helpers/verifier';
+
+const facts: Omit<DecisionFacts, 'code'> = { traceId: null, agent: 'agent:a', approver: 'alice', digest: null, policyVersion: 'sha256:0000000000000000', kid: 'k' };
+let next = 0;
+const freshJti = () => `jti-${process.pid}-${next++}-aaaaaaaaaaaaaaaa`;
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe.each(DATABASES)('decision writer (%s)', (kind) => {
+  let v: TestVerifier;
+  let writer: DecisionWriter;
+
+  beforeAll(async () => {
+    v = await startVerifier(kind);
+    writer = createDecisionWriter(v.database);
+  });
+  afterAll(async () => {
+    await writer.drain();
+    await v.close();
+  });
+
+  async function rows(jti: string): Promise<{ consumed: number; allows: number }> {
+    const consumed = await v.database.db.selectFrom('consumed').select('jti').where('jti', '=', jti).execute();
+    const allows = await v.database.db.selectFrom('decisions').select('id').where('kid', '=', jti).where('code', '=', 'allow').execute();
+    return { consumed: consumed.length, allows: allows.length };
+  }
+
+  it('A-02: 30 uses of one jti queued together → exactly one consumes it, 29 read as replayed, one allow record', async () => {
+    const jti = freshJti();
+    const results = await Promise.all(Array.from({ length: 30 }, () => writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, { ...facts, kid: jti }, T0)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await rows(jti)).toEqual({ consumed: 1, allows: 1 });
+  });
+
+  it('A-01: the same jti in a later group is refused too, and another issuer\'s equal jti is not', async () => {
+    const jti = freshJti();
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0)).toBe(true);
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0)).toBe(false);
+    expect(await writer.consumeAndAllow({ iss: 'dev_b', jti, expiresAt: 2_000_000_000 }, facts, T0)).toBe(true);
+  });
+
+  it('a bad row fails only its own caller: the rest of the group is committed', async () => {
+    const good = [freshJti(), freshJti()];
+    const bad = freshJti();
+    const settled = await Promise.allSettled([
+      writer.consumeAndAllow({ iss: 'dev_a', jti: good[0]!, expiresAt: 2_000_000_000 }, { ...facts, kid: good[0]! }, T0),
+      // policy_version is NOT NULL: this row's decision insert fails, and its consumption with it.
+      writer.consumeAndAllow({ iss: 'dev_a', jti: bad, expiresAt: 2_000_000_000 }, { ...facts, kid: bad, policyVersion: null as unknown as string }, T0),
+      writer.recordRefusal({ ...facts, code: 'replayed' }, T0),
+      writer.consumeAndAllow({ iss: 'dev_a', jti: good[1]!, expiresAt: 2_000_000_000 }, { ...facts, kid: good[1]! }, T0),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await rows(good[0]!)).toEqual({ consumed: 1, allows: 1 });
+    expect(await rows(good[1]!)).toEqual({ consumed: 1, allows: 1 });
+    // The failed row left nothing behind: the token is not burnt by a write that was refused.
+    expect(await rows(bad)).toEqual({ consumed: 0, allows: 0 });
+  });
+});
+
+describe('SQLite group commit', () => {
+  let v: TestVerifier;
+  let writer: DecisionWriter;
+  let file: string;
+
+  beforeAll(async () => {
+    v = await startVerifier('sqlite');
+    writer = createDecisionWriter(v.database);
+    file = v.database.sqlite!.name;
+  });
+  afterAll(async () => {
+    await writer.drain();
+    await v.close();
+  });
+
+  it('R-10: a caller is answered only after the COMMIT holding its row — another connection already sees it', async () => {
+    const other = new Database(file, { readonly: true });
+    try {
+      const jtis = Array.from({ length: 20 }, freshJti);
+      const seen = await Promise.all(
+        jtis.map(async (jti) => {
+          await writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0);
+          // Checked synchronously at the moment of the answer.
+          return { open: v.database.sqlite!.inTransaction, visible: other.prepare('SELECT count(*) AS n FROM consumed WHERE jti = ?').get(jti) as { n: number } };
+        }),
+      );
+      for (const s of seen) expect(s).toEqual({ open: false, visible: { n: 1 } });
+    } finally {
+      other.close();
+    }
+  });
+
+  it('never writes into a Kysely transaction left open across an await: that rollback does not undo a consumption', async () => {
+    const jti = freshJti();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let consumed: boolean | undefined;
+    const transaction = v.database.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('kills').values({ id: 'kill_rolled_back', scope: 'global', target: null, since: T0, lifted_at: null }).execute();
+        await gate;
+        throw new Error('roll back');
+      })
+      .catch(() => 'rolled back');
+    const write = writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0).then((r) => (consumed = r));
+    for (let i = 0; i < 5; i++) await turn();
+    // The group waits for the connection instead of joining the open transaction.
+    expect(consumed).toBeUndefined();
+    release();
+    expect(await transaction).toBe('rolled back');
+    await write;
+    expect(consumed).toBe(true);
+    expect(await rows(v, jti)).toEqual({ consumed: 1 });
+    expect(await v.database.db.selectFrom('kills').select('id').where('id', '=', 'kill_rolled_back').execute()).toEqual([]);
+  });
+
+  it('A-08: when the group cannot commit (database locked), every caller of the group is refused and nothing is kept', async () => {
+    const sqlite = v.database.sqlite!;
+    const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+    const locker = new Database(file);
+    sqlite.pragma('busy_timeout = 20');
+    const jtis = [freshJti(), freshJti(), freshJti()];
+    try {
+      locker.exec('BEGIN IMMEDIATE');
+      const settled = await Promise.allSettled([
+        ...jtis.map((jti) => writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0)),
+        writer.recordRefusal({ ...facts, code: 'signature_invalid' }, T0),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+      sqlite.pragma(`busy_timeout = ${timeout}`);
+    }
+    for (const jti of jtis) expect(await rows(v, jti)).toEqual({ consumed: 0 });
+    // Once the lock is gone the same tokens can be decided (their refusal consumed nothing).
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti: jtis[0]!, expiresAt: 2_000_000_000 }, facts, T0)).toBe(true);
+  });
+});
+
+async function rows(v: TestVerifier, jti: string): Promise<{ consumed: number }> {
+  const consumed = await v.database.db.selectFrom('consumed').select('jti').where('jti', '=', jti).execute();
+  return { consumed: consumed.length };
+}
