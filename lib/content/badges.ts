@@ -10,17 +10,18 @@ import { BadgeGuard } from './badge-guard';
 
 const BATCH = 200;
 /**
- * Every synchronous stretch of a badge pass is a `performance.measure` of this name (the bench sums
- * them: the pass's main-thread time); a mark of the same name + `:drawn` ends each pass that drew.
+ * Every synchronous stretch of a badge pass is a `performance.measure` of this name, its step in
+ * `detail` (the bench sums them: the pass's main-thread time); a mark of the same name + `:drawn`
+ * ends each pass that drew.
  */
 const MEASURE = 'countersign:badges';
 
-function timed<T>(work: () => T): T {
+function timed<T>(step: string, work: () => T): T {
   const start = performance.now();
   try {
     return work();
   } finally {
-    performance.measure(MEASURE, { start });
+    performance.measure(MEASURE, { start, detail: step });
   }
 }
 
@@ -33,12 +34,14 @@ async function timedSend<T>(send: () => Promise<T>): Promise<{ answer: Promise<T
   const start = performance.now();
   const answer = send();
   await null;
-  performance.measure(MEASURE, { start });
+  performance.measure(MEASURE, { start, detail: 'send' });
   return { answer };
 }
 
 interface Read {
   el: Element;
+  /** Where the badge goes: beside the author (found once, while reading). */
+  anchor: Element;
   /** The post's text, for the popup's excerpt. */
   content: string;
   item: PostsInput['posts'][number];
@@ -207,17 +210,18 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
    */
   function read(el: Element): Read | null {
     const receipt = el.getAttribute(posts.receipt);
-    const author = el.querySelector(posts.author)?.textContent?.trim() ?? '';
+    const authorEl = el.querySelector(posts.author);
+    const author = authorEl?.textContent?.trim() ?? '';
     const marked = markers !== '' && el.querySelector(markers) !== null;
     if (!receipt && !marked && !assistants.has(author)) return null;
     const content = el.querySelector(posts.body)?.textContent ?? '';
-    return { el, content, item: { receipt, author, marked, content: receipt ? content : '' } };
+    return { el, anchor: authorEl?.parentElement ?? el, content, item: { receipt, author, marked, content: receipt ? content : '' } };
   }
 
   async function drain(): Promise<void> {
     scheduled = false;
-    const found = timed(collect);
-    const batches = timed(() => {
+    const found = timed('collect', collect);
+    const batches = timed('read', () => {
       const all: Read[][] = [];
       for (const el of found) {
         const r = read(el);
@@ -237,11 +241,10 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
     for (const [b, batch] of batches.entries()) {
       const result = await answers[b];
       if (!result?.ok || ctx.isInvalid) return;
-      timed(() =>
+      timed('draw', () =>
         result.value.forEach((verdict, k) => {
           if (verdict.state === 'none') return;
-          const { el, content, item } = batch[k]!;
-          const anchor = el.querySelector(posts.author)?.parentElement ?? el;
+          const { el, anchor, content, item } = batch[k]!;
           const host = drawBadge(anchor, verdict, config.mark);
           ours.add(host);
           guard.track(host, el, anchor, content);
