@@ -2,6 +2,7 @@
 // word diff, or a config change field by field, before → after. Rendered as text only (E-06).
 // Extension page only.
 import { diffWords } from 'diff';
+import { otherFields } from '@/lib/extension/proposal-check';
 import type { Diff } from '@/lib/protocol';
 
 /** Makes bidirectional-override and other invisible control characters visible instead of obeyed (E-06). */
@@ -14,7 +15,7 @@ function show(value: unknown): string {
   return reveal(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-export function ActionDiff({ diff, body }: { diff: Diff | null; body: string | null }) {
+export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; body: string | null; contentType: string | null }) {
   if (!diff) {
     return (
       <pre className="raw" aria-label="Request body">
@@ -24,12 +25,26 @@ export function ActionDiff({ diff, body }: { diff: Diff | null; body: string | n
   }
   if (diff.kind === 'text') {
     const parts = diffWords(diff.before ?? '', diff.after);
+    // Whatever else the signed request carries is shown too: the owner signs the whole body, not just its text.
+    const others = otherFields(contentType, body, diff.after);
     return (
-      <p className="post-diff" aria-label="Post text">
-        {parts.map((part, i) =>
-          part.added ? <ins key={i}>{reveal(part.value)}</ins> : part.removed ? <del key={i}>{reveal(part.value)}</del> : <span key={i}>{reveal(part.value)}</span>,
+      <>
+        <p className="post-diff" aria-label="Post text">
+          {parts.map((part, i) =>
+            part.added ? <ins key={i}>{reveal(part.value)}</ins> : part.removed ? <del key={i}>{reveal(part.value)}</del> : <span key={i}>{reveal(part.value)}</span>,
+          )}
+        </p>
+        {others.length > 0 && (
+          <dl className="other-fields" aria-label="Also in the request">
+            {others.map(([name, value], i) => (
+              <div key={i}>
+                <dt>{reveal(name)}</dt>
+                <dd>{show(value)}</dd>
+              </div>
+            ))}
+          </dl>
         )}
-      </p>
+      </>
     );
   }
   return (

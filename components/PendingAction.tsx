@@ -56,7 +56,7 @@ export function PendingAction({ action, owner, disabled }: { action: PendingActi
           <span role="timer" aria-label="Time left">{left} s</span>
         </dd>
       </dl>
-      <ActionDiff diff={action.spec.diff} body={action.spec.request.body} />
+      <ActionDiff diff={action.spec.diff} body={action.spec.request.body} contentType={action.spec.request.contentType} />
       <div className="decide">
         <button type="button" className="primary" disabled={busy || disabled || left === 0} onClick={() => void decide('approve')}>
           Approve

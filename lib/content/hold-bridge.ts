@@ -138,7 +138,9 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
     if (actionId) {
       const outcome = { actionId, outcome: msg.outcome, ...(msg.status !== undefined ? { status: msg.status } : {}), ...(msg.reason ? { reason: msg.reason } : {}) };
       await resend(() => messenger.sendMessage('cs-bg:outcome', outcome)).catch(() => undefined);
-      notice.show(msg.outcome === 'released' ? 'Approved and sent.' : `Not sent: ${msg.reason ?? 'failed'}`, msg.outcome);
+      if (msg.outcome !== 'released') notice.show(`Not sent: ${msg.reason ?? 'failed'}`, msg.outcome);
+      else if (msg.status !== undefined && msg.status >= 400) notice.show(`Approved and sent, but the tool refused it (HTTP ${msg.status}).`, 'failed');
+      else notice.show('Approved and sent.', 'released');
     }
   }
 

@@ -153,10 +153,14 @@ export function registerBackground(): void {
     'cs-bg:outcome': async ({ actionId, outcome, status, reason }, sender) => {
       const row = await db().actions.get(actionId);
       if (!row || row.tabId !== sender.tab?.id) throw new HandlerError('not_found', 'No such action in this tab.');
-      const done =
-        outcome === 'released'
-          ? await endAction(actionId, 'released', status !== undefined ? { status } : null, Date.now(), (r) => r.state === 'approved')
-          : await endAction(actionId, 'failed', { reason: reason ?? 'failed' }, Date.now());
+      const now = Date.now();
+      const wasApproved = (r: PendingActionRow) => r.state === 'approved';
+      let done: PendingActionRow | null;
+      if (outcome !== 'released') done = await endAction(actionId, 'failed', { reason: reason ?? 'failed' }, now);
+      // A request the tool refused (4xx/5xx: its verifier down, the token refused) was sent but did not take
+      // effect: it ends failed with the tool's status, so neither the popup nor the log calls it released.
+      else if (status !== undefined && status >= 400) done = await endAction(actionId, 'failed', { status, reason: `the tool refused the released request (HTTP ${status})` }, now, wasApproved);
+      else done = await endAction(actionId, 'released', status !== undefined ? { status } : null, now, wasApproved);
       await updateBadge();
       return { state: done?.state ?? row.state };
     },

@@ -26,6 +26,27 @@ function afterSide(contentType: string | null, body: string): Record<string, unk
   return Object.fromEntries(new URLSearchParams(body));
 }
 
+/**
+ * The body's top-level fields other than the post text itself, for the owner to see beside it: what else
+ * the signed request carries. A body that is neither a JSON object nor a form is returned whole as `body`.
+ */
+export function otherFields(contentType: string | null, body: string | null, text: string): Array<[string, unknown]> {
+  if (body === null) return [];
+  let entries: Array<[string, unknown]> | null = null;
+  if (contentType?.includes('json')) {
+    const value = parseJson(body);
+    if (value && typeof value === 'object' && !Array.isArray(value)) entries = Object.entries(value);
+  } else if (contentType?.includes('x-www-form-urlencoded')) {
+    entries = [...new URLSearchParams(body)];
+  }
+  if (!entries) return [['body', body]];
+  let textSeen = false;
+  return entries.filter(([, v]) => {
+    if (!textSeen && v === text) return !(textSeen = true);
+    return true;
+  });
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -18,6 +18,8 @@ test('an assistant post sent by fetch is held, approved in the popup, released a
   const item = popup.action('agent:forum-helper', 'forum.post');
   await item.waitFor({ timeout: 15_000 });
   expect(await item.getByLabel('Post text').textContent()).toContain('payroll-2026 is team-only');
+  // The rest of the signed body is shown too, not only its text.
+  expect(await item.getByLabel('Also in the request').textContent()).toContain('author_kindassistant');
   expect(stack.demo.store.listReplies(1).length).toBe(before);
   // The page shows the hold notice (a closed shadow root: only its host is visible from outside),
   // and the toolbar badge counts what waits.

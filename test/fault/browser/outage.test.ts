@@ -77,7 +77,7 @@ test('outage: verifier down with one action approved and one held → the tool a
       await control.wake();
     }
     const unsynced = (await store.log()).filter((e) => e.synced === 0);
-    expect(unsynced.map((e) => e.type)).toEqual(expect.arrayContaining(['approved', 'released', 'proposed', 'held']));
+    expect(unsynced.map((e) => e.type)).toEqual(expect.arrayContaining(['approved', 'failed', 'proposed', 'held']));
 
     // Back up: the sync alarm (every 30 s, after its back-off) sends what waited; nothing forced.
     await stack.startVerifier();
@@ -99,8 +99,9 @@ test('outage: verifier down with one action approved and one held → the tool a
     });
     expect(replay.status).toBe(403);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('token_expired');
-    // The extension recorded A's release honestly: sent, answered 503.
-    expect(local.filter((e) => e.trc === a!.spec.trc && e.type === 'released').map((e) => e.detail?.status)).toEqual([503]);
+    // The extension recorded A honestly: sent, refused with 503, so it ended failed, never released.
+    expect(local.filter((e) => e.trc === a!.spec.trc && e.type === 'released')).toEqual([]);
+    expect(local.filter((e) => e.trc === a!.spec.trc && e.type === 'failed').map((e) => e.detail?.status)).toEqual([503]);
 
     // B is approved now, and released once.
     const again = await PopupPage.open(browser);
@@ -112,9 +113,11 @@ test('outage: verifier down with one action approved and one held → the tool a
     expect(releases.tokens.map((t) => claimsOf(t).trc)).toEqual([a!.spec.trc, b.spec.trc]);
 
     faults += control.stops;
-    // Lost: events the verifier does not hold, and the two actions gone or not ended released.
+    // Lost: events the verifier does not hold, and either action gone or not in its expected terminal state
+    // (A failed with the tool's 503, B released).
     const rows = await store.actions();
-    const lost = local.filter((e) => !remote.some((r) => r.hash === e.hash)).length + [a!.id, b.id].filter((id) => !rows.some((r) => r.id === id && r.state === 'released')).length;
+    const ended = [[a!.id, 'failed'], [b.id, 'released']] as const;
+    const lost = local.filter((e) => !remote.some((r) => r.hash === e.hash)).length + ended.filter(([id, state]) => !rows.some((r) => r.id === id && r.state === state)).length;
     const duplicates = remote.length - new Set(remote.map((e) => e.hash)).size;
     // Replies stored without an allow decision (the outage must not let one through), and events stored twice.
     const unauthorized = Math.max(0, stack.demo.store.listReplies(1).length - repliesBefore - 1) + duplicates;
