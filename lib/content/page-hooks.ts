@@ -230,6 +230,23 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     return { method, url, body: params.toString() };
   }
 
+  /** Makes a plain submit() send what pressing `submitter` would: its name=value right after it, its formaction and formmethod. */
+  function asSubmittedBy(form: HTMLFormElement, submitter: HTMLElement | null | undefined): void {
+    if (!submitter) return;
+    const name = submitter.getAttribute('name');
+    if (name) {
+      const field = doc.createElement('input');
+      field.type = 'hidden';
+      field.name = name;
+      field.value = (submitter as HTMLButtonElement).value;
+      submitter.after(field);
+    }
+    for (const [from, to] of [['formaction', 'action'], ['formmethod', 'method']] as const) {
+      const value = submitter.getAttribute(from);
+      if (value !== null) form.setAttribute(to, value);
+    }
+  }
+
   function scripted(form: HTMLFormElement): boolean {
     return [...form.elements].some((el) => (el as HTMLInputElement).value && /^(TEXTAREA|INPUT)$/.test(el.tagName) && (el as HTMLInputElement).type !== 'hidden' && !typed.has(el));
   }
@@ -251,6 +268,14 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
         // What you see is what you sign: the form as it is now must be the form that was approved.
         if (formRequest(form, submitter).body !== req.body) {
           post({ t: 'outcome', id, outcome: 'failed', reason: 'the page changed the form after approval' });
+          return;
+        }
+        // submit() ignores the submitter: carry its name=value (in place) and formaction/formmethod over,
+        // then check that exactly the approved method, URL and body will go out.
+        asSubmittedBy(form, submitter);
+        const sent = formRequest(form, null);
+        if (sent.method !== req.method || sent.url.href !== req.url.href || sent.body !== req.body) {
+          post({ t: 'outcome', id, outcome: 'failed', reason: 'the form would not send what was approved' });
           return;
         }
         const field = doc.createElement('input');

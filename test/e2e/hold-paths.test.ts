@@ -53,6 +53,33 @@ test('a reply the assistant typed into the form and submitted by script is held,
   expect(stack.demo.store.listReplies(1).at(-1)?.receipt).toMatch(/^ey/);
 });
 
+test('a form submitted through a named button with its own formaction is released as that button sends it', async ({ browser, stack }) => {
+  await enrollAs(browser, stack);
+  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
+  await forum.signIn('alice');
+  await forum.openTopic(1);
+  await forum.page.evaluate(() => {
+    const form = document.querySelector<HTMLFormElement>('form.reply')!;
+    form.setAttribute('action', '/nowhere');
+    const button = document.createElement('button');
+    Object.assign(button, { name: 'intent', value: 'reply' });
+    button.setAttribute('formaction', '/api/topics/1/replies');
+    form.querySelector('textarea')!.after(button);
+    form.querySelector('textarea')!.value = 'Sent through the named button.';
+    form.requestSubmit(button);
+  });
+  const popup = await PopupPage.open(browser);
+  const item = popup.action('agent:forum-helper', 'forum.post');
+  await item.waitFor({ timeout: 15_000 });
+  // The button's name=value is part of what the owner sees and signs.
+  expect(await item.getByLabel('Also in the request').textContent()).toContain('intentreply');
+  const navigated = forum.page.waitForURL(/\/t\/1/, { waitUntil: 'load' });
+  await popup.approve('agent:forum-helper', 'forum.post');
+  await navigated;
+  await expect.poll(() => stack.demo.store.listReplies(1).at(-1)?.body, { timeout: 15_000 }).toBe('Sent through the named button.');
+  expect(stack.demo.store.listReplies(1).at(-1)?.receipt).toMatch(/^ey/);
+});
+
 test('a released token re-sent by the page is refused by the tool (replayed)', async ({ browser, stack }) => {
   await enrollAs(browser, stack);
   const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
