@@ -340,6 +340,9 @@ export async function fuzzEndpoint(app: FastifyInstance, spec: EndpointSpec, sec
           ...(body?.payload !== undefined ? { payload: body.payload } : {}),
         });
         outcome.sent++;
+        // app.inject settles on microtasks only: without a turn of the event loop now and then, the
+        // requests' deferred cleanup (setImmediate) never runs and the heap grows by ~10 KB a case.
+        if (outcome.sent % 200 === 0) await new Promise((r) => setImmediate(r));
         outcome.statuses.set(res.statusCode, (outcome.statuses.get(res.statusCode) ?? 0) + 1);
         assertAnswer(res, secrets);
         if (res.statusCode < 300 && spec.unauthorizedIf2xx({ auth: auth.kind, body })) {
