@@ -7,8 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import { PopupPage } from '../test/e2e/pages/extension-pages';
 import type { ExtensionBrowser } from '../test/e2e/support/browser';
 import type { Stack } from '../test/e2e/support/stack';
-import { forumTab, median, round } from './browser-support';
+import { forumTab, median } from './browser-support';
 import type { Metric } from './verifier';
+import { round } from './verifier';
 
 export async function approveToWire(browser: ExtensionBrowser, stack: Stack, repetitions = 7): Promise<Metric[]> {
   const forum = await forumTab(browser.context, stack.forumUrl, 'alice');

@@ -39,11 +39,6 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function round(n: number, digits = 0): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
 /** A new tab in `context`, signed in to the forum as `user`. */
 export async function forumTab(context: BrowserContext, forumUrl: string, user = 'bob'): Promise<Page> {
   const forum = new ForumPage(await context.newPage(), forumUrl);
