@@ -184,14 +184,8 @@ describe('J-: JWS attacks via POST /v1/verify on a listening verifier', () => {
     });
     afterAll(() => new Promise<void>((r) => trap.close(() => r())));
 
-    it.each([
-      ['jku', (t: string) => ({ jku: `${t}/jwks.json` })],
-      ['jku (cloud metadata)', () => ({ jku: 'http://169.254.169.254/latest/meta-data/' })],
-      ['jku (localhost)', () => ({ jku: 'http://localhost:8787/.well-known/jwks.json' })],
-      ['x5u', (t: string) => ({ x5u: `${t}/cert.pem` })],
-      ['x5u (internal name)', () => ({ x5u: 'https://intranet.corp.example/cert.pem' })],
-      ['x5c', () => ({ x5c: ['MIIBkTCB+wIJAK'] })],
-    ])('J-05 %s → 403 header_not_allowed, and the verifier makes no outbound request (network spy)', async (_name, extra) => {
+    /** Runs `fn` with every way out of this process watched; returns what tried to leave (the verifier's own port excepted). */
+    async function watchOutbound(fn: () => Promise<unknown>): Promise<string[]> {
       const verifierPort = Number(new URL(url).port);
       const outbound: string[] = [];
       const spies = [
@@ -219,7 +213,9 @@ describe('J-: JWS attacks via POST /v1/verify on a listening verifier', () => {
       // Connections: only the test's own to the verifier's port are expected.
       const realConnect = net.Socket.prototype.connect;
       const connectSpy = vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
-        const opts = args[0] as { port?: number | string; host?: string } | number;
+        // net.connect() hands the socket its normalised arguments as one array.
+        const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+        const opts = first as { port?: number | string; host?: string; path?: string } | number;
         const port = typeof opts === 'object' ? Number(opts.port) : Number(opts);
         if (port !== verifierPort) outbound.push(`connect ${typeof opts === 'object' ? opts.host : ''}:${port}`);
         return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
@@ -231,10 +227,38 @@ describe('J-: JWS attacks via POST /v1/verify on a listening verifier', () => {
         return realFetch(input, init);
       }) as typeof fetch);
       try {
-        await expectRefused('J-05', await resigned(header(extra(trapUrl))), 'header_not_allowed');
+        await fn();
       } finally {
         for (const spy of [...spies, connectSpy, fetchSpy]) spy.mockRestore();
       }
+      return outbound;
+    }
+
+    it('the network spy sees a fetch, a socket connect, http.get and dns.lookup (control: the watcher can fail)', async () => {
+      const seen = await watchOutbound(async () => {
+        await fetch(`${trapUrl}/probe`).then((r) => r.text());
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(Number(new URL(trapUrl).port), '127.0.0.1', () => socket.end());
+          socket.on('close', () => resolve());
+        });
+        expect(() => http.get(`${trapUrl}/x`)).toThrow();
+        expect(() => dns.lookup('attacker.example', () => undefined)).toThrow();
+      });
+      expect(seen).toEqual(expect.arrayContaining([`fetch ${trapUrl}/probe`, `http.get "${trapUrl}/x"`, 'dns.lookup attacker.example']));
+      expect(seen.some((line) => line.startsWith('connect '))).toBe(true);
+      expect(trapHits).toBeGreaterThan(0);
+      trapHits = 0;
+    });
+
+    it.each([
+      ['jku', (t: string) => ({ jku: `${t}/jwks.json` })],
+      ['jku (cloud metadata)', () => ({ jku: 'http://169.254.169.254/latest/meta-data/' })],
+      ['jku (localhost)', () => ({ jku: 'http://localhost:8787/.well-known/jwks.json' })],
+      ['x5u', (t: string) => ({ x5u: `${t}/cert.pem` })],
+      ['x5u (internal name)', () => ({ x5u: 'https://intranet.corp.example/cert.pem' })],
+      ['x5c', () => ({ x5c: ['MIIBkTCB+wIJAK'] })],
+    ])('J-05 %s → 403 header_not_allowed, and the verifier makes no outbound request (network spy)', async (_name, extra) => {
+      const outbound = await watchOutbound(async () => expectRefused('J-05', await resigned(header(extra(trapUrl))), 'header_not_allowed'));
       expect(outbound).toEqual([]);
       expect(trapHits).toBe(0);
     });
