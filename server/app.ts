@@ -11,7 +11,8 @@ import { adminRoutes } from './routes/admin';
 import { publicRoutes } from './routes/public';
 import { createDecisionWriter } from './store/decision-writer';
 import { pruneConsumed } from './store/decisions';
-import { keyLookup } from './store/devices';
+import { enrolledKeys, keyLookup } from './store/devices';
+import { verifyReads } from './store/verify-reads';
 import { loadActivePolicy } from './store/policies';
 import { activeReceiptSigner } from './store/receipt-keys';
 
@@ -57,6 +58,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // even if the replay cache lost its newest rows.
   const bootEpoch = Math.ceil(now() / 1000);
   const decisions = createDecisionWriter(options.database);
+  const keys = enrolledKeys();
 
   const context: VerifierContext = {
     database: options.database,
@@ -72,7 +74,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     verifyDeps: {
       db,
       decisions,
-      lookupKey: keyLookup(db),
+      lookupKey: keyLookup(db, keys, options.database.pool),
+      reads: verifyReads(options.database, keys),
       policy: () => policy,
       signer: () => signer,
       metrics,
@@ -97,7 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Queued decision writes settle before the database can close under them.
   app.addHook('onClose', async () => {
     clearInterval(maintenance);
-    await decisions.drain();
+    await decisions.close();
     if (options.closeDatabase) await options.database.close();
   });
   return app;

@@ -15,11 +15,10 @@ import {
 import type { Database } from './db/schema';
 import type { VerifierMetrics } from './metrics';
 import type { PolicySet } from './policy/engine';
-import { getAgent } from './store/agents';
 import type { DecisionWriter } from './store/decision-writer';
 import type { DecisionFacts } from './store/decisions';
-import { killsCovering } from './store/kills';
 import type { ReceiptSigner } from './store/receipt-keys';
+import type { VerifyReads } from './store/verify-reads';
 
 export interface VerifyCall {
   token?: string | undefined;
@@ -42,6 +41,8 @@ export interface VerifyDeps {
   /** The durable writes: replay insert with its allow record, refusal records. */
   decisions: DecisionWriter;
   lookupKey(kid: string): Promise<EnrolledKey | undefined>;
+  /** The registry reads of one verify (key, agent, kills), given the token presented. */
+  reads(token: unknown): VerifyReads;
   policy(): PolicySet;
   signer(): ReceiptSigner;
   metrics: VerifierMetrics;
@@ -62,16 +63,17 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
   const policy = deps.policy();
   const now = deps.now();
   try {
+    const reads = deps.reads(call.token);
     const verified = await verifyApprovalToken(call.token, {
-      lookupKey: deps.lookupKey,
+      lookupKey: reads.lookupKey,
       request: call.request,
       principal: call.principal,
       assisted: call.assisted,
       now: Math.floor(now / 1000),
       maxTtlSeconds: Math.min(deps.approvalTtlSeconds, MAX_APPROVAL_TTL_SECONDS),
       bootEpoch: deps.bootEpoch,
-      authorize: async (q) => policy.decide({ ...q, agent: await getAgent(deps.db, q.agt) }),
-      kills: (q) => killsCovering(deps.db, q),
+      authorize: async (q) => policy.decide({ ...q, agent: await reads.lookupAgent(q.agt) }),
+      kills: reads.killsCovering,
       consume: (entry) =>
         deps.decisions.consumeAndAllow(
           entry,

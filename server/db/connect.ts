@@ -12,8 +12,10 @@ import type { Database } from './schema';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
-  /** SQLite only: the raw connection, for PRAGMA checks in tests and tools. */
+  /** SQLite only: the raw connection (group commit, PRAGMA checks in tests and tools). */
   sqlite?: SQLite.Database;
+  /** PostgreSQL only: the pool under Kysely, for named (server-side prepared) hot statements. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -64,5 +66,5 @@ export async function openDatabase(database: VerifierConfig['database']): Promis
   const pool = new pg.Pool({ connectionString: database.url, max: 10, types: pgTypes });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db as Kysely<unknown>);
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', pool, close: () => db.destroy() };
 }

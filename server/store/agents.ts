@@ -1,7 +1,9 @@
 // The agent registry: agent id → owner, scopes, sites. Node only.
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { AgentRegistration } from '../../lib/protocol';
-import type { Database } from '../db/schema';
+import { preparedQuery } from '../db/prepared';
+import type { AgentTable, Database } from '../db/schema';
 
 export interface AgentEntry {
   id: string;
@@ -20,8 +22,15 @@ export async function putAgent(db: Kysely<Database>, agentId: string, registrati
   return { id: agentId, ...registration };
 }
 
-export async function getAgent(db: Kysely<Database>, agentId: string): Promise<AgentEntry | undefined> {
-  const row = await db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
-  if (!row) return undefined;
+/** The registry entry of an agent, by exact id; read from the database on every call. */
+export function agentLookup(db: Kysely<Database>, pool?: pg.Pool): (agentId: string) => Promise<AgentEntry | undefined> {
+  const select = preparedQuery(db, ['agentId'], ({ agentId }) => db.selectFrom('agents').selectAll().where('agent_id', '=', agentId), pool);
+  return async (agentId) => {
+    const [row] = await select({ agentId });
+    return row ? agentFromRow(row) : undefined;
+  };
+}
+
+export function agentFromRow(row: AgentTable): AgentEntry {
   return { id: row.agent_id, owner: row.owner, scopes: JSON.parse(row.scopes) as string[], sites: JSON.parse(row.sites) as string[] };
 }

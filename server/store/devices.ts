@@ -1,9 +1,11 @@
 // Device enrollment: one-time codes, key registration, revocation, and the key lookup tokens use. Node only.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { EnrolledKey, Es256PublicJwk } from '../../lib/protocol';
 import { CountersignError, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
-import type { Database } from '../db/schema';
+import { preparedQuery } from '../db/prepared';
+import type { Database, DeviceTable } from '../db/schema';
 import { newEnrollmentCode, newId, normaliseEnrollmentCode } from './ids';
 
 export const ENROLLMENT_CODE_TTL_MS = 15 * 60 * 1000;
@@ -61,19 +63,30 @@ export async function revokeDevice(db: Kysely<Database>, kid: string, now: numbe
 }
 
 /**
- * Exact-match lookup by kid (J-06). The public key is imported once per kid and cached; the
- * revocation state is read from the database on every call, so a revocation on any replica counts.
+ * Enrolled keys from `devices` rows. Each public key is imported once per kid and kept: a kid is the
+ * RFC 7638 thumbprint of its key, so it can never name another key. Revocation is not cached: it
+ * comes from the row, read from the database on every verify.
  */
-export function keyLookup(db: Kysely<Database>): (kid: string) => Promise<EnrolledKey | undefined> {
+export function enrolledKeys(): (row: DeviceTable) => Promise<EnrolledKey> {
   const imported = new Map<string, CryptoKey>();
-  return async (kid) => {
-    const row = await db.selectFrom('devices').selectAll().where('kid', '=', kid).executeTakeFirst();
-    if (!row) return undefined;
-    let publicKey = imported.get(kid);
+  return async (row) => {
+    let publicKey = imported.get(row.kid);
     if (!publicKey) {
       publicKey = await importEs256PublicJwk(JSON.parse(row.public_jwk));
-      imported.set(kid, publicKey);
+      imported.set(row.kid, publicKey);
     }
     return { kid: row.kid, deviceId: row.device_id, userId: row.user_id, revoked: row.revoked_at !== null, publicKey };
+  };
+}
+
+/**
+ * Exact-match lookup by kid (J-06). The revocation state is read from the database on every call,
+ * so a revocation on any replica counts.
+ */
+export function keyLookup(db: Kysely<Database>, toKey = enrolledKeys(), pool?: pg.Pool): (kid: string) => Promise<EnrolledKey | undefined> {
+  const select = preparedQuery(db, ['kid'], ({ kid }) => db.selectFrom('devices').selectAll().where('kid', '=', kid), pool);
+  return async (kid) => {
+    const [row] = await select({ kid });
+    return row ? toKey(row) : undefined;
   };
 }

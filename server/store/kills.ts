@@ -1,6 +1,8 @@
 // The kill switch: global, per agent, per user, per site; every kill ever engaged stays on record. Node only.
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type pg from 'pg';
 import type { ApprovalQuestion, KillCover, KillEntry, KillRequest } from '../../lib/protocol';
+import { preparedQuery } from '../db/prepared';
 import type { Database } from '../db/schema';
 import { newId } from './ids';
 
@@ -34,19 +36,25 @@ export async function activeKills(db: Kysely<Database>): Promise<KillEntry[]> {
   return rows.map((r) => ({ scope: r.scope as KillEntry['scope'], target: r.target, since: r.since }));
 }
 
-/** Every kill, engaged or lifted, that covers a request: global, its agent, its approver, its site. */
-export async function killsCovering(db: Kysely<Database>, q: ApprovalQuestion): Promise<KillCover[]> {
-  const rows = await db
-    .selectFrom('kills')
-    .select(['since', 'lifted_at'])
-    .where((eb) =>
-      eb.or([
-        eb('scope', '=', 'global'),
-        eb.and([eb('scope', '=', 'agent'), eb('target', '=', q.agt)]),
-        eb.and([eb('scope', '=', 'user'), eb('target', '=', q.sub)]),
-        eb.and([eb('scope', '=', 'site'), eb('target', '=', q.site)]),
-      ]),
-    )
-    .execute();
-  return rows.map((r) => ({ engaged: r.lifted_at === null, since: r.since }));
+/**
+ * Every kill, engaged or lifted, that covers a request: global, its agent, its approver, its site.
+ * Read from the database on every call, so a kill engaged on any replica counts from the next verify.
+ */
+export function killLookup(db: Kysely<Database>, pool?: pg.Pool): (q: ApprovalQuestion) => Promise<KillCover[]> {
+  const select = preparedQuery(db, ['agt', 'sub', 'site'], (q) => db.selectFrom('kills').select(['since', 'lifted_at']).where((eb) => coversRequest(eb, q)), pool);
+  return async (q) => (await select({ agt: q.agt, sub: q.sub, site: q.site })).map(killCover);
+}
+
+/** The condition on `kills` rows that cover a request: global, its agent, its approver, its site. */
+export function coversRequest(eb: ExpressionBuilder<Database, 'kills'>, q: { agt: string; sub: string; site: string }) {
+  return eb.or([
+    eb('scope', '=', 'global'),
+    eb.and([eb('scope', '=', 'agent'), eb('target', '=', q.agt)]),
+    eb.and([eb('scope', '=', 'user'), eb('target', '=', q.sub)]),
+    eb.and([eb('scope', '=', 'site'), eb('target', '=', q.site)]),
+  ]);
+}
+
+export function killCover(row: { since: number; lifted_at: number | null }): KillCover {
+  return { engaged: row.lifted_at === null, since: row.since };
 }

@@ -1,6 +1,7 @@
 // The durable decision writes on SQLite (group commit) and PostgreSQL (one statement per decision):
 // one consumption per (iss, jti) even inside one group, a bad row fails only its caller, nothing is
-// acknowledged before its COMMIT, a failed COMMIT fails the whole group closed. Node only (tests).
+// acknowledged before its COMMIT and the WAL fsync after it, a failed COMMIT or fsync fails the group
+// closed. Node only (tests).
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionWriter } from '../../../server/store/decision-writer';
@@ -23,7 +24,7 @@ describe.each(DATABASES)('decision writer (%s)', (kind) => {
     writer = createDecisionWriter(v.database);
   });
   afterAll(async () => {
-    await writer.drain();
+    await writer.close();
     await v.close();
   });
 
@@ -76,7 +77,7 @@ describe('SQLite group commit', () => {
     file = v.database.sqlite!.name;
   });
   afterAll(async () => {
-    await writer.drain();
+    await writer.close();
     await v.close();
   });
 
@@ -94,6 +95,48 @@ describe('SQLite group commit', () => {
       for (const s of seen) expect(s).toEqual({ open: false, visible: { n: 1 } });
     } finally {
       other.close();
+    }
+  });
+
+  it('R-10: nobody is answered before the WAL fsync, and that fsync starts only after the COMMIT', async () => {
+    const other = new Database(file, { readonly: true });
+    const jti = freshJti();
+    let release!: () => void;
+    const syncs: Array<{ committed: boolean }> = [];
+    const gated = createDecisionWriter(v.database, {
+      syncWal: {
+        sync: async () => {
+          syncs.push({ committed: !v.database.sqlite!.inTransaction && (other.prepare('SELECT count(*) AS n FROM consumed WHERE jti = ?').get(jti) as { n: number }).n === 1 });
+          await new Promise<void>((r) => (release = r));
+        },
+        close: () => undefined,
+      },
+    });
+    try {
+      let answered = false;
+      const write = gated.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0).then((r) => ((answered = true), r));
+      while (syncs.length === 0) await turn();
+      for (let i = 0; i < 5; i++) await turn();
+      expect(syncs).toEqual([{ committed: true }]);
+      expect(answered).toBe(false);
+      release();
+      expect(await write).toBe(true);
+      // Other writers on the connection still commit with synchronous=FULL.
+      expect(v.database.sqlite!.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      await gated.close();
+      other.close();
+    }
+  });
+
+  it('A-08: a failed WAL fsync refuses its group and every later write (fail closed until restart)', async () => {
+    const failing = createDecisionWriter(v.database, { syncWal: { sync: () => Promise.reject(new Error('EIO')), close: () => undefined } });
+    try {
+      const first = await Promise.allSettled([failing.consumeAndAllow({ iss: 'dev_a', jti: freshJti(), expiresAt: 2_000_000_000 }, facts, T0), failing.recordRefusal({ ...facts, code: 'replayed' }, T0)]);
+      expect(first.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+      await expect(failing.consumeAndAllow({ iss: 'dev_a', jti: freshJti(), expiresAt: 2_000_000_000 }, facts, T0)).rejects.toThrow(/fsync failed/);
+    } finally {
+      await failing.close();
     }
   });
 
