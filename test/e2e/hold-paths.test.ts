@@ -3,14 +3,22 @@
 import { enrollAs, expect, test } from './fixtures';
 import { ForumPage } from './pages/demo-pages';
 import { PopupPage } from './pages/extension-pages';
+import type { ExtensionBrowser } from './support/browser';
+import type { Stack } from './support/stack';
+
+/** Enrolled as alice, signed in to Intraforum as `user`, on topic 1. */
+async function onTopic(browser: ExtensionBrowser, stack: Stack, user = 'alice'): Promise<ForumPage> {
+  await enrollAs(browser, stack);
+  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
+  await forum.signIn(user);
+  await forum.openTopic(1);
+  return forum;
+}
 
 const XHR_BODY = '{"body":"Posted by an assistant through XMLHttpRequest.","author_kind":"assistant"}';
 
 test('an assistant post sent by XMLHttpRequest is held, approved and released with the real response', async ({ browser, stack }) => {
-  await enrollAs(browser, stack);
-  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
-  await forum.signIn('alice');
-  await forum.openTopic(1);
+  const forum = await onTopic(browser, stack);
   const status = forum.page.evaluate(
     (body) =>
       new Promise<number>((resolve) => {
@@ -31,10 +39,7 @@ test('an assistant post sent by XMLHttpRequest is held, approved and released wi
 });
 
 test('a reply the assistant typed into the form and submitted by script is held, then submitted with the token field', async ({ browser, stack }) => {
-  await enrollAs(browser, stack);
-  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
-  await forum.signIn('alice');
-  await forum.openTopic(1);
+  const forum = await onTopic(browser, stack);
   await forum.page.evaluate(() => {
     const form = document.querySelector<HTMLFormElement>('form.reply')!;
     form.querySelector('textarea')!.value = 'A reply the assistant wrote into the form.';
@@ -54,10 +59,7 @@ test('a reply the assistant typed into the form and submitted by script is held,
 });
 
 test('a form submitted through a named button with its own formaction is released as that button sends it', async ({ browser, stack }) => {
-  await enrollAs(browser, stack);
-  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
-  await forum.signIn('alice');
-  await forum.openTopic(1);
+  const forum = await onTopic(browser, stack);
   await forum.page.evaluate(() => {
     const form = document.querySelector<HTMLFormElement>('form.reply')!;
     form.setAttribute('action', '/nowhere');
@@ -81,10 +83,7 @@ test('a form submitted through a named button with its own formaction is release
 });
 
 test('a released token re-sent by the page is refused by the tool (replayed)', async ({ browser, stack }) => {
-  await enrollAs(browser, stack);
-  const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
-  await forum.signIn('alice');
-  await forum.openTopic(1);
+  const forum = await onTopic(browser, stack);
   const sent = forum.page.waitForRequest((r) => r.method() === 'POST' && r.headers()['countersign-approval'] !== undefined, { timeout: 30_000 });
   await forum.askAssistant();
   const popup = await PopupPage.open(browser);
@@ -107,10 +106,7 @@ test.describe('as a person (no automation flag)', () => {
   test.override({ asPerson: true });
 
   test('a fetch made with a Request object that is not held goes out unchanged, body intact', async ({ browser, stack }) => {
-    await enrollAs(browser, stack);
-    const forum = new ForumPage(await browser.context.newPage(), stack.forumUrl);
-    await forum.signIn('bob');
-    await forum.openTopic(1);
+    const forum = await onTopic(browser, stack, 'bob');
     const status = await forum.page.evaluate(async () => {
       const req = new Request('/api/topics/1/replies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'Sent with a Request object.' }) });
       return (await fetch(req)).status;
