@@ -27,18 +27,21 @@ export interface LaunchOptions {
    * owns it: close() leaves it in place. Without it, a fresh profile is made and removed on close().
    */
   profile?: string;
+  /** Load the extension from this folder instead of `.output/chrome-mv3` (e.g. a copy with a bumped version: an update). */
+  extensionDir?: string;
 }
 
 export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error('.output/chrome-mv3 is missing: run `npm run build` first');
+  const extensionDir = options.extensionDir ?? EXTENSION_DIR;
+  if (!existsSync(join(extensionDir, 'manifest.json'))) throw new Error(`${extensionDir} is missing: run \`npm run build\` first`);
   const profile = options.profile ?? mkdtempSync(join(tmpdir(), 'cs-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
