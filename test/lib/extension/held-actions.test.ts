@@ -99,6 +99,27 @@ describe('approving', () => {
     expect((await listLog({ type: 'approved' })).length).toBe(1);
   });
 
+  it('S-09: storage refuses the approval\'s write (quota exceeded): it fails with an error, no token is handed out, the action stays held, nothing is logged approved', async () => {
+    const row = await propose();
+    // The action's update is refused as a full disk refuses it: the transaction aborts.
+    const refuse = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    db().actions.hook('updating', refuse);
+    try {
+      await expect(approveAction(row.id, gates())).rejects.toThrow(/quota/i);
+    } finally {
+      db().actions.hook('updating').unsubscribe(refuse);
+    }
+    const stored = await db().actions.get(row.id);
+    expect(stored?.state).toBe('held');
+    expect(stored?.token).toBeFalsy();
+    expect((await listLog({ trace: row.spec.trc })).map((e) => e.type)).toEqual(['proposed', 'held']);
+    // Once storage works again the same action can be approved, once.
+    expect((await approveAction(row.id, gates())).state).toBe('approved');
+    expect((await listLog({ type: 'approved' })).length).toBe(1);
+  });
+
   it('S-08: two approvals at once sign once — the second never computes a token of its own', async () => {
     const row = await propose();
     const sign = vi.spyOn(crypto.subtle, 'sign');
