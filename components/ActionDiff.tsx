@@ -2,7 +2,7 @@
 // word diff, or a config change field by field, before → after. Rendered as text only (E-06).
 // Extension page only.
 import { diffWords } from 'diff';
-import { otherFields } from '@/lib/extension/proposal-check';
+import { otherFields } from '@/lib/extension/request-body';
 import type { Diff } from '@/lib/protocol';
 
 /** Makes bidirectional-override and other invisible control characters visible instead of obeyed (E-06). */

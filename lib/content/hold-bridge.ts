@@ -5,6 +5,7 @@ import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { browser } from 'wxt/browser';
 import type { Diff, SiteAdapter } from '../protocol';
 import { messenger } from '../extension/messenger';
+import { afterSide } from '../extension/request-body';
 import type { Outcome, ProposalInput, SiteConfig } from '../extension/messages';
 import type { BridgeToHook, HookConfig, HookToBridge } from './channel';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
@@ -33,12 +34,9 @@ async function diffFor(adapter: SiteAdapter | null, action: number, proposal: Ex
   const spec = adapter?.actions[action];
   if (proposal.content !== null) return { kind: 'text', before: null, after: proposal.content };
   if (!spec?.before || !proposal.request.body) return null;
-  let after: Record<string, unknown>;
-  try {
-    after = proposal.request.contentType?.includes('json') ? (JSON.parse(proposal.request.body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(proposal.request.body));
-  } catch {
-    return null;
-  }
+  // Read as the background reads it when it checks the proposal (request-body.ts).
+  const after = afterSide(proposal.request.contentType, proposal.request.body);
+  if (!after) return null;
   let before: Record<string, unknown> = {};
   if ('get' in spec.before) {
     const segments = new URL(proposal.request.url).pathname.split('/').filter(Boolean);

@@ -3,6 +3,7 @@
 // the page's MAIN world at document_start, before page scripts; no extension APIs here, only a
 // private MessagePort to the isolated content script. Kept small: it runs on every page load.
 import type { BridgeToHook, HeldRequest, HookConfig, HookToBridge } from './channel';
+import { bodyFields } from '../extension/request-body';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
 
 const APPROVAL_HEADER = 'Countersign-Approval';
@@ -96,22 +97,6 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     if (win.navigator.webdriver) list.push('webdriver');
     if (c.strictMode) list.push('strict-mode');
     return { list: [...new Set(list)], agentHint };
-  }
-
-  function bodyFields(contentType: string | null, body: string | null): Map<string, string> {
-    const fields = new Map<string, string>();
-    if (body === null) return fields;
-    if (contentType?.includes('json')) {
-      try {
-        const v: unknown = JSON.parse(body);
-        if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') fields.set(k, x);
-      } catch {
-        // Not JSON after all: no fields. The background refuses a JSON body that does not parse.
-      }
-    } else if (contentType?.includes('x-www-form-urlencoded')) {
-      for (const [k, v] of new URLSearchParams(body)) if (!fields.has(k)) fields.set(k, v);
-    }
-    return fields;
   }
 
   function contentOf(c: HookConfig, action: number, fields: Map<string, string>): string | null {
@@ -230,17 +215,19 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     return { method, url, body: params.toString() };
   }
 
+  function hiddenField(name: string, value: string): HTMLInputElement {
+    const field = doc.createElement('input');
+    field.type = 'hidden';
+    field.name = name;
+    field.value = value;
+    return field;
+  }
+
   /** Makes a plain submit() send what pressing `submitter` would: its name=value right after it, its formaction and formmethod. */
   function asSubmittedBy(form: HTMLFormElement, submitter: HTMLElement | null | undefined): void {
     if (!submitter) return;
     const name = submitter.getAttribute('name');
-    if (name) {
-      const field = doc.createElement('input');
-      field.type = 'hidden';
-      field.name = name;
-      field.value = (submitter as HTMLButtonElement).value;
-      submitter.after(field);
-    }
+    if (name) submitter.after(hiddenField(name, (submitter as HTMLButtonElement).value));
     for (const [from, to] of [['formaction', 'action'], ['formmethod', 'method']] as const) {
       const value = submitter.getAttribute(from);
       if (value !== null) form.setAttribute(to, value);
@@ -278,11 +265,7 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
           post({ t: 'outcome', id, outcome: 'failed', reason: 'the form would not send what was approved' });
           return;
         }
-        const field = doc.createElement('input');
-        field.type = 'hidden';
-        field.name = APPROVAL_FIELD;
-        field.value = token;
-        form.append(field);
+        form.append(hiddenField(APPROVAL_FIELD, token));
         post({ t: 'outcome', id, outcome: 'released' });
         origSubmit.call(form);
       },

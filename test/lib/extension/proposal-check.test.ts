@@ -2,7 +2,7 @@
 // channel message to show the owner one text while holding another is refused before anything is
 // stored. The browser-level attack is in test/security/browser/hostile-pages.test.ts.
 import { describe, expect, it } from 'vitest';
-import { otherFields, proposalMismatch } from '@/lib/extension/proposal-check';
+import { proposalMismatch } from '@/lib/extension/proposal-check';
 import type { ProposalInput } from '@/lib/extension/messages';
 
 const URL_ = 'http://127.0.0.1:8080/api/topics/1/replies';
@@ -72,29 +72,5 @@ describe('E-05: a proposal whose review text is not its body is refused', () => 
 
   it('a fields diff over a body that is not an object', () => {
     expect(proposalMismatch(acl('[1,2]', { kind: 'fields', fields: [{ name: '0', before: null, after: 1 }] }), {})).not.toBeNull();
-  });
-});
-
-describe('otherFields: what the signed body carries besides the post text (shown to the owner)', () => {
-  it('lists a JSON body\'s hidden fields, not the text itself', () => {
-    const body = '{"body":"Use the staging bucket.","author_kind":"assistant","notify":["everyone"]}';
-    expect(otherFields('application/json', body, 'Use the staging bucket.')).toEqual([
-      ['author_kind', 'assistant'],
-      ['notify', ['everyone']],
-    ]);
-  });
-
-  it('keeps a second field that repeats the text (only one is the post)', () => {
-    expect(otherFields('application/x-www-form-urlencoded', 'body=hi&copy=hi', 'hi')).toEqual([['copy', 'hi']]);
-  });
-
-  it('shows a body it cannot split into fields whole', () => {
-    expect(otherFields('text/plain', 'raw words', 'raw words')).toEqual([['body', 'raw words']]);
-    expect(otherFields('application/json', '[1]', 'x')).toEqual([['body', '[1]']]);
-  });
-
-  it('has nothing to add when the body is only the text', () => {
-    expect(otherFields('application/json', '{"body":"only"}', 'only')).toEqual([]);
-    expect(otherFields(null, null, 'x')).toEqual([]);
   });
 });
