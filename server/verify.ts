@@ -8,13 +8,13 @@ import {
   Digest,
   TraceId,
   VerifierUnavailable,
-  decodeBase64urlStrict,
   mintReceipt,
   verifyApprovalToken,
 } from '../lib/protocol';
 import type { Database } from './db/schema';
 import type { VerifierMetrics } from './metrics';
 import type { PolicySet } from './policy/engine';
+import { readPresented } from './presented-token';
 import type { DecisionWriter } from './store/decision-writer';
 import type { DecisionFacts } from './store/decisions';
 import type { ReceiptSigner } from './store/receipt-keys';
@@ -113,19 +113,7 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
  * Never the token itself.
  */
 function presentedFacts(token: string | undefined): Omit<DecisionFacts, 'code' | 'policyVersion'> {
-  const none = { traceId: null, agent: null, approver: null, digest: null, kid: null };
-  if (typeof token !== 'string' || token.length > 8192) return none;
-  const [h, p] = token.split('.');
-  const read = (segment: string | undefined) => {
-    try {
-      const bytes = segment ? decodeBase64urlStrict(segment) : undefined;
-      return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>) : {};
-    } catch {
-      return {};
-    }
-  };
-  const header = read(h);
-  const claims = read(p);
+  const { header, claims } = readPresented(token);
   const str = (v: unknown, max = 256) => (typeof v === 'string' && v.length <= max ? v : null);
   const act = claims.act as { dig?: unknown } | undefined;
   return {

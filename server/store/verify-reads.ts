@@ -3,10 +3,10 @@
 import * as postgresJson from 'kysely/helpers/postgres';
 import * as sqliteJson from 'kysely/helpers/sqlite';
 import type { ApprovalQuestion, EnrolledKey, KillCover } from '../../lib/protocol';
-import { decodeBase64urlStrict } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
 import { preparedQuery } from '../db/prepared';
 import type { AgentTable, DeviceTable } from '../db/schema';
+import { readPresented } from '../presented-token';
 import { agentFromRow, agentLookup } from './agents';
 import type { AgentEntry } from './agents';
 import { enrolledKeys, keyLookup } from './devices';
@@ -85,8 +85,6 @@ export function verifyReads(database: DatabaseHandle, toKey = enrolledKeys()): (
   };
 }
 
-const decoder = new TextDecoder();
-
 /** PostgreSQL hands JSON back parsed, SQLite as text. */
 function parsed<T>(value: unknown): T | undefined {
   if (value === null || value === undefined) return undefined;
@@ -95,15 +93,6 @@ function parsed<T>(value: unknown): T | undefined {
 
 /** The approver, agent and audience a token's payload names, if it is well enough formed to say. */
 function namedBy(token: unknown): Named | undefined {
-  if (typeof token !== 'string' || token.length > 8192) return undefined;
-  const payload = token.split('.')[1];
-  const bytes = payload ? decodeBase64urlStrict(payload) : undefined;
-  if (!bytes) return undefined;
-  try {
-    const claims = JSON.parse(decoder.decode(bytes)) as Record<string, unknown> | null;
-    const { agt, sub, aud } = claims ?? {};
-    return typeof agt === 'string' && typeof sub === 'string' && typeof aud === 'string' ? { agt, sub, aud } : undefined;
-  } catch {
-    return undefined;
-  }
+  const { agt, sub, aud } = readPresented(token).claims;
+  return typeof agt === 'string' && typeof sub === 'string' && typeof aud === 'string' ? { agt, sub, aud } : undefined;
 }
