@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ForumPage } from '../test/e2e/pages/demo-pages';
-import { CHROMIUM } from '../test/e2e/support/browser';
+import { AS_PERSON_FLAG, CHROMIUM, CHROMIUM_FLAGS } from '../test/e2e/support/browser';
 
 export interface PlainBrowser {
   context: BrowserContext;
@@ -20,7 +20,7 @@ export async function launchPlain(): Promise<PlainBrowser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--disable-extensions', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-blink-features=AutomationControlled'],
+    args: ['--disable-extensions', ...CHROMIUM_FLAGS, AS_PERSON_FLAG],
     viewport: { width: 1100, height: 800 },
   });
   return {

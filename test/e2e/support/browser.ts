@@ -19,6 +19,22 @@ export interface ExtensionBrowser {
   close(): Promise<void>;
 }
 
+/** Every browser the tests and benchmarks launch uses these, with or without the extension. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  // The machine has no network beyond loopback: keep Chromium from trying.
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+] as const;
+
+/** Playing a person: hides navigator.webdriver, an authorship signal (DESIGN.md). */
+export const AS_PERSON_FLAG = '--disable-blink-features=AutomationControlled';
+
 export interface LaunchOptions {
   /** Play a person: hide navigator.webdriver, an authorship signal (DESIGN.md). */
   asPerson?: boolean;
@@ -42,16 +58,8 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     args: [
       `--disable-extensions-except=${extensionDir}`,
       `--load-extension=${extensionDir}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      // The machine has no network beyond loopback: keep Chromium from trying.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-default-apps',
-      ...(options.asPerson ? ['--disable-blink-features=AutomationControlled'] : []),
+      ...CHROMIUM_FLAGS,
+      ...(options.asPerson ? [AS_PERSON_FLAG] : []),
     ],
     viewport: { width: 1100, height: 800 },
   });
