@@ -64,6 +64,11 @@ export async function openDatabase(database: VerifierConfig['database']): Promis
     return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: database.url, max: 10, types: pgTypes });
+  // An idle connection can die under the pool (PostgreSQL restarted, failed over, or an administrator
+  // terminated it): pg reports that as the pool's 'error' event, which without a listener is an uncaught
+  // exception that kills the verifier. The pool has already dropped that connection; the next query
+  // opens a new one, or fails and is answered 503 verifier_unavailable.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db as Kysely<unknown>);
   return { db, dialect: 'postgres', pool, close: () => db.destroy() };
