@@ -23,7 +23,10 @@ import type { VerifyReads } from './store/verify-reads';
 export interface VerifyCall {
   token?: string | undefined;
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
-  content?: string | undefined;
+  /** The scope of the route the request is on (the tool's configuration): the token's `scp` must equal it. */
+  scope: string;
+  /** The route's content field: the post's text for the receipt's `cdg` is read from the approved body here. */
+  contentField?: string | undefined;
   principal?: Principal | undefined;
   assisted?: boolean | undefined;
 }
@@ -67,6 +70,8 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
     const verified = await verifyApprovalToken(call.token, {
       lookupKey: reads.lookupKey,
       request: call.request,
+      scope: call.scope,
+      contentField: call.contentField,
       principal: call.principal,
       assisted: call.assisted,
       now: Math.floor(now / 1000),
@@ -92,7 +97,7 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
       traceId: claims.trc,
       digest: verified.digest,
       policyVersion: policy.version,
-      content: call.content ?? null,
+      content: verified.content,
       now: Math.floor(now / 1000),
     });
     deps.metrics.decisions.inc({ code: 'allow' });

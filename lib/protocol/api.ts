@@ -12,7 +12,8 @@ export const ErrorBody = z.strictObject({
   error: z.strictObject({
     code: ErrorCodeSchema,
     message: z.string(),
-    traceId: TraceId.optional(),
+    /** Always there: the token's `trc` when it carried one, else the request's own id. */
+    traceId: TraceId,
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
@@ -33,7 +34,10 @@ export const VerifyRequest = z.strictObject({
   // token_malformed / token_missing, in DESIGN.md's order, not a schema error.
   token: z.string().max(LIMITS.body).optional(),
   request: ActionRequest,
-  content: z.string().max(LIMITS.body).optional(),
+  /** The scope of the route the request is on: the token's `scp` must equal it. */
+  scope: Identifier,
+  /** The route's content field (form name or JSON pointer): the verifier reads the post's text for `cdg` itself. */
+  contentField: z.string().min(1).max(256).optional(),
   principal: Principal.optional(),
   /** The request carried an assistant marker (then a person's request must name the assistant as `agt`). */
   assisted: z.boolean().optional(),

@@ -7,6 +7,7 @@ import type { ProtectedHeader } from './compact-jws';
 import { actionDigest, canonicalUrl } from './digest';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
+import { contentAt, readBodyFields } from './request-fields';
 
 /** Clock skew allowed on `exp` and `iat` (seconds). */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -115,6 +116,10 @@ export interface ApprovalVerifyContext {
   lookupKey(kid: string): Promise<EnrolledKey | undefined> | EnrolledKey | undefined;
   /** The request the tool actually received. */
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
+  /** The scope of the route the request is on (from the tool's configuration): `scp` must equal it. */
+  scope: string;
+  /** The route's content field: the post's text is read from the request's body for the receipt (a repeated field is `payload_invalid`). */
+  contentField?: string | undefined;
   /** The tool's requester; when given, `agt` must be its agent id (or `user:<id>`). */
   principal?: Principal;
   /** The request carries an assistant marker: with a person as principal, `agt` must name an assistant. */
@@ -151,6 +156,8 @@ export interface VerifiedApproval {
   claims: ApprovalClaims;
   key: EnrolledKey;
   digest: string;
+  /** The post's text at the route's content field, or null. */
+  content: string | null;
 }
 
 /**
@@ -192,6 +199,10 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
   if (claims.act.dig !== digest || claims.act.m !== ctx.request.method.toUpperCase() || claims.act.u !== url) {
     throw new TokenRejected('action_mismatch', 'token approves a different request');
   }
+  // The route decides what the request does: a token for forum.post is no token for admin.acl.write.
+  if (claims.scp !== ctx.scope) throw new TokenRejected('action_mismatch', 'token approves another scope than this route\'s');
+  // The text a receipt binds is read from the bytes that were digested, never taken from a caller.
+  const content = ctx.contentField === undefined ? null : contentAt(await readBodyFields(ctx.request.contentType, ctx.request.body), ctx.contentField);
   if (ctx.principal) {
     // An agent's request names that agent. A person's request is the person's own (`user:<id>`),
     // or an assistant acting in their session, which only that same person can have signed.
@@ -217,7 +228,7 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
     const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS, claims, digest, kid: key.kid });
     if (!fresh) throw new TokenRejected('replayed', 'token was already used');
   }
-  return { header: jws.header, claims, key, digest };
+  return { header: jws.header, claims, key, digest, content };
 }
 
 const policyMessage: Record<PolicyRefusal, string> = {

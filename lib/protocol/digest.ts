@@ -105,8 +105,8 @@ function bodyText(body: string | Uint8Array): string {
 
 function formBody(entries: Iterable<[string, string]>): { form: Array<[string, string]> } {
   const form: Array<[string, string]> = [];
+  // In the order sent: tools read the first (or the last) of a repeated field, so order is meaning.
   for (const [name, value] of entries) if (name !== APPROVAL_FIELD) form.push([name, value]);
-  form.sort(([an, av], [bn, bv]) => compare(an, bn) || compare(av, bv));
   return { form };
 }
 
@@ -125,9 +125,4 @@ async function multipartBody(contentType: string, body: string | Uint8Array): Pr
     entries.push([name, value]);
   }
   return formBody(entries);
-}
-
-/** Code-unit order, the same on every runtime (no locale). */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

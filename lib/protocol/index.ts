@@ -121,6 +121,24 @@ export type { NewEventFields, ChainState, BatchCheck } from './log-chain';
 
 export { MAX_LOG_BATCH_BYTES, LogBatchPayload, signLogBatch, verifyLogBatch } from './log-batch';
 
+export {
+  APPROVAL_HEADER,
+  readTextBodyFields,
+  readBodyFields,
+  fieldValues,
+  hasFieldValue,
+  jsonPointer,
+  contentAt,
+  formObject,
+} from './request-fields';
+export type { BodyFields } from './request-fields';
+
+export { compilePathPattern, matchPath, pathAmbiguity, fillPathTemplate } from './path-pattern';
+export type { PathPattern } from './path-pattern';
+
+export { parseMatchPattern, patternIncludes, matchesAny, patternSpecificity, compareSpecificity, bestMatch, siteOfPattern } from './match-pattern';
+export type { ParsedMatchPattern, MatchPatternParse } from './match-pattern';
+
 export { MatchPattern, AdminPolicy, AdapterAction, SiteAdapter, parseAdapters } from './policy';
 export type { AdapterProblem, ParsedAdapters } from './policy';
 

@@ -3,16 +3,17 @@
 import { z } from 'zod';
 import { Identifier, LIMITS } from './action';
 import { MAX_APPROVAL_TTL_SECONDS } from './approval-token';
+import { parseMatchPattern } from './match-pattern';
 import { parseJsonStrict } from './strict-json';
 
-/** A WebExtension match pattern: `<all_urls>` or scheme://host/path with the usual wildcards. */
+/** A WebExtension match pattern as Chrome reads it (ports included): `<all_urls>` or scheme://host[:port]/path. */
 export const MatchPattern = z
   .string()
   .max(2048)
-  .regex(
-    /^(<all_urls>|(\*|https?|wss?|file|ftp):\/\/(\*|\*\.[^/*:]+|[^/*:]+)?(:(\*|\d{1,5}))?\/.*)$/,
-    'a match pattern such as https://forum.corp.example/*',
-  );
+  .superRefine((value, ctx) => {
+    const parsed = parseMatchPattern(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `not a match pattern (${parsed.reason}), e.g. https://forum.corp.example/*` });
+  });
 export type MatchPattern = z.infer<typeof MatchPattern>;
 
 /** The admin policy as Chrome hands it over from managed storage; every key optional. */
