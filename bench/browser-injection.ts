@@ -36,7 +36,7 @@ async function probe(context: BrowserContext, extensionId: string, url: string):
   return { isolatedWorlds, ...seen };
 }
 
-/** A page on 127.0.0.2: loopback, but not a site the demo policy protects (127.0.0.1, localhost). */
+/** A page on 127.0.0.2: loopback, but not a site the demo policy protects (the demo tools' two origins). */
 async function unprotectedServer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -19,6 +19,8 @@ export interface Metric {
 
 const ADMIN = 'bench-admin-token-0123456789';
 const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"A benchmark reply.","author_kind":"assistant"}' };
+/** The scope of REQUEST's route: /v1/verify binds the token's `scp` to it. */
+const SCOPE = 'forum.post';
 
 /** The raw rate of one core verifying ES256 (P1363) signatures with node:crypto: the physical limit. */
 export function rawVerifyRate(seconds = 2): number {
@@ -49,7 +51,7 @@ export async function enrolledDevice(url: string) {
   const pair = await generateEs256KeyPair();
   const res = await fetch(`${url}/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: 'bench' }) });
   const { kid, deviceId } = (await res.json()) as { kid: string; deviceId: string };
-  await admin(url, 'PUT', '/v1/admin/agents/agent:bench', { owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
+  await admin(url, 'PUT', '/v1/admin/agents/agent:bench', { owner: 'alice', scopes: [SCOPE], sites: ['http://127.0.0.1:8080'] });
   return { kid, deviceId, privateKey: pair.privateKey };
 }
 
@@ -61,7 +63,7 @@ export async function enrolledDevice(url: string) {
 export async function mintTokens(device: Awaited<ReturnType<typeof enrolledDevice>>, n: number): Promise<string[]> {
   const tokens: string[] = [];
   const mint = () =>
-    mintApprovalToken({ privateKey: device.privateKey, kid: device.kid, deviceId: device.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:bench', scope: 'forum.post', traceId: newTraceId(), ttlSeconds: DEFAULT_APPROVAL_TTL_SECONDS });
+    mintApprovalToken({ privateKey: device.privateKey, kid: device.kid, deviceId: device.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:bench', scope: SCOPE, traceId: newTraceId(), ttlSeconds: DEFAULT_APPROVAL_TTL_SECONDS });
   while (tokens.length < n) {
     const chunk = await Promise.all(Array.from({ length: Math.min(1000, n - tokens.length) }, mint));
     for (const { token } of chunk) tokens.push(token);
@@ -85,7 +87,7 @@ export async function load(url: string, tokens: string[], options: { seconds: nu
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: tokens[next++ % tokens.length], request: REQUEST }) }),
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: tokens[next++ % tokens.length], request: REQUEST, scope: SCOPE }) }),
       },
     ],
   });

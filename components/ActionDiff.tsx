@@ -1,5 +1,7 @@
 // What the owner is about to sign, shown from the background's stored record: a post as text with a
-// word diff, or a config change field by field, before → after. Rendered as text only (E-06).
+// word diff and everything else the body carries, or a config change field by field, before → after.
+// A repeated field shows every value, in the order the tool receives them. Bodies are read with the
+// protocol's one reader (lib/extension/request-body.ts). Rendered as text only (E-06).
 // Extension page only.
 import { diffWords } from 'diff';
 import { otherFields } from '@/lib/extension/request-body';
@@ -15,7 +17,19 @@ function show(value: unknown): string {
   return reveal(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; body: string | null; contentType: string | null }) {
+/** A field's label: its name, and for a repeated field which of its values this is ("tag (2 of 3)"). */
+function labels(names: string[]): string[] {
+  const total = new Map<string, number>();
+  for (const n of names) total.set(n, (total.get(n) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const i = (seen.get(n) ?? 0) + 1;
+    seen.set(n, i);
+    return total.get(n)! > 1 ? `${reveal(n)} (${i} of ${total.get(n)})` : reveal(n);
+  });
+}
+
+export function ActionDiff({ diff, body, contentType, contentField }: { diff: Diff | null; body: string | null; contentType: string | null; contentField?: string }) {
   if (!diff) {
     return (
       <pre className="raw" aria-label="Request body">
@@ -26,7 +40,8 @@ export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; bod
   if (diff.kind === 'text') {
     const parts = diffWords(diff.before ?? '', diff.after);
     // Whatever else the signed request carries is shown too: the owner signs the whole body, not just its text.
-    const others = otherFields(contentType, body, diff.after);
+    const others = otherFields(contentType, body, diff.after, contentField);
+    const otherLabels = labels(others.map(([name]) => name));
     return (
       <>
         <p className="post-diff" aria-label="Post text">
@@ -36,9 +51,9 @@ export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; bod
         </p>
         {others.length > 0 && (
           <dl className="other-fields" aria-label="Also in the request">
-            {others.map(([name, value], i) => (
+            {others.map(([, value], i) => (
               <div key={i}>
-                <dt>{reveal(name)}</dt>
+                <dt>{otherLabels[i]}</dt>
                 <dd>{show(value)}</dd>
               </div>
             ))}
@@ -47,6 +62,7 @@ export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; bod
       </>
     );
   }
+  const rowLabels = labels(diff.fields.map((f) => f.name));
   return (
     <table aria-label="Changes">
       <thead>
@@ -57,11 +73,11 @@ export function ActionDiff({ diff, body, contentType }: { diff: Diff | null; bod
         </tr>
       </thead>
       <tbody>
-        {diff.fields.map((f) => {
+        {diff.fields.map((f, i) => {
           const changed = JSON.stringify(f.before) !== JSON.stringify(f.after);
           return (
-            <tr key={f.name} className={changed ? 'changed' : undefined}>
-              <th scope="row">{reveal(f.name)}</th>
+            <tr key={i} className={changed ? 'changed' : undefined}>
+              <th scope="row">{rowLabels[i]}</th>
               <td>{show(f.before)}</td>
               <td>{changed ? <strong>{show(f.after)}</strong> : show(f.after)}</td>
             </tr>

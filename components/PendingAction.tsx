@@ -14,6 +14,11 @@ function useSecondsLeft(expiresAt: number): number {
   return Math.max(0, Math.ceil((expiresAt - now) / 1000));
 }
 
+function requestTarget(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+}
+
 export function PendingAction({ action, owner, disabled }: { action: PendingActionRow; owner: string | null; disabled: boolean }) {
   const left = useSecondsLeft(action.expiresAt);
   const [reason, setReason] = useState('');
@@ -47,7 +52,8 @@ export function PendingAction({ action, owner, disabled }: { action: PendingActi
         <dd>{action.site}</dd>
         <dt>Request</dt>
         <dd>
-          {action.spec.request.method} {new URL(action.spec.request.url).pathname}
+          {/* The query is part of what is signed, so it is shown too. */}
+          {action.spec.request.method} {requestTarget(action.spec.request.url)}
         </dd>
         <dt>Why held</dt>
         <dd>{action.spec.signals.length ? action.spec.signals.join(', ') : 'this change always needs a signed review'}</dd>
@@ -56,7 +62,7 @@ export function PendingAction({ action, owner, disabled }: { action: PendingActi
           <span role="timer" aria-label="Time left">{left} s</span>
         </dd>
       </dl>
-      <ActionDiff diff={action.spec.diff} body={action.spec.request.body} contentType={action.spec.request.contentType} />
+      <ActionDiff diff={action.spec.diff} body={action.spec.request.body} contentType={action.spec.request.contentType} {...(action.contentField ? { contentField: action.contentField } : {})} />
       <div className="decide">
         <button type="button" className="primary" disabled={busy || disabled || left === 0} onClick={() => void decide('approve')}>
           Approve

@@ -8,6 +8,8 @@ function show(value: unknown): string {
 
 export function PolicyTable({ view }: { view: PolicyView }) {
   const rows = Object.entries(view.policy) as Array<[keyof PolicyView['policy'], unknown]>;
+  // Each adapter with where it came from and what it matches: which one wins on a page depends on both.
+  const adapters = view.policy.adapters.map((a) => `${a.id} (${view.adapterSources?.[a.id] ?? view.sources.adapters}: ${a.match.join(' ')})`);
   return (
     <section aria-labelledby="policy-title">
       <h2 id="policy-title">Effective policy</h2>
@@ -36,7 +38,7 @@ export function PolicyTable({ view }: { view: PolicyView }) {
           {rows.map(([key, value]) => (
             <tr key={key}>
               <th scope="row">{key}</th>
-              <td>{show(value)}</td>
+              <td>{key === 'adapters' ? show(adapters) : show(value)}</td>
               <td>{view.sources[key]}</td>
             </tr>
           ))}

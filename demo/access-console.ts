@@ -1,5 +1,6 @@
-// The Access console: who may read which dataset. Its access API requires a countersigned approval
-// from everybody ("always"), and each applied change is recorded with its receipt. Node only.
+// The Access console: who may read which dataset. Its access route requires a countersigned approval
+// from everybody ("always", declared on the Fastify route), and each applied change is recorded with
+// its receipt. Node only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { countersignFastify } from '../server/middleware';
@@ -7,7 +8,7 @@ import { authOf, displayName, pageAuth, principalOf, registerAuth } from './auth
 import { CONSOLE_SITE, renderDataset, renderDatasetList } from './console-pages';
 import type { ToolOptions } from './forum';
 import { createToolApp, sendError } from './http';
-import { CONSOLE_ROUTES, MARKERS } from './protection';
+import { CONSOLE_ROUTES, MARKERS, protectionOf } from './protection';
 
 export const AccessInput = z.strictObject({
   visibility: z.enum(['team-only', 'all-employees']),
@@ -19,8 +20,9 @@ type DatasetParams = { Params: { id: string } };
 export async function buildAccessConsole(options: ToolOptions): Promise<FastifyInstance> {
   const { store } = options;
   const app = createToolApp();
+  // First: its onRoute hook must see every protected route.
+  await app.register(countersignFastify, { origin: options.origin, markers: MARKERS, verifier: options.verifier, principal: principalOf });
   registerAuth(app, { store, tool: 'console', site: CONSOLE_SITE, cookieName: 'access_console_session' });
-  await app.register(countersignFastify, { routes: CONSOLE_ROUTES, markers: MARKERS, verifier: options.verifier, origin: options.origin, principal: principalOf });
 
   // ---- JSON API ----
 
@@ -33,7 +35,8 @@ export async function buildAccessConsole(options: ToolOptions): Promise<FastifyI
   });
 
   app.put<DatasetParams>('/api/datasets/:id/access', {
-    // Checked before the middleware asks the verifier: an invalid change never consumes an approval.
+    config: { countersign: protectionOf(CONSOLE_ROUTES, 'PUT', '/api/datasets/:id/access') },
+    // Runs after the middleware's parse and before it asks the verifier: an invalid change never consumes an approval.
     preValidation: async (request: FastifyRequest<DatasetParams>, reply: FastifyReply) => {
       if (!store.datasetAccess(request.params.id)) return sendError(reply, 'not_found', 'no such dataset');
       const input = AccessInput.safeParse(request.body);

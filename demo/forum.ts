@@ -1,25 +1,30 @@
-// Intraforum: a small discussion forum whose reply API sits behind the Countersign middleware, and
-// which stores and renders each approved post's receipt. Node only.
+// Intraforum: a small discussion forum whose reply route is protected by the Countersign middleware
+// (declared on the Fastify route itself, so Fastify's router decides what runs), and which stores and
+// renders each approved post's receipt. Node only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { VerifierClient } from '../server/middleware';
 import { countersignFastify } from '../server/middleware';
 import { authOf, displayName, pageAuth, principalOf, registerAuth } from './auth';
 import { createToolApp, sendError, wantsHtml } from './http';
-import { FORUM_ROUTES, MARKERS } from './protection';
+import { FORUM_ROUTES, MARKERS, protectionOf } from './protection';
 import { FORUM_SITE, renderAuthors, renderTopic, renderTopicList } from './forum-pages';
 import type { DemoStore } from './store';
 
 export interface ToolOptions {
   store: DemoStore;
   verifier: VerifierClient;
-  /** The tool's public origin: approval tokens are bound to it (`aud`, and the request URL). */
-  origin: string;
+  /** The tool's public origin (or every origin it answers to): approval tokens are bound to it (`aud`, and the request URL). */
+  origin: string | string[];
 }
 
 export const MAX_REPLY_LENGTH = 10_000;
 
-/** A reply, from the widget's JSON or the HTML form (whose extra fields, such as the token, are ignored). */
+/**
+ * A reply, from the widget's JSON or the HTML form, as the middleware parsed it: a form field sent
+ * twice is an array, so `author_kind=person&author_kind=assistant` is refused here, never read as one
+ * of its values.
+ */
 const ReplyInput = z.object({
   body: z
     .string()
@@ -42,8 +47,9 @@ function firstIssue(error: z.ZodError): string {
 export async function buildForum(options: ToolOptions): Promise<FastifyInstance> {
   const { store } = options;
   const app = createToolApp();
+  // First: its onRoute hook must see every protected route.
+  await app.register(countersignFastify, { origin: options.origin, markers: MARKERS, verifier: options.verifier, principal: principalOf });
   registerAuth(app, { store, tool: 'forum', site: FORUM_SITE, cookieName: 'intraforum_session' });
-  await app.register(countersignFastify, { routes: FORUM_ROUTES, markers: MARKERS, verifier: options.verifier, origin: options.origin, principal: principalOf });
 
   // ---- JSON API ----
 
@@ -57,8 +63,9 @@ export async function buildForum(options: ToolOptions): Promise<FastifyInstance>
   });
 
   app.post<TopicParams>('/api/topics/:id/replies', {
-    // Checked before the middleware asks the verifier: a request that cannot be executed never
-    // consumes anyone's approval.
+    config: { countersign: protectionOf(FORUM_ROUTES, 'POST', '/api/topics/:id/replies') },
+    // Runs after the middleware's parse and before it asks the verifier: a request that cannot be
+    // executed never consumes anyone's approval.
     preValidation: async (request: FastifyRequest<TopicParams>, reply: FastifyReply) => {
       const id = topicId(request.params.id);
       if (id === undefined || !store.getTopic(id)) return sendError(reply, 'not_found', 'no such topic');

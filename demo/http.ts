@@ -1,21 +1,28 @@
-// What both demo tools share at the HTTP level: body parsers that read a body exactly as the
-// Countersign middleware does, DESIGN.md-shaped errors, security headers and the static files. Node only.
+// What both demo tools share at the HTTP level: body parsers for their unprotected routes (the
+// protected ones get the Countersign middleware's own parse), DESIGN.md-shaped errors with a trace id,
+// security headers and the static files. Node only.
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../lib/protocol';
-import { ERROR_STATUS, decodeUtf8Strict, parseJsonStrict } from '../lib/protocol';
+import { ERROR_STATUS, TraceId, decodeUtf8Strict, formObject, newTraceId, parseJsonStrict } from '../lib/protocol';
 
 /** DESIGN.md's codes, plus one for the tool's own unexpected failures. */
 export type DemoErrorCode = ErrorCode | 'internal_error';
 
 export interface DemoErrorBody {
-  error: { code: DemoErrorCode; message: string; traceId?: string };
+  error: { code: DemoErrorCode; message: string; traceId: string };
+}
+
+/** The request's own id (a W3C trace id: the tools' `genReqId`), else a fresh one. */
+function traceOf(reply: FastifyReply): string {
+  const id = reply.request?.id;
+  return typeof id === 'string' && TraceId.safeParse(id).success ? id : newTraceId();
 }
 
 export function sendError(reply: FastifyReply, code: DemoErrorCode, message: string): FastifyReply {
   const status = code === 'internal_error' ? 500 : ERROR_STATUS[code];
-  const body: DemoErrorBody = { error: { code, message } };
+  const body: DemoErrorBody = { error: { code, message, traceId: traceOf(reply) } };
   return reply.code(status).type('application/json').send(body);
 }
 
@@ -45,13 +52,17 @@ function loadStatic(): Map<string, { type: string; content: Buffer }> {
   return files;
 }
 
+/** Every route's body limit (64 KiB): a larger body is refused while it streams. */
+export const BODY_LIMIT = 64 * 1024;
+
 /**
- * A Fastify instance with the demo's parsers, errors and headers. JSON goes through the protocol's
- * strict parser and forms keep each field's first value, as the middleware reads them: the handler
- * can then never see a field (say `author_kind`) that the middleware did not.
+ * A Fastify instance with the demo's parsers, errors and headers. The parsers read as the protocol
+ * does (strict JSON; a form's repeated field every value, in order) for the unprotected routes, such
+ * as sign-in; on a protected route the middleware replaces the body with its own parse of the bytes
+ * it digested. Request ids are W3C trace ids, so every error carries one.
  */
 export function createToolApp(): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, genReqId: () => crypto.randomUUID() });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, genReqId: () => newTraceId() });
 
   app.removeContentTypeParser('application/json');
   const json = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
@@ -66,9 +77,7 @@ export function createToolApp(): FastifyInstance {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     const text = decodeUtf8Strict(body as Buffer);
     if (text === undefined) return done(new ClientError('payload_invalid', 'body is not UTF-8'), undefined);
-    const fields: Record<string, string> = {};
-    for (const [name, value] of new URLSearchParams(text)) if (!Object.hasOwn(fields, name)) fields[name] = value;
-    done(null, fields);
+    done(null, formObject([...new URLSearchParams(text)]));
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 
 const EXTENSION_ID = 'leelpbfgmamkjjkciaifjeihgadjnmgj';
 const VERIFIER_PORT = Number(process.env.PORT ?? 8787);
@@ -93,10 +94,13 @@ await waitFor(`${forumUrl}/login`, 'Intraforum');
 await waitFor(`${consoleUrl}/login`, 'the Access console');
 
 // The admin policy a company would push; Chromium reads it from /etc/chromium/policies/managed/.
+// The extension ships no site adapters: the demo tools' come as policy, as any other tool's would
+// (demo/adapters.ts), each naming its tool's origin with its port.
+const { demoSitePolicy } = await tsImport('../demo/adapters.ts', import.meta.url);
 const policyFile = resolve('data/chromium-policy.json');
 writeFileSync(
   policyFile,
-  JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { verifierUrl, protectedSites: ['http://127.0.0.1/*', 'http://localhost/*'], assistantAccounts: ['assistant'] } } } }, null, 2),
+  JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { verifierUrl, ...demoSitePolicy({ forum: forumUrl, console: consoleUrl }), assistantAccounts: ['assistant'] } } } }, null, 2),
 );
 
 console.log(`
@@ -111,7 +115,8 @@ Countersign is running.
     Load it: chrome://extensions → Developer mode → Load unpacked → choose that folder.
     Its id is fixed: ${EXTENSION_ID}
   Enroll alice's browser: extension options → Verifier URL ${verifierUrl}, Enrollment code ${code}
-  Admin policy for Chromium (optional): copy ${policyFile} into /etc/chromium/policies/managed/
+  Admin policy for Chromium: copy ${policyFile} into /etc/chromium/policies/managed/
+    (it protects the two tools and carries their site adapters; without it the extension protects nothing)
 
   Try the incident without the browser:   npm run demo:agent
   Admin CLI:   COUNTERSIGN_ADMIN_TOKEN=${adminToken} npm run admin -- status

@@ -2,11 +2,11 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS } from '../lib/protocol';
+import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, newTraceId } from '../lib/protocol';
 import type { VerifierContext } from './context';
 import type { DatabaseHandle } from './db/connect';
 import { createMetrics } from './metrics';
-import { registerErrorHandling } from './plugins/errors';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { publicRoutes } from './routes/public';
 import { createDecisionWriter } from './store/decision-writer';
@@ -44,8 +44,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
-    // Request ids are ours; a client-chosen id would let a caller forge log correlation.
-    genReqId: () => crypto.randomUUID(),
+    // Request ids are ours, never a client's (one could forge log correlation), and W3C trace ids:
+    // a refusal without a token trace carries the request's id, found again in its log lines.
+    requestIdHeader: false,
+    genReqId: () => newTraceId(),
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

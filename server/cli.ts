@@ -16,12 +16,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command('countersign-admin')
     .description('Administer a Countersign verifier: enrollment codes, agents, kill switch, revocation, events.')
     .option('--url <url>', 'verifier base URL', io.env.COUNTERSIGN_URL ?? 'http://127.0.0.1:8787')
-    .option('--token <token>', 'admin bearer token (default: $COUNTERSIGN_ADMIN_TOKEN)', io.env.COUNTERSIGN_ADMIN_TOKEN)
+    .option('--token <token>', 'admin bearer token (default: from $COUNTERSIGN_ADMIN_TOKEN; never printed)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const { url, token } = program.opts<{ url: string; token?: string }>();
+    const { url, token: given } = program.opts<{ url: string; token?: string }>();
+    // Read here, not as the option's default: commander prints defaults in --help.
+    const token = given ?? io.env.COUNTERSIGN_ADMIN_TOKEN;
     if (!token) throw new Error('no admin token: pass --token or set COUNTERSIGN_ADMIN_TOKEN');
     const res = await io.fetch(new URL(path, url), {
       method,
@@ -83,6 +85,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   policy.command('set <file>').action(async (file: string) => {
     print(await call('PUT', '/v1/admin/policy', { text: readFileSync(file, 'utf8') }));
   });
+
+  const extensionPolicy = program.command('extension-policy').description("the organisation's extension policy (adds protection to every enrolled browser)");
+  extensionPolicy.command('get').action(async () => {
+    print(await call('GET', '/v1/admin/extension-policy'));
+  });
+  extensionPolicy
+    .command('set <file>')
+    .description('a JSON file with the managed keys (protectedSites, blockedSites, assistantAccounts, approvalTtlSeconds, killSwitch, strictMode, adapters as a JSON array)')
+    .action(async (file: string) => {
+      let document: unknown;
+      try {
+        document = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new Error(`${file} is not a JSON file: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      print(await call('PUT', '/v1/admin/extension-policy', document));
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

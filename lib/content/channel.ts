@@ -3,7 +3,8 @@
 
 /** What the hooks need to know about this site, from the background via the isolated script. */
 export interface HookConfig {
-  actions: Array<{ index: number; method: string; path: string[]; requires: 'agents' | 'always'; content?: string }>;
+  /** The adapter's actions: which requests are side-effecting (method, URL pattern). */
+  actions: Array<{ request: { method: string; url: string }; requires: 'agents' | 'always' }>;
   /** No adapter for this protected site: every non-GET request to its origin and every form POST is side-effecting. */
   generic: boolean;
   markerHeaders: string[];
@@ -21,7 +22,9 @@ export interface HeldRequest {
 
 export type HookToBridge =
   | { t: 'ready' }
-  | { t: 'propose'; id: number; kind: 'fetch' | 'xhr' | 'form'; action: number; request: HeldRequest; content: string | null; signals: string[]; agentHint: string | null }
+  // Neither the action nor the post's text: the background decides from the request which action it
+  // is, and both it and the bridge read the text from the body with the protocol's reader.
+  | { t: 'propose'; id: number; kind: 'fetch' | 'xhr' | 'form'; request: HeldRequest; signals: string[]; agentHint: string | null }
   | { t: 'outcome'; id: number; outcome: 'released' | 'failed'; status?: number; reason?: string };
 
 export type BridgeToHook =

@@ -4,8 +4,11 @@
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { browser } from 'wxt/browser';
 import type { Diff, SiteAdapter } from '../protocol';
+import { fillPathTemplate } from '../protocol/path-pattern';
+import { findAction } from '../extension/adapter-actions';
 import { messenger } from '../extension/messenger';
-import { afterSide } from '../extension/request-body';
+import { bodyPairs, fieldRows, postText } from '../extension/request-body';
+import type { Json } from '../extension/request-body';
 import type { Outcome, ProposalInput, SiteConfig } from '../extension/messages';
 import type { BridgeToHook, HookConfig, HookToBridge } from './channel';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
@@ -14,12 +17,9 @@ import { HoldNotice } from './hold-notice';
 function hookConfig(config: SiteConfig): HookConfig {
   const adapter = config.protected ? config.adapter : null;
   return {
-    actions: (adapter?.actions ?? []).map((a, index) => ({
-      index,
-      method: a.request.method,
-      path: a.request.url.split('?', 1)[0]!.split('/').filter(Boolean),
+    actions: (adapter?.actions ?? []).map((a) => ({
+      request: { method: a.request.method, url: a.request.url },
       requires: a.requires ?? 'agents',
-      ...(a.content ? { content: a.content } : {}),
     })),
     generic: config.protected && !adapter,
     markerHeaders: adapter?.assistant?.headers ?? [],
@@ -29,27 +29,44 @@ function hookConfig(config: SiteConfig): HookConfig {
   };
 }
 
-/** The diff the owner reviews: a post's text, or a config's fields before → after (read through the adapter). */
-async function diffFor(adapter: SiteAdapter | null, action: number, proposal: Extract<HookToBridge, { t: 'propose' }>): Promise<Diff | null> {
-  const spec = adapter?.actions[action];
-  if (proposal.content !== null) return { kind: 'text', before: null, after: proposal.content };
-  if (!spec?.before || !proposal.request.body) return null;
-  // Read as the background reads it when it checks the proposal (request-body.ts).
-  const after = afterSide(proposal.request.contentType, proposal.request.body);
-  if (!after) return null;
-  let before: Record<string, unknown> = {};
-  if ('get' in spec.before) {
-    const segments = new URL(proposal.request.url).pathname.split('/').filter(Boolean);
-    const stars = spec.request.url.split('/').filter(Boolean).flatMap((s, i) => (s === '*' ? [segments[i] ?? ''] : []));
-    const url = spec.before.get.replace(/\{(\d+)\}/g, (_m, n: string) => encodeURIComponent(stars[Number(n) - 1] ?? ''));
-    const res = await fetch(new URL(url, location.href), { credentials: 'same-origin', headers: { accept: 'application/json' } }).catch(() => null);
-    before = res?.ok ? ((await res.json().catch(() => ({}))) as Record<string, unknown>) : {};
-  } else {
-    const form = document.querySelector<HTMLFormElement>(spec.before.form);
-    before = form ? Object.fromEntries([...new FormData(form)].filter(([, v]) => typeof v === 'string')) : {};
+type Pairs = Array<[string, Json]>;
+
+/** The current state a config change starts from, read through the adapter in the user's own session. */
+async function beforePairs(before: NonNullable<SiteAdapter['actions'][number]['before']>, captures: string[]): Promise<Pairs> {
+  if ('get' in before) {
+    const res = await fetch(new URL(fillPathTemplate(before.get, captures), location.href), { credentials: 'same-origin', headers: { accept: 'application/json' } }).catch(() => null);
+    const value: unknown = res?.ok ? await res.json().catch(() => null) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (Object.entries(value) as Pairs) : [];
   }
-  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return { kind: 'fields', fields: names.map((name) => ({ name, before: (before[name] ?? null) as never, after: (after[name] ?? null) as never })) };
+  const form = document.querySelector<HTMLFormElement>(before.form);
+  // Every value of a repeated field, in order: the diff shows each beside the value it becomes.
+  return form ? ([...new FormData(form)].filter(([, v]) => typeof v === 'string') as Pairs) : [];
+}
+
+export type Proposed = Extract<HookToBridge, { t: 'propose' }>;
+
+/**
+ * What the owner reviews: the post's text where the adapter action says (a field name or a JSON
+ * pointer), and a diff — the text, or a config's fields before → after. Which action the request is,
+ * is read from the request with the background's matcher; the background decides it again and checks
+ * text and diff against the body (proposal-check.ts). An ambiguous text (a repeated form field) is
+ * left out: the background then refuses the proposal.
+ */
+export async function review(adapter: SiteAdapter | null, proposal: Proposed): Promise<{ content: string | null; diff: Diff | null }> {
+  const { method, url, contentType, body } = proposal.request;
+  const found = adapter ? findAction(adapter.actions, method, new URL(url)) : null;
+  let content: string | null = null;
+  try {
+    content = found?.action.content ? postText(contentType, body, found.action.content) : null;
+  } catch {
+    return { content: null, diff: null };
+  }
+  if (content !== null) return { content, diff: { kind: 'text', before: null, after: content } };
+  const before = found?.action.before;
+  const after = body === null ? null : bodyPairs(contentType, body);
+  if (!found || !before || !after) return { content, diff: null };
+  const diff: Diff = { kind: 'fields', fields: fieldRows(await beforePairs(before, found.captures).catch(() => []), after) };
+  return { content, diff };
 }
 
 /**
@@ -109,12 +126,10 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
     if (msg.t === 'propose') {
       const proposal: ProposalInput = {
         kind: msg.kind,
-        action: msg.action,
         request: msg.request,
-        content: msg.content,
+        ...(await review(config.adapter, msg)),
         signals: msg.signals as ProposalInput['signals'],
         agentHint: msg.agentHint,
-        diff: await diffFor(config.adapter, msg.action, msg).catch(() => null),
         proposalId: crypto.randomUUID(),
       };
       const result = await resend(() => messenger.sendMessage('cs-bg:propose', proposal)).catch((e: Error) => ({ ok: false as const, code: 'failed', message: e.message }));

@@ -3,11 +3,14 @@
 // the page's MAIN world at document_start, before page scripts; no extension APIs here, only a
 // private MessagePort to the isolated content script. Kept small: it runs on every page load.
 import type { BridgeToHook, HeldRequest, HookConfig, HookToBridge } from './channel';
-import { bodyFields } from '../extension/request-body';
+import { findAction, nearAction } from '../extension/adapter-actions';
+import { APPROVAL_FIELD, APPROVAL_HEADER, hasFieldValue, readTextBodyFields } from '../protocol/request-fields';
+import type { BodyFields } from '../protocol/request-fields';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
 
-const APPROVAL_HEADER = 'Countersign-Approval';
-const APPROVAL_FIELD = 'countersign_approval';
+type HookAction = Omit<HookConfig['actions'][number], 'request'>;
+/** A request held as the generic adapter holds it: side-effecting. */
+const GENERIC: HookAction = { requires: 'agents' };
 /** Without a config from the extension within this time, requests pass: the server still enforces. */
 const CONFIG_WAIT_MS = 30_000;
 
@@ -61,34 +64,52 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     port?.postMessage(msg);
   }
 
-  /** The adapter action a request is, -1 for the generic adapter, or null when not side-effecting. */
-  function actionFor(c: HookConfig, method: string, url: URL): number | null {
+  /**
+   * Whether a request may need holding, and as what: an adapter action (found with the protocol's path
+   * matcher, as the background and the middleware match it), the generic adapter's rule, or null.
+   * A variant of an action's request (another case, slash or method, an ambiguous path) is held too
+   * when an assistant wrote it, so the background refuses it instead of it going out unheld.
+   */
+  function actionFor(c: HookConfig, method: string, url: URL): HookAction | null {
     if (url.origin !== win.location.origin || method === 'GET' || method === 'HEAD') return null;
-    const parts = url.pathname.split('/').filter(Boolean);
-    const hit = c.actions.find((a) => a.method === method && a.path.length === parts.length && a.path.every((s, i) => s === '*' || s === parts[i]));
-    if (hit) return hit.index;
-    return c.generic ? -1 : null;
+    const hit = findAction(c.actions, method, url);
+    if (hit) return hit.action;
+    return c.generic || nearAction(c.actions, url) ? GENERIC : null;
   }
 
-  function requiresAlways(c: HookConfig, action: number): boolean {
-    return c.actions.find((a) => a.index === action)?.requires === 'always';
+  /** Every string a body carries (form values, a JSON body's strings at any depth): what a marker element's text is compared with. */
+  function texts(fields: BodyFields): string[] {
+    if (fields.kind === 'form') return fields.pairs.map(([, v]) => v);
+    const out: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') out.push(v.trim());
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    if (fields.kind === 'json') walk(fields.value);
+    return out;
   }
 
-  /** DESIGN.md's authorship signals for one submission. */
-  function signals(c: HookConfig, headers: Headers, fields: Map<string, string>, content: string | null, event?: { trusted: boolean; scripted: boolean }): { list: string[]; agentHint: string | null } {
+  /**
+   * DESIGN.md's authorship signals for one submission. A marker element counts when the body carries
+   * its text, wherever (the post's own field is the background's to find); a marker header's value is
+   * the agent it may name.
+   */
+  function signals(c: HookConfig, headers: Headers, fields: BodyFields, event?: { trusted: boolean; scripted: boolean }): { list: string[]; agentHint: string | null } {
     const list: string[] = [];
     let agentHint: string | null = null;
     for (const h of c.markerHeaders) {
       const v = headers.get(h);
       if (v !== null) {
         list.push('assistant-marker');
-        if (/^agent:/.test(v)) agentHint = v;
+        const hint = v.trim();
+        if (!agentHint && hint && hint.length <= 256) agentHint = hint;
       }
     }
-    for (const [name, value] of Object.entries(c.markerFields)) if (fields.get(name) === value) list.push('assistant-marker');
-    if (content && c.markerSelectors.length) {
+    for (const [name, value] of Object.entries(c.markerFields)) if (hasFieldValue(fields, name, value)) list.push('assistant-marker');
+    if (c.markerSelectors.length) {
+      const sent = texts(fields).filter(Boolean);
       for (const el of doc.querySelectorAll<HTMLElement>(c.markerSelectors.join(','))) {
-        if (((el as HTMLTextAreaElement).value ?? el.textContent ?? '').trim() === content.trim()) list.push('assistant-marker');
+        if (sent.includes(((el as HTMLTextAreaElement).value ?? el.textContent ?? '').trim())) list.push('assistant-marker');
       }
     }
     if (event && !event.trusted) list.push('untrusted-event');
@@ -99,13 +120,8 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     return { list: [...new Set(list)], agentHint };
   }
 
-  function contentOf(c: HookConfig, action: number, fields: Map<string, string>): string | null {
-    const where = c.actions.find((a) => a.index === action)?.content;
-    return where ? (fields.get(where.replace(/^\//, '')) ?? null) : null;
-  }
-
   /** Proposes a held request; resolves with the token on approval, rejects with the outcome otherwise. */
-  function hold(kind: 'fetch' | 'xhr' | 'form', action: number, request: HeldRequest, content: string | null, sig: { list: string[]; agentHint: string | null }): Promise<{ id: number; token: string }> {
+  function hold(kind: 'fetch' | 'xhr' | 'form', request: HeldRequest, sig: { list: string[]; agentHint: string | null }): Promise<{ id: number; token: string }> {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, {
@@ -115,7 +131,7 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
           reject(Object.assign(new Error(message), { outcome }));
         },
       });
-      post({ t: 'propose', id, kind, action, request, content, signals: sig.list, agentHint: sig.agentHint });
+      post({ t: 'propose', id, kind, request, signals: sig.list, agentHint: sig.agentHint });
     });
   }
 
@@ -137,17 +153,15 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
 
     const body = request.body ? await request.clone().text() : null;
     const contentType = request.headers.get('content-type');
-    const fields = bodyFields(contentType, body);
-    const content = contentOf(c, action, fields);
-    const sig = signals(c, request.headers, fields, content);
-    if (!sig.list.length && !requiresAlways(c, action)) return origFetch(input, init);
+    const sig = signals(c, request.headers, readTextBodyFields(contentType, body));
+    if (!sig.list.length && action.requires !== 'always') return origFetch(input, init);
     if (init?.body instanceof FormData || (init?.body !== undefined && init.body !== null && typeof init.body !== 'string' && !(init.body instanceof URLSearchParams))) {
       return refusal('failed', 'Countersign can hold only text, JSON and form bodies');
     }
 
     let released: { id: number; token: string };
     try {
-      released = await hold('fetch', action, { method, url: url.href, contentType, body }, content, sig);
+      released = await hold('fetch', { method, url: url.href, contentType, body }, sig);
     } catch (error) {
       const e = error as Error & { outcome?: string };
       return refusal(e.outcome ?? 'failed', e.message);
@@ -188,13 +202,11 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
       const action = c ? actionFor(c, state.method, state.url) : null;
       if (!c || action === null) return origSend.call(xhr, body);
       const contentType = state.headers.get('content-type') ?? (body instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=UTF-8' : typeof body === 'string' ? 'text/plain;charset=UTF-8' : null);
-      const fields = bodyFields(contentType, text ?? null);
-      const content = contentOf(c, action, fields);
-      const sig = signals(c, state.headers, fields, content);
-      if (!sig.list.length && !requiresAlways(c, action)) return origSend.call(xhr, body);
+      const sig = signals(c, state.headers, readTextBodyFields(contentType, text ?? null));
+      if (!sig.list.length && action.requires !== 'always') return origSend.call(xhr, body);
       if (text === undefined) return xhr.abort();
       try {
-        const { id, token } = await hold('xhr', action, { method: state.method, url: state.url.href, contentType, body: text }, content, sig);
+        const { id, token } = await hold('xhr', { method: state.method, url: state.url.href, contentType, body: text }, sig);
         pending.delete(id);
         origSetHeader.call(xhr, APPROVAL_HEADER, token);
         xhr.addEventListener('loadend', () => post({ t: 'outcome', id, outcome: xhr.status ? 'released' : 'failed', status: xhr.status, reason: 'network error on release' }), { once: true });
@@ -245,11 +257,9 @@ export function installPageHooks(win: Window & typeof globalThis = window): void
     const req = formRequest(form, submitter);
     const action = actionFor(c, req.method, req.url);
     if (action === null) return false;
-    const fields = bodyFields('application/x-www-form-urlencoded', req.body);
-    const content = contentOf(c, action, fields);
-    const sig = signals(c, new Headers(), fields, content, { trusted, scripted: scripted(form) });
-    if (!sig.list.length && !requiresAlways(c, action)) return false;
-    hold('form', action, { method: req.method, url: req.url.href, contentType: 'application/x-www-form-urlencoded', body: req.body }, content, sig).then(
+    const sig = signals(c, new Headers(), readTextBodyFields('application/x-www-form-urlencoded', req.body), { trusted, scripted: scripted(form) });
+    if (!sig.list.length && action.requires !== 'always') return false;
+    hold('form', { method: req.method, url: req.url.href, contentType: 'application/x-www-form-urlencoded', body: req.body }, sig).then(
       ({ id, token }) => {
         pending.delete(id);
         // What you see is what you sign: the form as it is now must be the form that was approved.

@@ -2,7 +2,7 @@
 // what is signed), once, and keeps the token with it. Background only; reached only through the
 // popup's messages (see messages.ts), never from a content script or a page.
 import Dexie from 'dexie';
-import { mintApprovalToken } from '../protocol';
+import { matchesAny, mintApprovalToken } from '../protocol';
 import type { LogEventType } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
@@ -11,7 +11,6 @@ import type { EffectivePolicy } from './effective-policy';
 import type { KillStateView } from './messages';
 import { appendLog, logTables } from './log';
 import { HandlerError } from './router';
-import { matchesAny } from './match-patterns';
 
 export interface ApprovalGates {
   policy: EffectivePolicy;
@@ -20,7 +19,6 @@ export interface ApprovalGates {
   failClosed: string[];
   now: number;
 }
-
 
 /**
  * Signs a held action. Refuses (fails closed, saying why) when not enrolled, a kill switch is on,
@@ -34,8 +32,10 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
   if (!gates.verifierReachable) throw new HandlerError('verifier_unavailable', 'The verifier cannot be reached, so an approval could not be used: nothing is signed.');
   const action = await db().actions.get(actionId);
   if (!action) throw new HandlerError('not_found', 'No such pending action.');
-  if (matchesAny(gates.policy.blockedSites, action.site)) throw new HandlerError('site_blocked', 'Assistant actions are blocked on this site by policy.');
-  if (matchesAny(gates.failClosed, action.site)) throw new HandlerError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
+  // The site and the request itself: a pattern may name a path (`https://tool/admin/*`), not only an origin.
+  const names = (patterns: string[]) => matchesAny(patterns, action.site) || matchesAny(patterns, action.spec.request.url);
+  if (names(gates.policy.blockedSites)) throw new HandlerError('site_blocked', 'Assistant actions are blocked on this site by policy.');
+  if (names(gates.failClosed)) throw new HandlerError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
   if (action.state === 'approved' && action.token) return action;
   if (action.state !== 'held') throw new HandlerError('not_pending', `This action is already ${action.state}.`);
   if (gates.now >= action.expiresAt) throw new HandlerError('expired', 'This action expired before it was approved.');

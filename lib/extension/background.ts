@@ -1,10 +1,9 @@
 // Everything the background owns, wired once: message handlers, alarms for log sync and the
 // verifier's status, and policy watching. Background only.
 import { browser } from 'wxt/browser';
-import { BUILTIN_ADAPTERS } from '../adapters/builtin';
 import { approveAction, rejectAction } from './approvals';
-import { syncContentScripts } from './content-scripts';
-import { endAction, failActionsOfTab, pendingCount, proposeAction, siteConfig, sweepExpired } from './held-actions';
+import { syncContentScripts, withRegistrationProblems } from './content-scripts';
+import { endAction, failActionsOfTab, pendingCount, proposeAction, sweepExpired } from './held-actions';
 import { db } from './db';
 import { deviceKey } from './device-key';
 import { currentEnrollment, enroll } from './enrollment';
@@ -13,12 +12,18 @@ import { exportLog, listLog } from './log';
 import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
+import type { PolicyView } from './effective-policy';
 import { HandlerError, messenger, registerHandlers } from './router';
 import { badgeMark, setBadgeMark } from './badge-mark';
 import { JwksCache, VerdictCache } from './post-verdicts';
-import { adapterFor } from './held-actions';
+import { adapterFor, siteConfig } from './site-adapters';
 import type { PageSummaryInput } from './messages';
 import type { PendingActionRow } from './db';
+
+/** The effective policy, with whatever Chrome refused to register added (its sites fail closed). */
+async function currentView(): Promise<PolicyView> {
+  return withRegistrationProblems(await readPolicyView());
+}
 
 export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry' } as const;
 
@@ -44,7 +49,7 @@ async function deliverSettle(row: PendingActionRow, outcome: 'rejected' | 'expir
 }
 
 async function sweep(): Promise<void> {
-  const view = await readPolicyView(BUILTIN_ADAPTERS);
+  const view = await currentView();
   for (const row of await sweepExpired(Date.now(), view.policy.approvalTtlSeconds)) {
     await deliverSettle(row, row.state === 'expired' ? 'expired' : 'failed', row.reason ?? row.state);
   }
@@ -52,12 +57,12 @@ async function sweep(): Promise<void> {
 }
 
 async function verifierUrl(): Promise<string | null> {
-  const view = await readPolicyView(BUILTIN_ADAPTERS);
+  const view = await currentView();
   return view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null;
 }
 
 async function gates() {
-  const view = await readPolicyView(BUILTIN_ADAPTERS);
+  const view = await currentView();
   const status = await refreshVerifierStatus(view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null);
   return { view, status, kill: killState(view.policy, status) };
 }
@@ -74,7 +79,7 @@ export function registerBackground(): void {
     'ui-bg:get-state': async () => {
       // The popup opening is a good moment to end what expired since the last alarm.
       await sweep();
-      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const view = await currentView();
       const [enrollment, key, status, sync, pending] = await Promise.all([currentEnrollment(), deviceKey(), verifierStatus(), syncState(), db().log.where('synced').equals(0).count()]);
       return {
         enrollment: enrollment ? { verifierUrl: enrollment.verifierUrl, userId: enrollment.userId, deviceId: enrollment.deviceId, kid: enrollment.kid, label: enrollment.label, enrolledAt: enrollment.enrolledAt } : null,
@@ -86,7 +91,7 @@ export function registerBackground(): void {
       };
     },
     'ui-bg:enroll': async (input) => {
-      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const view = await currentView();
       // A managed verifier URL wins: a user cannot point their signatures elsewhere.
       const row = await enroll({ ...input, verifierUrl: view.policy.verifierUrl ?? input.verifierUrl });
       await refreshVerifierStatus(row.verifierUrl);
@@ -115,9 +120,9 @@ export function registerBackground(): void {
       await deliverSettle(row, 'rejected', reason ? `Rejected by its owner: ${reason}` : 'Rejected by its owner.');
       return { state: row.state };
     },
-    'cs-bg:site-config': async (_input, sender) => siteConfig(await readPolicyView(BUILTIN_ADAPTERS), sender.url!),
+    'cs-bg:site-config': async (_input, sender) => siteConfig(await currentView(), sender.url!),
     'cs-bg:propose': async (input, sender) => {
-      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const view = await currentView();
       const enrollment = await currentEnrollment();
       const row = await proposeAction(input, { view, pageUrl: sender.url!, tabId: sender.tab!.id!, userId: enrollment?.userId ?? null, now: Date.now() });
       await updateBadge();
@@ -132,12 +137,12 @@ export function registerBackground(): void {
       return { actionId: row.id, state: row.state, owner, expiresAt: row.expiresAt, message };
     },
     'cs-bg:badge-config': async (_input, sender) => {
-      const view = await readPolicyView(BUILTIN_ADAPTERS);
-      const adapter = adapterFor(view.policy, sender.url!);
+      const view = await currentView();
+      const adapter = adapterFor(view, sender.url!);
       return { posts: adapter?.posts ?? null, markerSelectors: adapter?.assistant?.selectors ?? [], assistantAccounts: view.policy.assistantAccounts, mark: await badgeMark() };
     },
     'cs-bg:verify-posts': async ({ posts }) => {
-      const view = await readPolicyView(BUILTIN_ADAPTERS);
+      const view = await currentView();
       issuerUrl = view.policy.verifierUrl;
       const ctx = { issuer: view.policy.verifierUrl, assistantAccounts: view.policy.assistantAccounts, keys: jwks };
       return Promise.all(posts.map((post) => verdicts.get(post, ctx)));
@@ -186,9 +191,9 @@ export function registerBackground(): void {
     if (alarm.name === ALARMS.expiry) void sweep();
   });
   const notePolicy = () =>
-    void readPolicyView(BUILTIN_ADAPTERS).then(async (view) => {
+    void readPolicyView().then(async (view) => {
       await syncContentScripts(view).catch(() => undefined);
-      await recordPolicyIfChanged(view);
+      await recordPolicyIfChanged(withRegistrationProblems(view));
     });
   watchPolicy(notePolicy);
   notePolicy();

@@ -42,6 +42,8 @@ export interface PendingActionRow {
   updatedAt: number;
   /** The content script's id for the submission, so that a re-sent proposal finds this row (S-01, S-02). */
   proposalId?: string;
+  /** Where the body carries the post's text (the adapter action's `content`), so the popup shows the rest beside it. Not indexed: no schema change. */
+  contentField?: string;
 }
 
 /** A chained log event; `synced` is 0 until the verifier acknowledged it (IndexedDB cannot index booleans). */

@@ -2,27 +2,27 @@
 // before anything else; releases and settlements go to its tab; expiry and closed tabs end in a
 // logged terminal state. Background only.
 import type { ActionSpec, SiteAdapter } from '../protocol';
-import { TERMINAL_EVENT_TYPES, actionDigest, newTraceId } from '../protocol';
+import { TERMINAL_EVENT_TYPES, actionDigest, matchesAny, newTraceId } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { eventFields } from './approvals';
 import type { EffectivePolicy, PolicyView } from './effective-policy';
 import { appendLog, logTables } from './log';
-import { matchesAny } from './match-patterns';
 import { proposalMismatch } from './proposal-check';
-import type { ProposalInput, SiteConfig } from './messages';
+import type { ProposalInput } from './messages';
 import { HandlerError } from './router';
+import { requestAction, siteConfig } from './site-adapters';
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 
-/** The adapter of a page URL: the first adapter whose match patterns include it. */
-export function adapterFor(policy: EffectivePolicy, url: string): SiteAdapter | null {
-  return policy.adapters.find((a) => matchesAny(a.match, url)) ?? null;
-}
-
-export function siteConfig(view: PolicyView, pageUrl: string): SiteConfig {
-  const protectedSite = matchesAny(view.policy.protectedSites, pageUrl) || matchesAny(view.failClosed, pageUrl);
-  return { protected: protectedSite, adapter: protectedSite ? adapterFor(view.policy, pageUrl) : null, strictMode: view.policy.strictMode };
+/**
+ * The agent an assistant's action is: the agent a marker header names, only when it is an agent id
+ * the policy knows (assistantAccounts, or the adapter's `agent`), so a page cannot pass its action
+ * off as another agent's; else the adapter's agent, else `agent:unknown`.
+ */
+export function proposingAgent(hint: string | null, adapter: SiteAdapter | null, policy: Pick<EffectivePolicy, 'assistantAccounts'>): string {
+  if (hint !== null && (hint === adapter?.agent || policy.assistantAccounts.includes(hint))) return hint;
+  return adapter?.agent ?? 'agent:unknown';
 }
 
 export interface ProposalContext {
@@ -36,24 +36,32 @@ export interface ProposalContext {
 
 /**
  * Persists a proposal as a held action (or a blocked one), logging `proposed` and the outcome in the
- * same transaction. Site, tab, owner and agent come from the browser and the policy, never from the
- * page: a page can only say what it tried to send.
+ * same transaction. Site, tab, owner, agent and the adapter action (its scope) come from the browser,
+ * the policy and the request itself, never from what the page says: a page can only say what it
+ * tried to send.
  */
 export async function proposeAction(input: ProposalInput, ctx: ProposalContext): Promise<PendingActionRow> {
   const site = new URL(ctx.pageUrl).origin;
-  if (new URL(input.request.url).origin !== site) throw new HandlerError('payload_invalid', 'a held request must go to the page\'s own origin');
+  let requestUrl: URL;
+  try {
+    requestUrl = new URL(input.request.url);
+  } catch {
+    throw new HandlerError('payload_invalid', 'a held request needs an absolute URL');
+  }
+  if (requestUrl.origin !== site) throw new HandlerError('payload_invalid', 'a held request must go to the page\'s own origin');
   const config = siteConfig(ctx.view, ctx.pageUrl);
   if (!config.protected) throw new HandlerError('not_protected', 'this site is not protected by policy');
   const adapter = config.adapter;
-  const action = adapter && input.action >= 0 ? adapter.actions[input.action] : undefined;
-  if (adapter && input.action >= 0 && !action) throw new HandlerError('payload_invalid', 'no such adapter action');
+  const found = requestAction(adapter, input.request.method, requestUrl);
+  if (!found.ok) throw new HandlerError('action_unknown', `Countersign cannot hold this request: ${found.reason}.`);
+  const action = found.action;
   // What the owner will review must be what the token binds (E-05): text and diff come from the body.
   const mismatch = proposalMismatch(input, action);
   if (mismatch) throw new HandlerError('payload_invalid', mismatch);
 
   const assistant = input.signals.length > 0;
   // An assistant's action is its agent's; a person's own change on an "always" route is theirs.
-  const agent = assistant ? (input.agentHint ?? adapter?.agent ?? 'agent:unknown') : ctx.userId ? `user:${ctx.userId}` : 'user:unknown';
+  const agent = assistant ? proposingAgent(input.agentHint, adapter, ctx.view.policy) : ctx.userId ? `user:${ctx.userId}` : 'user:unknown';
   const spec: ActionSpec = {
     trc: newTraceId(),
     tool: adapter?.id ?? 'generic',
@@ -70,7 +78,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
   } catch (error) {
     throw new HandlerError('payload_invalid', (error as Error).message);
   }
-  const blocked = assistant && matchesAny(ctx.view.policy.blockedSites, ctx.pageUrl);
+  const blocked = assistant && (matchesAny(ctx.view.policy.blockedSites, ctx.pageUrl) || matchesAny(ctx.view.policy.blockedSites, requestUrl));
   const row: PendingActionRow = {
     id: crypto.randomUUID(),
     state: blocked ? 'blocked' : 'held',
@@ -84,6 +92,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
     reason: blocked ? 'assistant actions are blocked on this site' : null,
     updatedAt: ctx.now,
     ...(input.proposalId ? { proposalId: input.proposalId } : {}),
+    ...(action?.content ? { contentField: action.content } : {}),
   };
   return db().transaction('rw', logTables(db().actions), async () => {
     // The page re-sends a proposal whose answer was lost (the worker stopped after persisting it):

@@ -1,7 +1,7 @@
 // Every message between extension contexts: its payload schema and who may send it, in one map.
 // Runtime-neutral declarations; handlers live with the modules that own the state.
 import { z } from 'zod';
-import { AuthorshipSignal, Diff } from '../protocol';
+import { AuthorshipSignal, Diff, Identifier } from '../protocol';
 import type { LogEvent, SiteAdapter } from '../protocol';
 import type { PolicyView } from './effective-policy';
 import type { Verdict } from './post-verdicts';
@@ -39,14 +39,17 @@ const HeldRequestInput = z.strictObject({
   body: z.string().max(1024 * 1024).nullable(),
 });
 
-/** A content script's proposal: what the page tried to send. Site, tab and agent are the background's to decide. */
+/**
+ * A content script's proposal: what the page tried to send. Site, tab, agent and which adapter action
+ * (so the scope) it is are the background's to decide, from the browser and the request itself.
+ */
 export const ProposalInput = z.strictObject({
   kind: z.enum(['fetch', 'xhr', 'form']),
-  action: z.int().min(-1).max(100),
   request: HeldRequestInput,
   content: z.string().max(1024 * 1024).nullable(),
   signals: z.array(AuthorshipSignal).max(10),
-  agentHint: z.string().regex(/^agent:[\w.:@-]{1,200}$/).nullable(),
+  /** A marker header's value: the agent it names, believed only when the policy knows that agent id. */
+  agentHint: Identifier.nullable(),
   diff: Diff.nullable(),
   /** Chosen by the content script per submission: a proposal re-sent after a lost answer is the same action. */
   proposalId: z.string().regex(/^[\w-]{8,64}$/).optional(),

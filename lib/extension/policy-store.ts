@@ -16,7 +16,8 @@ async function readManaged(): Promise<unknown> {
   }
 }
 
-export async function readPolicyView(builtin: SiteAdapter[]): Promise<PolicyView> {
+/** The effective policy. The extension ships no built-in adapters: `builtin` is for tests of their precedence. */
+export async function readPolicyView(builtin: SiteAdapter[] = []): Promise<PolicyView> {
   const [managed, local] = await Promise.all([readManaged(), browser.storage.local.get(LOCAL_POLICY_KEY)]);
   return effectivePolicy(managed, local[LOCAL_POLICY_KEY], builtin);
 }

@@ -1,26 +1,45 @@
 // A proposal must agree with itself: the post text and the diff the owner reviews are read again from
 // the request body the token will be bound to, so a page that forges or rewrites its channel messages
-// cannot show one text and hold another (E-05). Runtime-neutral, pure.
+// cannot show one text and hold another (E-05). Every value of a repeated field is compared, in order.
+// Runtime-neutral, pure.
 import type { AdapterAction } from '../protocol';
 import type { ProposalInput } from './messages';
-import { afterSide, bodyFields } from './request-body';
+import { bodyPairs, postText } from './request-body';
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Why a proposal's text or diff is not what its request body says, or null when they agree. `action`
- * is the adapter action the proposal names (undefined for the generic adapter).
+ * is the adapter action the background found for the request (null for the generic adapter).
  */
-export function proposalMismatch(input: Pick<ProposalInput, 'request' | 'content' | 'diff'>, action: Pick<AdapterAction, 'content'> | undefined): string | null {
+export function proposalMismatch(input: Pick<ProposalInput, 'request' | 'content' | 'diff'>, action: Pick<AdapterAction, 'content'> | null): string | null {
   const { contentType, body } = input.request;
-  const content = action?.content ? (bodyFields(contentType, body).get(action.content.replace(/^\//, '')) ?? null) : null;
+  let content: string | null = null;
+  if (action?.content) {
+    try {
+      content = postText(contentType, body, action.content);
+    } catch (error) {
+      return `the post text is ambiguous: ${(error as Error).message}`;
+    }
+  }
   if (input.content !== content) return 'the post text is not the one in the request body';
   const diff = input.diff;
   if (!diff) return null;
   if (diff.kind === 'text') return content !== null && diff.after === content && diff.before === null ? null : 'the text shown for review is not the one in the request body';
-  const after = body === null ? null : afterSide(contentType, body);
-  if (!after) return 'a field-by-field diff needs a JSON object or form body';
-  const shown = new Map(diff.fields.map((f) => [f.name, f.after]));
-  if (shown.size !== diff.fields.length) return 'the diff names a field twice';
-  for (const name of Object.keys(after)) if (!shown.has(name)) return `the diff leaves out the field ${name}`;
-  for (const [name, value] of shown) if (JSON.stringify(value) !== JSON.stringify(after[name] ?? null)) return `the diff shows another value for ${name} than the request body`;
+  const sent = bodyPairs(contentType, body);
+  if (!sent) return 'a field-by-field diff needs a JSON object or form body';
+  const names = new Set(diff.fields.map((f) => f.name));
+  for (const [name] of sent) if (!names.has(name)) return `the diff leaves out the field ${name}`;
+  for (const name of names) {
+    const shown = diff.fields.filter((f) => f.name === name).map((f) => f.after);
+    const values = sent.filter(([n]) => n === name).map(([, v]) => v);
+    if (shown.length < values.length) return `the diff leaves out a value of the field ${name}`;
+    for (let i = 0; i < shown.length; i++) {
+      // Rows past the body's values are the before side's extra values: nothing after.
+      if (i >= values.length) {
+        if (shown[i] !== null) return `the diff names the field ${name} more times than the request body has it`;
+      } else if (!same(shown[i], values[i])) return `the diff shows another value for ${name} than the request body`;
+    }
+  }
   return null;
 }

@@ -16,6 +16,7 @@ export const JWS_TYP = {
   approval: 'countersign-approval+jwt',
   receipt: 'countersign-receipt+jwt',
   log: 'countersign-log+jwt',
+  device: 'countersign-device+jwt',
 } as const;
 export type JwsTyp = (typeof JWS_TYP)[keyof typeof JWS_TYP];
 

@@ -119,6 +119,9 @@ export {
 } from './log-chain';
 export type { NewEventFields, ChainState, BatchCheck } from './log-chain';
 
+export { DEVICE_AUTH_SCHEME, DEVICE_PROOF_WINDOW_SECONDS, DeviceProofClaims, mintDeviceProof, verifyDeviceProof } from './device-request';
+export type { DeviceProofContext } from './device-request';
+
 export { MAX_LOG_BATCH_BYTES, LogBatchPayload, signLogBatch, verifyLogBatch } from './log-batch';
 
 export {
@@ -139,7 +142,7 @@ export type { PathPattern } from './path-pattern';
 export { parseMatchPattern, patternIncludes, matchesAny, patternSpecificity, compareSpecificity, bestMatch, siteOfPattern } from './match-pattern';
 export type { ParsedMatchPattern, MatchPatternParse } from './match-pattern';
 
-export { MatchPattern, AdminPolicy, AdapterAction, SiteAdapter, parseAdapters } from './policy';
+export { MatchPattern, AdminPolicy, AdapterAction, SiteAdapter, parseAdapters, OrganisationPolicy, OrganisationPolicyVersion } from './policy';
 export type { AdapterProblem, ParsedAdapters } from './policy';
 
 export {

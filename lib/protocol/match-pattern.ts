@@ -48,8 +48,15 @@ export function parseMatchPattern(source: string): MatchPatternParse {
   }
   const hp = /^(\*|\*\.[^*:[\]]+|\[[0-9A-Fa-f:.]+\]|[^*:[\]]+)(?::(\*|\d{1,5}))?$/.exec(authority);
   if (!hp) return { ok: false, reason: authority === '' ? 'the pattern needs a host' : `host ${authority} is not *, *.domain, a domain or an address (with an optional :port)` };
-  const host = hp[1]!.toLowerCase();
+  let host = hp[1]!.toLowerCase();
   if (!host.startsWith('[') && !/^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?)$/.test(host)) return { ok: false, reason: `host ${hp[1]} contains characters a host cannot have` };
+  if (host !== '*' && !host.startsWith('*.')) {
+    // The host as the URL parser writes a page's hostname (`[0:0::1]` is `[::1]`, `127.1` is
+    // `127.0.0.1`): a pattern spelled otherwise would silently match nothing.
+    const canonical = canonicalHost(host);
+    if (canonical === undefined) return { ok: false, reason: `host ${hp[1]} is not a valid host name or address` };
+    host = canonical;
+  }
   let port: ParsedMatchPattern['port'] = null;
   if (hp[2] !== undefined) {
     port = hp[2] === '*' ? '*' : Number(hp[2]);
@@ -63,13 +70,27 @@ function globMatches(glob: string, text: string): boolean {
   return regex.test(text);
 }
 
-function hostMatches(patternHost: string, host: string): boolean {
+function canonicalHost(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One trailing dot names the same host (`wiki.corp.` is `wiki.corp`), as Chrome matches it. */
+function withoutTrailingDot(host: string): string {
+  return host.endsWith('.') ? host.slice(0, -1) : host;
+}
+
+function hostMatches(patternHost: string, urlHost: string): boolean {
   if (patternHost === '*') return true;
+  const host = withoutTrailingDot(urlHost);
   if (patternHost.startsWith('*.')) {
-    const domain = patternHost.slice(2);
+    const domain = withoutTrailingDot(patternHost.slice(2));
     return host === domain || host.endsWith(`.${domain}`);
   }
-  return host === patternHost;
+  return host === withoutTrailingDot(patternHost);
 }
 
 /** True when the parsed pattern includes `url` (Chrome's rules: no port in the pattern matches every port). */
@@ -127,12 +148,17 @@ export function bestMatch(patterns: readonly string[], url: string | URL): [numb
 
 /**
  * The site an unparsable pattern still names, as a valid pattern, so that the extension can fail
- * closed there (`http://wiki.corp:99999/*` → `*://wiki.corp/*`); null when it names no host at all.
+ * closed there: `http://wiki.corp:99999/*` → `*://wiki.corp/*`, `http://*.corp:99999/*` →
+ * `*://*.corp/*` (the domain and its subdomains, as the admin wrote), `http://[::1]:0/*` →
+ * `*://[::1]/*`, and a host of `*` stays every host. Null when it names no host at all.
  */
 export function siteOfPattern(source: string): string | null {
-  const m = /^[^:/]*:\/\/\[?([A-Za-z0-9_.-]+|[0-9A-Fa-f:]+)\]?(?::[^/]*)?(?:\/|$)/.exec(source);
-  const host = m?.[1]?.toLowerCase();
-  if (!host || host.includes(':')) return null;
-  const candidate = `*://${host.replace(/^\*\./, '')}/*`;
+  if (typeof source !== 'string' || source.length > MAX_PATTERN) return null;
+  const m = /^[^:/]*:\/\/(\*\.)?(\[[0-9A-Fa-f:.]+\]|\*|[A-Za-z0-9_.-]+)(?::[^/]*)?(?:\/|$)/.exec(source);
+  if (!m) return null;
+  const wildcard = m[1] ?? '';
+  const host = m[2]!.toLowerCase();
+  if (wildcard && host === '*') return null;
+  const candidate = `*://${wildcard}${host}/*`;
   return parseMatchPattern(candidate).ok ? candidate : null;
 }

@@ -41,23 +41,30 @@ export function matchPath(pattern: PathPattern, pathname: string): string[] | nu
     const part = decodeSegment(parts[i]!);
     if (part === undefined) return null;
     const want = pattern.segments[i]!;
-    if (isWildcard(want)) captures.push(part);
-    else if (want !== part) return null;
+    if (isWildcard(want)) {
+      // A wildcard stands for one real segment: `/topics//replies` has none there.
+      if (part === '') return null;
+      captures.push(part);
+    } else if (want !== part) return null;
   }
   return captures;
 }
 
 /**
  * Why a path is too ambiguous to be matched (routers disagree about it), or null when it is plain:
- * empty segments (`//`), dot segments, a backslash, `;` parameters, and percent-encoded `/`, `\`,
- * `.`, `;` or control characters — each a way for two routers to see two different paths.
+ * empty segments (`//`), dot segments, a backslash, `;` parameters, a `#`, and percent-encoded `/`,
+ * `\`, `.`, `;`, `#` or control characters, also encoded twice (`%252f`) — each a way for two
+ * routers to see two different paths.
  */
 export function pathAmbiguity(pathname: string): string | null {
   if (!pathname.startsWith('/')) return 'the path does not start with /';
   if (pathname.includes('\\')) return 'the path contains a backslash';
   if (pathname.includes(';')) return 'the path carries ; parameters';
+  if (pathname.includes('#')) return 'the path contains a #';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   if (/[\u0000-\u0020\u007f]/.test(pathname)) return 'the path contains a control character or space';
-  if (/%(2f|5c|2e|3b|00|[01][0-9a-f]|7f)/i.test(pathname)) return 'the path percent-encodes a slash, backslash, dot, semicolon or control character';
+  if (/%(2f|5c|2e|3b|23|[01][0-9a-f]|7f)/i.test(pathname)) return 'the path percent-encodes a slash, backslash, dot, semicolon, # or control character';
+  if (/%25(2f|5c|2e|3b|23|[01][0-9a-f]|7f)/i.test(pathname)) return 'the path percent-encodes twice a slash, backslash, dot, semicolon, # or control character';
   const segments = pathname.slice(1).split('/');
   // A single trailing slash is an ordinary path; an empty segment anywhere else is `//`.
   if (segments.slice(0, -1).some((s) => s === '')) return 'the path has an empty segment (//)';

@@ -27,6 +27,8 @@ export const AdminPolicy = z.strictObject({
   strictMode: z.boolean().optional(),
   /** A JSON array of SiteAdapter, as a string: validated per adapter by the extension. */
   adapters: z.string().max(LIMITS.body).optional(),
+  /** `off`: ignore the organisation policy the verifier holds (managed only). */
+  verifierPolicy: z.enum(['on', 'off']).optional(),
 });
 export type AdminPolicy = z.infer<typeof AdminPolicy>;
 
@@ -119,3 +121,28 @@ export function parseAdapters(json: string): ParsedAdapters {
   });
   return { adapters, problems, failClosed };
 }
+
+/**
+ * The organisation's extension policy as the verifier holds it (DESIGN.md, "Organisation policy from
+ * the verifier"): the managed keys that add protection, `adapters` as parsed JSON. It never carries
+ * `verifierUrl` (a strict object: the key is refused by name). Adapters are checked one by one on the
+ * way in too, so an admin learns of a bad one at `PUT`, not from a fleet of options pages.
+ */
+export const OrganisationPolicy = z.strictObject({
+  protectedSites: AdminPolicy.shape.protectedSites,
+  blockedSites: AdminPolicy.shape.blockedSites,
+  assistantAccounts: AdminPolicy.shape.assistantAccounts,
+  approvalTtlSeconds: AdminPolicy.shape.approvalTtlSeconds,
+  killSwitch: AdminPolicy.shape.killSwitch,
+  strictMode: AdminPolicy.shape.strictMode,
+  adapters: z.array(SiteAdapter).max(500).optional(),
+});
+export type OrganisationPolicy = z.infer<typeof OrganisationPolicy>;
+
+/** One version of it: `version` counts from 1 (0: none set yet, an empty policy). */
+export const OrganisationPolicyVersion = z.strictObject({
+  version: z.int().min(0),
+  policy: OrganisationPolicy,
+  updatedAt: z.int().min(0).nullable(),
+});
+export type OrganisationPolicyVersion = z.infer<typeof OrganisationPolicyVersion>;

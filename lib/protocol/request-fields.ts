@@ -45,8 +45,10 @@ function asText(body: string | Uint8Array): string | undefined {
 
 /** Reads a JSON or urlencoded body synchronously; a multipart body is `other` here (see readBodyFields). */
 export function readTextBodyFields(contentType: string | null, body: string | Uint8Array | null): BodyFields {
-  if (body === null || body.length === 0) return { kind: 'none' };
   const type = mediaType(contentType);
+  // As the digest reads it: an empty body that claims JSON is not JSON, so it is never approvable.
+  if (body !== null && body.length === 0 && isJsonMediaType(type)) return { kind: 'invalid', reason: 'JSON body is empty' };
+  if (body === null || body.length === 0) return { kind: 'none' };
   if (isJsonMediaType(type) || type === 'application/x-www-form-urlencoded') {
     const text = asText(body);
     if (text === undefined) return { kind: 'invalid', reason: 'body is not valid UTF-8' };
@@ -57,7 +59,8 @@ export function readTextBodyFields(contentType: string | null, body: string | Ui
 
 /** Reads any body, multipart included (a multipart form without files is a form; with a file it has no fields). */
 export async function readBodyFields(contentType: string | null, body: string | Uint8Array | null): Promise<BodyFields> {
-  if (body === null || body.length === 0 || mediaType(contentType) !== 'multipart/form-data') return readTextBodyFields(contentType, body);
+  // An empty multipart body goes through the parser too: the digest reads it the same way.
+  if (body === null || mediaType(contentType) !== 'multipart/form-data') return readTextBodyFields(contentType, body);
   const bytes = typeof body === 'string' ? utf8(body) : body;
   let data: FormData;
   try {

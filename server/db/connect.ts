@@ -1,5 +1,6 @@
 // Opens the verifier's database (SQLite via better-sqlite3, or PostgreSQL via pg) and migrates it. Node only.
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -7,6 +8,7 @@ import type { SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { VerifierConfig } from '../config';
 import { migrateToLatest } from './migrations';
+import { driverReason } from './reason';
 import type { Database } from './schema';
 
 export interface DatabaseHandle {
@@ -60,16 +62,88 @@ export async function openDatabase(database: VerifierConfig['database']): Promis
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
-    await migrateToLatest(db as Kysely<unknown>);
+    await migrateOrClose(db);
     return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: database.url, max: 10, types: pgTypes });
+  const connectionString = withLibpqUser(database.url);
+  // Connect once before anything else, so that a URL the verifier cannot use fails the start with
+  // the driver's own reason (refused, unknown role, failed authentication, no such database).
+  await probePostgres(connectionString);
+  const pool = new pg.Pool({ connectionString, max: 10, types: pgTypes });
   // An idle connection can die under the pool (PostgreSQL restarted, failed over, or an administrator
   // terminated it): pg reports that as the pool's 'error' event, which without a listener is an uncaught
   // exception that kills the verifier. The pool has already dropped that connection; the next query
   // opens a new one, or fails and is answered 503 verifier_unavailable.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>);
+  await migrateOrClose(db);
   return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+}
+
+/** A database that cannot be migrated is closed again: the caller gets the reason, not an open pool. */
+async function migrateOrClose(db: Kysely<Database>): Promise<void> {
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** How long the start-up probe waits for PostgreSQL (a host that drops packets would otherwise hang the start). */
+const PROBE_TIMEOUT_MS = 15_000;
+
+async function probePostgres(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  // A connection lost after connect would be an 'error' event; the probe ends it at once anyway.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`cannot use PostgreSQL${describeTarget(connectionString)}: ${driverReason(error)}`, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * libpq's user default, which node-pg lacks: a URL that names no user (`postgres:///db?host=/var/run/postgresql`)
+ * connects as PGUSER, else (node-pg's own default) USER, else the operating system's user, as psql does.
+ * Without it node-pg sends no user at all and the server answers "no PostgreSQL user name specified".
+ */
+export function withLibpqUser(url: string, env: Record<string, string | undefined> = process.env, osUser: () => string = () => userInfo().username): string {
+  if (namesUser(url) || env.PGUSER || env.USER) return url;
+  let user: string;
+  try {
+    user = osUser();
+  } catch {
+    return url; // no user known to the OS either: the server's refusal says so
+  }
+  if (!user) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}user=${encodeURIComponent(user)}`;
+}
+
+function namesUser(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // A form only node-pg reads (`postgres://user@/db`): leave it to the driver as written.
+    return true;
+  }
+  return parsed.username !== '' || parsed.searchParams.has('user');
+}
+
+/** Where the URL points, for the start-up error: host (or socket directory), port and database, never a password. */
+function describeTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') || u.hostname || 'localhost';
+    const port = u.searchParams.get('port') || u.port || '5432';
+    const user = decodeURIComponent(u.username) || u.searchParams.get('user');
+    const database = decodeURIComponent(u.pathname.slice(1)) || user;
+    return ` at ${host}${host.startsWith('/') ? ` (port ${port})` : `:${port}`}${database ? `, database ${database}` : ''}${user ? `, user ${user}` : ''}`;
+  } catch {
+    return '';
+  }
 }

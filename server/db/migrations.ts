@@ -1,6 +1,7 @@
 // Schema migrations for SQLite and PostgreSQL through Kysely's schema builder. Node only.
 import { Migrator } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { driverReason } from './reason';
 
 // `bigint` holds millisecond times on PostgreSQL; SQLite stores every integer the same way.
 const migrations: Record<string, Migration> = {
@@ -112,15 +113,33 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('consumed_expiry').on('consumed').column('expires_at').execute();
     },
   },
+  // The organisation's extension policy (DESIGN.md, "Organisation policy from the verifier"): every
+  // version kept, the highest one in force.
+  '0002_organisation_policy': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('organisation_policies')
+        .addColumn('version', 'integer', (c) => c.primaryKey())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Brings the database to the latest schema; throws with the failing migration's name. */
+/**
+ * Brings the database to the latest schema; throws with the failing migration's name and the
+ * database's reason. Kysely's Migrator returns its failure as `{error}` rather than throwing, with no
+ * migration named when none could run (the database refused before: a lock, a permission).
+ */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = driverReason(error);
+    throw new Error(failed ? `migration ${failed} failed: ${reason}` : `could not migrate the database: ${reason}`, { cause: error });
   }
 }
+

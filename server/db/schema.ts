@@ -102,6 +102,12 @@ export interface ReceiptKeyTable {
   retired_at: number | null;
 }
 
+export interface OrganisationPolicyTable {
+  version: number;
+  document: string;
+  created_at: number;
+}
+
 export interface Database {
   enrollment_codes: EnrollmentCodeTable;
   devices: DeviceTable;
@@ -114,4 +120,5 @@ export interface Database {
   kills: KillTable;
   policies: PolicyTable;
   receipt_keys: ReceiptKeyTable;
+  organisation_policies: OrganisationPolicyTable;
 }

@@ -1,11 +1,17 @@
 // The two ways the middleware asks the verifier: in-process (same database) or remote
-// (`POST /v1/verify`). Both fail closed: anything but a clear answer is verifier_unavailable. Node only.
-import { CountersignError, ErrorBody, VerifierUnavailable, VerifyResponse, decodeUtf8Strict } from '../../lib/protocol';
+// (`POST /v1/verify`), each with the route's scope and content field. Both fail closed: anything but
+// a clear answer is verifier_unavailable. Node only.
+import { z } from 'zod';
+import type { ErrorCode } from '../../lib/protocol';
+import { CountersignError, ErrorCodeSchema, TraceId, VerifierUnavailable, VerifyResponse, decodeUtf8Strict } from '../../lib/protocol';
 import type { VerifyDeps } from '../verify';
 import { verifyAction } from '../verify';
 import type { VerifierClient } from './core';
 
-/** Calls the verify decision directly: for a tool that runs in the verifier's process or shares its database. */
+/**
+ * Calls the verify decision directly: for a tool that runs in the verifier's process or shares its
+ * database. The call carries the route's scope and content field, never the post's text.
+ */
 export function inProcessVerifier(deps: VerifyDeps): VerifierClient {
   return {
     async verify(call) {
@@ -14,6 +20,15 @@ export function inProcessVerifier(deps: VerifyDeps): VerifierClient {
     },
   };
 }
+
+/**
+ * A refusal as the verifier answers it. The trace id is read when present and well formed, but not
+ * required here: a refusal without one is still a refusal (with a fresh id), never a 503.
+ */
+const RemoteErrorBody = z.object({
+  error: z.object({ code: ErrorCodeSchema, message: z.string(), traceId: TraceId.optional().catch(undefined) }),
+});
+type RemoteErrorBody = z.infer<typeof RemoteErrorBody>;
 
 export interface RemoteVerifierOptions {
   /** The verifier's base URL, e.g. http://127.0.0.1:8787. */
@@ -27,8 +42,8 @@ export interface RemoteVerifierOptions {
 class RemoteRefusal extends CountersignError {
   readonly traceId: string | null;
 
-  constructor(body: ErrorBody) {
-    super(body.error.code as never, body.error.message);
+  constructor(body: RemoteErrorBody) {
+    super(body.error.code as ErrorCode, body.error.message);
     this.traceId = body.error.traceId ?? null;
   }
 }
@@ -62,7 +77,7 @@ export function remoteVerifier(options: RemoteVerifierOptions): VerifierClient {
         if (allowed.success) return { receipt: allowed.data.receipt, traceId: allowed.data.traceId };
         throw new VerifierUnavailable('the verifier answered something unexpected');
       }
-      const refusal = ErrorBody.safeParse(payload);
+      const refusal = RemoteErrorBody.safeParse(payload);
       if (response.status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') throw new RemoteRefusal(refusal.data);
       throw new VerifierUnavailable(`the verifier failed (HTTP ${response.status})`);
     },

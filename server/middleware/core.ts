@@ -1,180 +1,267 @@
-// Framework-neutral middleware core: which requests need a countersignature, and the decision
-// for one request (DESIGN.md, "Which requests need a countersignature"). Node only.
-import type { ErrorBody, ErrorCode, Principal } from '../../lib/protocol';
-import { APPROVAL_FIELD, CountersignError, ERROR_STATUS, decodeUtf8Strict, isJsonMediaType, mediaType, parseJsonStrict } from '../../lib/protocol';
+// The framework-neutral decision core shared by every front door (Fastify, Express, node:http, and
+// the gateway): for one request on one protected route, the URL it is digested as, the body the
+// handler gets (the protocol's one strict parse of the bytes that were digested), and whether it
+// passes, is allowed with a receipt, or is refused (DESIGN.md, "Which requests need a
+// countersignature"). The route is the front door's business: the framework's router decides which
+// route a request is on, and hands its protection here. Node only.
+import type { BodyFields, ErrorBody, ErrorCode, Principal } from '../../lib/protocol';
+import {
+  APPROVAL_FIELD,
+  APPROVAL_HEADER,
+  CountersignError,
+  ERROR_STATUS,
+  Identifier,
+  Principal as PrincipalSchema,
+  TraceId,
+  decodeUtf8Strict,
+  fieldValues,
+  formObject,
+  hasFieldValue,
+  mediaType,
+  newTraceId,
+  readBodyFields,
+} from '../../lib/protocol';
+import { compileOrigins, resolveRequestUrl } from './request-url';
+import type { ToolOrigin } from './request-url';
 
-/** The header that carries an approval token on fetch and XHR requests. */
-export const APPROVAL_HEADER = 'countersign-approval';
+export { APPROVAL_HEADER };
 
 export type Requirement = 'agents' | 'always';
 
-/** One side-effecting route of the tool. `path` segments: literal, `*` or `:name` (one segment each). */
-export interface ProtectedRoute {
-  method: string;
-  path: string;
+/** What a protected route declares, wherever it is declared (a Fastify route's config, `protect()`, a table). */
+export interface RouteProtection {
+  /** The tool scope, e.g. `forum.post`: the token's `scp` must equal it. */
   scope: string;
   /** `agents` (default): a token when the principal is an agent or an assistant marker is present. `always`: every request. */
   requires?: Requirement;
-  /** Where the post's text is, for the receipt's `cdg`: a JSON pointer (`/body`) or a form field name. */
+  /** Where the post's text is, for the receipt's `cdg`: a field name (`body`) or a JSON pointer (`/post/text`). The verifier reads it. */
   content?: string;
+}
+
+/** A protected route in a table: node:http's, the gateway's, and the demo tools' data for their site adapters. */
+export interface ProtectedRoute extends RouteProtection {
+  method: string;
+  /** Segments: literal, `*` or `:name` (one segment each). */
+  path: string;
 }
 
 export interface AssistantMarkers {
   /** Request headers whose presence marks an assistant's request (e.g. `X-Assistant`). */
   headers?: string[];
-  /** Body fields (JSON top level or form) whose value marks it (e.g. `author_kind: "assistant"`). */
+  /** Body fields (a JSON body's top level, or a form) of which ANY value equal to this marks it (e.g. `author_kind: "assistant"`). */
   fields?: Record<string, string>;
 }
 
-/** What the verifier answers for one approval; implemented in-process or over HTTP. */
+/** One verify call: the request as received, and the route it is on. */
+export interface VerifierCall {
+  token: string;
+  request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
+  /** The route's scope: the token's `scp` must equal it. */
+  scope: string;
+  /** The route's content field: the verifier reads the post's text from the body itself. */
+  contentField?: string;
+  principal: Principal;
+  assisted?: boolean;
+}
+
+/** What the verifier answers for one approval; implemented in-process or over HTTP. Throws a CountersignError to refuse. */
 export interface VerifierClient {
-  verify(call: {
-    token: string;
-    request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
-    content?: string;
-    principal: Principal;
-    assisted?: boolean;
-  }): Promise<{ receipt: string; traceId: string }>;
+  verify(call: VerifierCall): Promise<{ receipt: string; traceId: string }>;
 }
 
 export interface MiddlewareOptions {
-  routes: ProtectedRoute[];
+  /** The tool's public origin (`https://forum.corp.example`), or every origin it answers to: the tokens' `aud` and the digest's URL. */
+  origin: string | string[];
   markers?: AssistantMarkers;
   verifier: VerifierClient;
-  /** The tool's public origin (scheme://host:port) when it sits behind a proxy; else taken from the request. */
-  origin?: string;
 }
 
-/** One request as the tool received it. */
-export interface IncomingRequest {
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** One request as the tool received it, before anyone asked who sent it. */
+export interface RequestFacts {
   method: string;
-  /** Absolute URL, or a path resolved against `origin`. */
-  url: string;
+  /** The request-target exactly as received: `/path?query`, or absolute-form `http://host/path`. */
+  target: string;
+  /** Lower-case names, as Node gives them. */
+  headers: Headers;
   contentType: string | null;
-  rawBody: Uint8Array | null;
-  headers: Record<string, string | string[] | undefined>;
+  /** The body's bytes as read (empty or null: no body). */
+  body: Uint8Array | null;
+}
+
+export interface IncomingRequest extends RequestFacts {
+  /** Who is asking, from the tool's own authentication. */
   principal: Principal;
 }
 
-export type Decision =
-  | { action: 'pass' }
-  | { action: 'allow'; receipt: string; traceId: string; scope: string }
-  | { action: 'refuse'; status: number; body: ErrorBody };
-
-interface CompiledRoute extends ProtectedRoute {
-  segments: string[];
+/** What the first step found: everything but the verifier's answer. */
+export interface Inspection {
+  action: 'inspected';
+  route: RouteProtection;
+  /** The request as it is digested. */
+  request: { method: string; url: string; contentType: string | null; body: Uint8Array | null };
+  /** What the handler gets (see `parsed` in Decision). */
+  parsed: unknown;
+  token: string | undefined;
+  /** An assistant marker (header, or any value of a marker field) is present. */
+  marked: boolean;
 }
 
+export interface Refusal {
+  action: 'refuse';
+  status: number;
+  body: ErrorBody;
+}
+
+/**
+ * `parsed` is the handler's body, the protocol's one parse of the digested bytes: a JSON body's value
+ * (duplicate keys were refused), a form's fields as `formObject` gives them (a repeated field is an
+ * array of every value in order; the approval field left out), a `text/*` body's string, the bytes of
+ * anything else (binary, multipart with files), or undefined when there is no body.
+ */
+export type Decision =
+  | { action: 'pass'; url: string; parsed: unknown }
+  | { action: 'allow'; url: string; parsed: unknown; receipt: string; traceId: string; scope: string }
+  | Refusal;
+
 export interface Middleware {
-  decide(request: IncomingRequest): Promise<Decision>;
+  readonly origins: readonly ToolOrigin[];
+  /** Step one, no verifier: the URL, the body, the approval and the markers; or a refusal (400, 413). */
+  inspect(request: RequestFacts, route: RouteProtection): Promise<Inspection | Refusal>;
+  /** Step two: whether the principal needs an approval, and the verifier's answer if it does. */
+  settle(inspection: Inspection, principal: Principal): Promise<Decision>;
+  /** Both steps. */
+  decide(request: IncomingRequest, route: RouteProtection): Promise<Decision>;
+}
+
+/** A refusal in DESIGN.md's shape; `traceId` the token's `trc` when there was one, else a fresh id. */
+export function refusal(code: ErrorCode, message: string, traceId?: string | null): Refusal {
+  const trace = typeof traceId === 'string' && TraceId.safeParse(traceId).success ? traceId : newTraceId();
+  return { action: 'refuse', status: ERROR_STATUS[code], body: { error: { code, message, traceId: trace } } };
+}
+
+/** A CountersignError (or anything else: then the verifier could not be asked) as a refusal. */
+export function refusalOf(error: unknown): Refusal {
+  if (error instanceof CountersignError) return refusal(error.code, error.message, (error as { traceId?: unknown }).traceId as string | undefined);
+  return refusal('verifier_unavailable', 'the verifier could not be asked');
+}
+
+/** Checks a route's protection as declared by the tool: TypeError for a mistake, naming the route. */
+export function checkProtection(route: unknown, where: string): RouteProtection {
+  const r = route as Partial<RouteProtection> | null;
+  if (r === null || typeof r !== 'object') throw new TypeError(`countersign: ${where}: the protection must be an object { scope, requires?, content? }`);
+  if (!Identifier.safeParse(r.scope).success) throw new TypeError(`countersign: ${where}: scope must be a non-empty string`);
+  if (r.requires !== undefined && r.requires !== 'agents' && r.requires !== 'always') throw new TypeError(`countersign: ${where}: requires must be "agents" or "always"`);
+  if (r.content !== undefined && (typeof r.content !== 'string' || r.content.length === 0 || r.content.length > 256)) {
+    throw new TypeError(`countersign: ${where}: content must be a field name or a JSON pointer`);
+  }
+  return { scope: r.scope!, ...(r.requires ? { requires: r.requires } : {}), ...(r.content ? { content: r.content } : {}) };
 }
 
 export function createMiddleware(options: MiddlewareOptions): Middleware {
-  const routes: CompiledRoute[] = options.routes.map((r) => ({ ...r, method: r.method.toUpperCase(), segments: splitPath(r.path) }));
+  const origins = compileOrigins(options?.origin);
+  if (typeof options.verifier?.verify !== 'function') throw new TypeError('countersign: `verifier` is required (inProcessVerifier(deps) or remoteVerifier({ url }))');
   const markerHeaders = (options.markers?.headers ?? []).map((h) => h.toLowerCase());
   const markerFields = Object.entries(options.markers?.fields ?? {});
 
-  return {
-    async decide(request) {
-      const url = absoluteUrl(request.url, options.origin, request.headers);
-      const route = matchRoute(routes, request.method.toUpperCase(), new URL(url).pathname);
-      if (!route) return { action: 'pass' };
+  async function inspect(request: RequestFacts, route: RouteProtection): Promise<Inspection | Refusal> {
+    const resolved = resolveRequestUrl(origins, request.target, request.headers.host);
+    if (!resolved.ok) return refusal('payload_invalid', resolved.message);
 
-      const body = await readBody(request);
-      const marked = markerHeaders.some((h) => request.headers[h] !== undefined) || markerFields.some(([name, value]) => body.fields.get(name) === value);
-      const needed = (route.requires ?? 'agents') === 'always' || request.principal.kind === 'agent' || marked;
-      const token = headerValue(request.headers[APPROVAL_HEADER]) ?? body.fields.get(APPROVAL_FIELD);
-      // A person's request that needs no approval passes untouched, unless it carries one: an
-      // assistant acted in their session and they signed it. Then it is verified like any other,
-      // so that a bad token is never ignored and a good one yields its receipt.
-      if (!needed && !token) return { action: 'pass' };
-      if (!token) return refuse('token_missing', `${route.scope} needs a countersigned approval`);
-      try {
-        const content = route.content ? body.content(route.content) : undefined;
-        const result = await options.verifier.verify({
-          token,
-          request: { method: request.method, url, contentType: request.contentType, body: request.rawBody },
-          ...(content !== undefined ? { content } : {}),
-          principal: request.principal,
-          ...(marked ? { assisted: true } : {}),
-        });
-        return { action: 'allow', receipt: result.receipt, traceId: result.traceId, scope: route.scope };
-      } catch (error) {
-        if (error instanceof CountersignError) return refuse(error.code, error.message, (error as { traceId?: string | null }).traceId);
-        return refuse('verifier_unavailable', 'the verifier could not be asked');
-      }
-    },
-  };
-}
+    const bytes = request.body && request.body.length > 0 ? request.body : null;
+    const read = await readBody(request.contentType, bytes);
+    if (!read.ok) return refusal('payload_invalid', read.message);
 
-function refuse(code: ErrorCode, message: string, traceId?: string | null): Decision {
-  return { action: 'refuse', status: ERROR_STATUS[code], body: { error: { code, message, ...(traceId ? { traceId } : {}) } } };
-}
+    const headerTokens = headerValues(request.headers[APPROVAL_HEADER.toLowerCase()]);
+    const fieldTokens = fieldValues(read.fields, APPROVAL_FIELD);
+    if (headerTokens.length > 1) return refusal('token_malformed', `the ${APPROVAL_HEADER} header is sent more than once`);
+    if (fieldTokens.length > 1) return refusal('token_malformed', `the ${APPROVAL_FIELD} field appears ${fieldTokens.length} times`);
+    if (headerTokens.length + fieldTokens.length > 1) return refusal('token_malformed', `the approval is sent twice (the ${APPROVAL_HEADER} header and the ${APPROVAL_FIELD} field)`);
 
-function splitPath(path: string): string[] {
-  return path.split('/').filter(Boolean);
-}
-
-function matchRoute(routes: CompiledRoute[], method: string, pathname: string): CompiledRoute | undefined {
-  const parts = splitPath(pathname);
-  return routes.find(
-    (r) => r.method === method && r.segments.length === parts.length && r.segments.every((s, i) => s === '*' || s.startsWith(':') || s === decodeURIComponentSafe(parts[i]!)),
-  );
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
+    const marked = markerHeaders.some((h) => request.headers[h] !== undefined) || markerFields.some(([name, value]) => fieldMarked(read.fields, name, value));
+    return {
+      action: 'inspected',
+      route,
+      request: { method: request.method, url: resolved.url, contentType: request.contentType, body: bytes },
+      parsed: read.parsed,
+      token: headerTokens[0] ?? fieldTokens[0],
+      marked,
+    };
   }
-}
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function absoluteUrl(url: string, origin: string | undefined, headers: IncomingRequest['headers']): string {
-  if (/^https?:\/\//i.test(url)) return url;
-  const base = origin ?? `http://${headerValue(headers.host) ?? 'localhost'}`;
-  return new URL(url, base).href;
-}
-
-/** The body's fields (JSON top level, urlencoded or multipart form) and a content reader; nothing if it does not parse. */
-async function readBody(request: IncomingRequest): Promise<{ fields: Map<string, string>; content(where: string): string | undefined }> {
-  const fields = new Map<string, string>();
-  let json: unknown;
-  const type = mediaType(request.contentType);
-  const text = request.rawBody ? decodeUtf8Strict(request.rawBody) : undefined;
-  if (text !== undefined && isJsonMediaType(type)) {
-    const parsed = parseJsonStrict(text);
-    if (parsed.ok) {
-      json = parsed.value;
-      if (json && typeof json === 'object' && !Array.isArray(json)) {
-        for (const [k, v] of Object.entries(json)) if (typeof v === 'string') fields.set(k, v);
-      }
+  async function settle(inspection: Inspection, principal: Principal): Promise<Decision> {
+    if (!PrincipalSchema.safeParse(principal).success) throw new TypeError('countersign: principal() must return { kind: "user" | "agent", id }');
+    const { route, token, marked, parsed } = inspection;
+    const url = inspection.request.url;
+    const needed = (route.requires ?? 'agents') === 'always' || principal.kind === 'agent' || marked;
+    // A person's request that needs no approval passes untouched, unless it carries one: an
+    // assistant acted in their session and they signed it. Then it is verified like any other, so
+    // that a bad token is never ignored and a good one yields its receipt.
+    if (token === undefined) return needed ? refusal('token_missing', `${route.scope} needs a countersigned approval`) : { action: 'pass', url, parsed };
+    try {
+      const result = await options.verifier.verify({
+        token,
+        request: inspection.request,
+        scope: route.scope,
+        ...(route.content !== undefined ? { contentField: route.content } : {}),
+        principal,
+        ...(marked ? { assisted: true } : {}),
+      });
+      return { action: 'allow', url, parsed, receipt: result.receipt, traceId: result.traceId, scope: route.scope };
+    } catch (error) {
+      return refusalOf(error);
     }
-  } else if (text !== undefined && type === 'application/x-www-form-urlencoded') {
-    for (const [k, v] of new URLSearchParams(text)) if (!fields.has(k)) fields.set(k, v);
-  } else if (request.rawBody && type === 'multipart/form-data') {
-    const form = await new Response(request.rawBody as Uint8Array<ArrayBuffer>, { headers: { 'content-type': request.contentType! } }).formData().catch(() => undefined);
-    for (const [k, v] of form?.entries() ?? []) if (typeof v === 'string' && !fields.has(k)) fields.set(k, v);
   }
+
   return {
-    fields,
-    content(where) {
-      if (where.startsWith('/')) return jsonPointer(json, where);
-      return fields.get(where);
+    origins,
+    inspect,
+    settle,
+    async decide(request, route) {
+      const inspection = await inspect(request, route);
+      return inspection.action === 'refuse' ? inspection : settle(inspection, request.principal);
     },
   };
 }
 
-function jsonPointer(value: unknown, pointer: string): string | undefined {
-  let node = value;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
-    node = (node as Record<string, unknown>)[key];
+/** The header's values: Node joins a repeated header with ", ", and a token never holds a comma. */
+function headerValues(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
+}
+
+type ReadBody = { ok: true; fields: BodyFields; parsed: unknown } | { ok: false; message: string };
+
+/** The protocol's reading of the body (lib/protocol/request-fields), and the handler's view of it. */
+async function readBody(contentType: string | null, bytes: Uint8Array | null): Promise<ReadBody> {
+  const fields = await readBodyFields(contentType, bytes);
+  switch (fields.kind) {
+    case 'invalid':
+      return { ok: false, message: fields.reason };
+    case 'none':
+      return { ok: true, fields, parsed: undefined };
+    case 'json':
+      return { ok: true, fields, parsed: fields.value };
+    case 'form':
+      return { ok: true, fields, parsed: formObject(fields.pairs) };
+    case 'other': {
+      if (!mediaType(contentType)?.startsWith('text/')) return { ok: true, fields, parsed: bytes };
+      // The digest reads text/* as UTF-8 (strictly); the handler gets that same string.
+      const text = decodeUtf8Strict(bytes!);
+      return text === undefined ? { ok: false, message: 'body is not valid UTF-8' } : { ok: true, fields, parsed: text };
+    }
   }
-  return typeof node === 'string' ? node : undefined;
+}
+
+/**
+ * A marker field is present when any of its values is the marker: a form's repeated field in any
+ * position, a JSON body's top-level string, or a top-level array holding it (a handler comparing
+ * loosely, `["assistant"] == "assistant"`, would read that as the marker too).
+ */
+function fieldMarked(fields: BodyFields, name: string, value: string): boolean {
+  if (hasFieldValue(fields, name, value)) return true;
+  if (fields.kind !== 'json' || fields.value === null || typeof fields.value !== 'object' || Array.isArray(fields.value)) return false;
+  const member = Object.hasOwn(fields.value, name) ? (fields.value as Record<string, unknown>)[name] : undefined;
+  return Array.isArray(member) && member.includes(value);
 }

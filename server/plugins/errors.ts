@@ -1,14 +1,34 @@
 // One error handler for the verifier: every refusal in DESIGN.md's shape, never a token or a body,
-// never a 5xx for bad input. Node only.
+// never a 5xx for bad input, always with a trace id. Node only.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ErrorBody, ErrorCode } from '../../lib/protocol';
-import { CountersignError, ERROR_STATUS } from '../../lib/protocol';
+import { CountersignError, ERROR_STATUS, TraceId, newTraceId } from '../../lib/protocol';
 import { VerifyRefused } from '../verify';
 
+/**
+ * The trace id a refusal carries when no token gave one: the request's own id, which the app makes a
+ * W3C trace id (genReqId in app.ts) and which every log line of the request carries as `reqId`.
+ */
+export function requestTraceId(request: FastifyRequest): string {
+  return TraceId.safeParse(request.id).success ? request.id : newTraceId();
+}
+
+/**
+ * Sends DESIGN.md's error body. `traceId` is the token's `trc` when the refused token carried one;
+ * otherwise the request's own id. Either way the refusal's log line names it, so an operator can go
+ * from the answer a client saw to the verifier's log.
+ */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, traceId?: string | null): FastifyReply {
-  const body: ErrorBody = { error: { code, message, ...(traceId ? { traceId } : {}) } };
+  const id = traceId ?? requestTraceId(reply.request);
+  reply.request.log.info({ code, traceId: id }, 'request refused');
+  const body: ErrorBody = { error: { code, message, traceId: id } };
   return reply.code(ERROR_STATUS[code]).type('application/json').send(body);
+}
+
+/** Fastify's own refusals before routing (a URL that does not decode), in DESIGN.md's shape too. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, 'payload_invalid', error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : safeMessage(error));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

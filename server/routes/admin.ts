@@ -12,6 +12,8 @@ import {
   Identifier,
   KillEntry,
   KillRequest,
+  OrganisationPolicy,
+  OrganisationPolicyVersion,
   TraceId,
 } from '../../lib/protocol';
 import { adminGuard } from '../plugins/admin-auth';
@@ -21,6 +23,7 @@ import { decisionsForTrace } from '../store/decisions';
 import { issueEnrollmentCode, revokeDevice } from '../store/devices';
 import { engageKill, liftKill } from '../store/kills';
 import { eventsForTrace } from '../store/log';
+import { currentOrganisationPolicy, setOrganisationPolicy } from '../store/organisation-policy';
 import { replacePolicy } from '../store/policies';
 import { rotateReceiptKey } from '../store/receipt-keys';
 
@@ -81,6 +84,13 @@ export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: 
     ctx.setPolicy(policy);
     return { version: policy.version, text: policy.text };
   });
+
+  app.get('/v1/admin/extension-policy', { schema: { response: { 200: OrganisationPolicyVersion } } }, async () => currentOrganisationPolicy(db));
+
+  // A document that fails its schema is refused whole, naming the field; the version in force stays.
+  app.put('/v1/admin/extension-policy', { bodyLimit: 1024 * 1024, schema: { body: OrganisationPolicy, response: { 200: OrganisationPolicyVersion } } }, async (request) =>
+    setOrganisationPolicy(db, request.body, ctx.now()),
+  );
 
   app.post('/v1/admin/receipt-keys/rotate', { schema: { response: { 200: z.strictObject({ kid: z.string() }) } } }, async () => {
     const signer = await rotateReceiptKey(db, ctx.now());

@@ -1,4 +1,5 @@
 // Public verifier routes: enroll, verify, log batch, status, JWKS. Node only.
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,16 +9,24 @@ import {
   Jwks,
   LogBatchResponse,
   MAX_LOG_BATCH_BYTES,
+  OrganisationPolicyVersion,
   StatusResponse,
   VerifyRequest,
   VerifyResponse,
   verifyLogBatch,
 } from '../../lib/protocol';
+import { deviceCaller } from '../plugins/device-auth';
 import { enrollDevice } from '../store/devices';
+import { currentOrganisationPolicy } from '../store/organisation-policy';
 import { activeKills } from '../store/kills';
 import { ingestBatch } from '../store/log';
 import { receiptJwks } from '../store/receipt-keys';
 import { verifyAction } from '../verify';
+
+const ServiceIndex = z.strictObject({ name: z.string(), version: z.string(), links: z.record(z.string(), z.string()) });
+
+/** The package version, read once (the verifier runs from the repository). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A verify body carries a request body of up to 1 MiB plus the token; 2 MiB leaves room for JSON escaping. */
 const VERIFY_BODY_LIMIT = 2 * 1024 * 1024;
@@ -49,6 +58,24 @@ export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
     const entries = await activeKills(ctx.database.db);
     return { killSwitch: { engaged: entries.length > 0, entries }, policyVersion: ctx.policy().version, time: ctx.now() };
   });
+
+  // The organisation's extension policy, for enrolled devices; ETag is the version, so a poll that
+  // finds nothing new costs one small 304.
+  // No response schema in Fastify's terms: a 304 has no body to serialise; the 200 is parsed here.
+  fastify.get('/v1/extension-policy', async (request, reply) => {
+    await deviceCaller(ctx, request);
+    const current = await currentOrganisationPolicy(ctx.database.db);
+    const etag = `"${current.version}"`;
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return OrganisationPolicyVersion.parse(current);
+  });
+
+  app.get('/', { schema: { response: { 200: ServiceIndex } } }, async () => ({
+    name: 'Countersign verifier',
+    version: VERSION,
+    links: { status: '/v1/status', jwks: '/.well-known/jwks.json', api: 'docs/protocol.md in the Countersign repository' },
+  }));
 
   app.get('/.well-known/jwks.json', { schema: { response: { 200: Jwks } } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300');

@@ -90,6 +90,23 @@ describe('Access console', () => {
     reset();
   });
 
+  it('a token with scp forum.post cannot widen payroll-2026 through the admin.acl.write route (action_mismatch), nor one for the forum\'s host', async () => {
+    const forPost = (agent: string) => w.approve(w.alice, { method: 'PUT', url: `${CONSOLE_ORIGIN}${ACCESS}`, contentType: 'application/json', body: WIDEN }, agent, 'forum.post');
+    for (const [headers, agent] of [
+      [{ 'x-agent-key': 'access-helper-key' }, 'agent:access-helper'],
+      [{ cookie: alice }, 'user:alice'],
+      [{ cookie: alice, 'x-assistant': 'agent:access-helper' }, 'agent:access-helper'],
+    ] as const) {
+      const res = await put({ ...headers, 'countersign-approval': await forPost(agent) });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ error: { code: 'action_mismatch', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+    }
+    // The right scope, sent under the forum's Host: the console answers only to its own origin.
+    const res = await put({ cookie: alice, host: '127.0.0.1:8080', 'countersign-approval': await approval('user:alice') });
+    expect(res.json()).toMatchObject({ error: { code: 'payload_invalid' } });
+    expect(w.demo.store.datasetAccess('payroll-2026')).toEqual(TEAM_ONLY);
+  });
+
   it('an invalid change is 400 payload_invalid naming the field, before any approval is spent', async () => {
     const decisions = async () => (await w.v.database.db.selectFrom('decisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
     const before = Number(await decisions());

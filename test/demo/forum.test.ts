@@ -3,7 +3,9 @@
 // rendered, and pages that render any body inert.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDigest } from '../../lib/protocol';
-import { CONTENT_SECURITY_POLICY } from '../../demo/http';
+import type { AddressInfo } from 'node:net';
+import { BODY_LIMIT, CONTENT_SECURITY_POLICY } from '../../demo/http';
+import { rawRequest, streamedRequest } from '../server/middleware/support';
 import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from './world';
 import type { DemoWorld } from './world';
 
@@ -82,7 +84,7 @@ describe('Intraforum', () => {
       ]) {
         const res = await w.demo.forum.inject(req);
         expect(res.statusCode).toBe(401);
-        expect(res.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+        expect(res.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
       }
     });
   });
@@ -219,6 +221,69 @@ describe('Intraforum', () => {
       const body = '{"body":"hi"}';
       const token = await w.approve(w.alice, { method: 'POST', url: `${CONSOLE_ORIGIN}${REPLIES}`, contentType: JSON_TYPE, body }, 'agent:forum-helper', 'forum.post');
       expect((await post({ 'x-agent-key': 'forum-helper-key', 'countersign-approval': token }, body)).json()).toMatchObject({ error: { code: 'audience_mismatch' } });
+    });
+  });
+
+  describe('what is approved is what runs (issue 13)', () => {
+    it('a marker field repeated in any position never passes as a person\'s post: refused before any approval is spent, nothing stored', async () => {
+      const before = w.demo.store.listReplies(1).length;
+      const decisions = async () => Number((await w.v.database.db.selectFrom('decisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const spent = await decisions();
+      for (const form of ['body=hi&author_kind=person&author_kind=assistant', 'author_kind=assistant&author_kind=person&body=hi', 'author_kind=person&body=hi&author_kind=assistant']) {
+        // The forum gets every value (an array), never the first or the last: its reply check refuses it.
+        const res = await post({ cookie: alice }, form, FORM_TYPE);
+        expect(res.json(), form).toMatchObject({ error: { code: 'payload_invalid', message: expect.stringMatching(/^author_kind/) } });
+        const signed = await post({ cookie: alice, 'countersign-approval': await approval(form, 'agent:forum-helper', FORM_TYPE) }, form, FORM_TYPE);
+        expect(signed.statusCode).toBe(400);
+      }
+      expect(await decisions()).toBe(spent);
+      expect(w.demo.store.listReplies(1)).toHaveLength(before);
+      // Once, it marks the post: a token is needed.
+      expect((await post({ cookie: alice }, 'author_kind=assistant&body=hi', FORM_TYPE)).json()).toMatchObject({ error: { code: 'token_missing' } });
+    });
+
+    it('duplicate JSON keys and a repeated body field are refused before anything is stored', async () => {
+      const before = w.demo.store.listReplies(1).length;
+      expect((await post({ cookie: bob }, '{"body":"hi","author_kind":"person","author_kind":"assistant"}')).json()).toMatchObject({ error: { code: 'payload_invalid' } });
+      expect((await post({ cookie: bob }, 'body=A&body=B', FORM_TYPE)).json()).toMatchObject({ error: { code: 'payload_invalid' } });
+      const forAB = await approval('body=A&body=B', 'agent:forum-helper', FORM_TYPE);
+      expect((await post({ 'x-agent-key': 'forum-helper-key', 'countersign-approval': forAB }, 'body=B&body=A', FORM_TYPE)).statusCode).toBeGreaterThanOrEqual(400);
+      expect(w.demo.store.listReplies(1)).toHaveLength(before);
+    });
+
+    it('the forum answers only to its own origin: the console\'s Host, another port or a trailing dot are refused', async () => {
+      const body = '{"body":"hi"}';
+      for (const host of ['localhost:8081', '127.0.0.1:8081', '127.0.0.1', '127.0.0.1.:8080', 'forum.evil.example']) {
+        const res = await post({ 'x-agent-key': 'forum-helper-key', 'countersign-approval': await approval(body), host }, body);
+        expect(res.statusCode, host).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: 'payload_invalid', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+      }
+    });
+
+    it('URL variants of the reply route do not run it with the canonical token', async () => {
+      const body = '{"body":"hi"}';
+      for (const url of ['/api/topics/%31/replies', '/%61pi/topics/1/replies', '/api/topics/1/replies?x=1', '/API/topics/1/replies', '/api/topics/1/replies/']) {
+        const res = await post({ 'x-agent-key': 'forum-helper-key', 'countersign-approval': await approval(body) }, body, JSON_TYPE, url);
+        expect(res.statusCode, url).toBeGreaterThanOrEqual(400);
+        expect(['action_mismatch', 'not_found']).toContain((res.json() as { error: { code: string } }).error.code);
+      }
+    });
+
+    it('96 MiB to the reply route (its limit 64 KiB) is refused with 413 while it streams, the rest never pulled', async () => {
+      expect(BODY_LIMIT).toBe(64 * 1024);
+      await w.demo.forum.listen({ port: 0, host: '127.0.0.1' });
+      const port = (w.demo.forum.server.address() as AddressInfo).port;
+      for (const declareLength of [true, false]) {
+        const res = await streamedRequest(port, { target: REPLIES, totalBytes: 96 * 1024 * 1024, declareLength, headers: { 'x-agent-key': 'forum-helper-key', 'content-type': JSON_TYPE } });
+        expect(res.status).toBe(413);
+        expect(res.code).toBe('payload_too_large');
+        expect(res.pulledWhenAnswered).toBeLessThan(16 * 1024 * 1024);
+      }
+      // An absolute-form target naming the console, over the same socket.
+      const token = await approval('{"body":"hi"}');
+      const absolute = await rawRequest(port, { target: `${CONSOLE_ORIGIN}${REPLIES}`, host: null, headers: { 'x-agent-key': 'forum-helper-key', 'countersign-approval': token }, body: '{"body":"hi"}' });
+      expect(absolute.status).toBe(400);
+      expect(absolute.code).toBe('payload_invalid');
     });
   });
 

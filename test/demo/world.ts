@@ -1,8 +1,9 @@
 // A demo world for tests: a real verifier (SQLite) with alice and bob enrolled and the two
-// assistants registered to alice, the demo tools in front of it, and helpers to sign in, mint
+// assistants registered to alice, the demo tools in front of it (injected as if reached at their
+// origins: `inject` sends the tool's own Host), and helpers to sign in, mint
 // approvals and read pages and receipts the way a reader's extension would. Node only (tests).
 import { createServer } from 'node:net';
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { parseHTML } from 'linkedom';
 import { importEs256Jwks, verifyReceipt } from '../../lib/protocol';
 import type { ActionRequest, VerifiedReceipt } from '../../lib/protocol';
@@ -38,6 +39,8 @@ export async function startDemoWorld(options: { verifier?: (v: TestVerifier) => 
   await v.registerAgent('agent:access-helper', 'alice', ['admin.acl.write'], [CONSOLE_ORIGIN]);
   const verifier = options.verifier ? options.verifier(v) : inProcessVerifier(v.app.verifier.verifyDeps);
   const demo = await buildDemo({ verifier, forumOrigin: FORUM_ORIGIN, consoleOrigin: CONSOLE_ORIGIN });
+  reachedAt(demo.forum, FORUM_ORIGIN);
+  reachedAt(demo.console, CONSOLE_ORIGIN);
 
   return {
     v,
@@ -63,6 +66,21 @@ export async function startDemoWorld(options: { verifier?: (v: TestVerifier) => 
       await v.close();
     },
   };
+}
+
+/**
+ * Makes `app.inject` send the tool's own Host (light-my-request's default is `localhost:80`), as a
+ * browser that reached the tool at its origin does; a request that names its own Host keeps it. The
+ * tools answer only to their configured origin.
+ */
+function reachedAt(app: FastifyInstance, origin: string): void {
+  const inject = app.inject.bind(app) as (opts?: unknown, cb?: unknown) => unknown;
+  const authority = new URL(origin).host;
+  app.inject = ((opts?: unknown, cb?: unknown) => {
+    if (opts === undefined) return inject();
+    const options = typeof opts === 'string' ? { url: opts } : (opts as object);
+    return inject({ authority, ...options }, cb);
+  }) as FastifyInstance['inject'];
 }
 
 /** A served page as a DOM (linkedom), to query with the same selectors the adapters use. */

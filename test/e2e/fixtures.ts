@@ -9,7 +9,9 @@ import { demoPolicy, enrollAs, waitForProtection } from './support/protection';
 import { startStack } from './support/stack';
 import type { Stack } from './support/stack';
 
-export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; asPerson: boolean; browser: ExtensionBrowser }>({
+// `policy` is laid over the demo's; one that needs the stack's free ports is a builder override:
+// `test.override('policy', ({ stack }) => ({ protectedSites: [`${stack.forumUrl}/*`] }))`.
+export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; asPerson: boolean; awaitProtection: boolean; browser: ExtensionBrowser }>({
   // Vitest reads a fixture's dependencies from its destructured first argument: `task` is none.
   stack: async ({ task: _task }, use) => {
     const stack = await startStack();
@@ -18,12 +20,14 @@ export const test = base.extend<{ stack: Stack; policy: Partial<AdminPolicy>; as
   },
   policy: {},
   asPerson: false,
-  browser: async ({ stack, policy, asPerson }, use) => {
+  /** Off for a policy that protects nothing: there is nothing to wait for. */
+  awaitProtection: true,
+  browser: async ({ stack, policy, asPerson, awaitProtection }, use) => {
     writeManagedPolicy(demoPolicy(stack, policy));
     const browser = await launchWithExtension({ asPerson });
     // The admin policy reaches the extension asynchronously; pages opened before it has registered
     // its content scripts for the protected sites would not be protected yet.
-    await waitForProtection(browser);
+    if (awaitProtection) await waitForProtection(browser);
     try {
       await use(browser);
     } finally {

@@ -1,6 +1,8 @@
 // `npm start` as a newcomer runs it: it builds, starts the verifier and both demo tools, prints the
-// URLs, an enrollment code and how to load the extension, and Ctrl-C stops everything.
+// URLs, an enrollment code and how to load the extension, writes the admin policy that protects the two
+// tools with their site adapters (the extension ships none), and Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { freePort } from './support/stack';
 
@@ -24,6 +26,13 @@ it('npm start brings the system up and Ctrl-C takes it down', async () => {
     expect((await fetch(`http://127.0.0.1:${port}/v1/status`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${forumPort}/t/1`, { redirect: 'manual' })).status).toBeLessThan(500);
     expect((await fetch(`http://localhost:${consolePort}/login`)).status).toBe(200);
+    // The policy to copy into Chromium's managed directory: the tools on their ports, their adapters as data.
+    const policy = JSON.parse(readFileSync('data/chromium-policy.json', 'utf8'))['3rdparty'].extensions.leelpbfgmamkjjkciaifjeihgadjnmgj;
+    expect(policy.protectedSites).toEqual([`http://127.0.0.1:${forumPort}/*`, `http://localhost:${consolePort}/*`]);
+    expect((JSON.parse(policy.adapters) as Array<{ id: string; match: string[] }>).map((a) => [a.id, a.match])).toEqual([
+      ['intraforum', [`http://127.0.0.1:${forumPort}/*`]],
+      ['access-console', [`http://localhost:${consolePort}/*`]],
+    ]);
   } finally {
     process.kill(-child.pid!, 'SIGINT');
   }

@@ -69,7 +69,7 @@ describe('kill -9 under load (SQLite)', () => {
       const verifies = (async () => {
         while (running) {
           const { token } = await mintApprovalToken({ privateKey: pair.privateKey, kid: device.kid, deviceId: device.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:crash', scope: 'forum.post', traceId: newTraceId() });
-          const res = await fetch(`${verifier.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST }) }).catch(() => null);
+          const res = await fetch(`${verifier.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST, scope: 'forum.post' }) }).catch(() => null);
           if (!res) return;
           if (res.status === 200) allowed.push(token);
         }
@@ -99,7 +99,7 @@ describe('kill -9 under load (SQLite)', () => {
       // R-05: no allowed token is ever accepted again: those allowed since the last crash, and the 20 before.
       const reopened: string[] = [];
       for (const token of allowed.slice(Math.max(0, allowedBefore - 20))) {
-        const res = await fetch(`${verifier.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST }) });
+        const res = await fetch(`${verifier.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST, scope: 'forum.post' }) });
         if (res.status === 200) reopened.push(token);
       }
       recordFaults(`kill -9 #${iteration + 1} under log ingest and verify load (R-01…R-06)`, 1, lost + reopened.length);

@@ -6,6 +6,8 @@ import { exportEs256PublicJwk, generateEs256KeyPair, jwkThumbprint } from '@/lib
 import { encodeBase64url, newTraceId, utf8 } from '@/lib/protocol/encoding';
 
 export const NOW = 1_800_000_000;
+/** The scope of REQUEST's route (the forum's reply route). */
+export const SCOPE = 'forum.post';
 export const REQUEST = {
   method: 'POST',
   url: 'https://forum.corp.example/api/topics/7/replies',
@@ -29,7 +31,7 @@ export async function makeWorld() {
       userId: key.userId,
       request: overrides.request ?? REQUEST,
       agent: overrides.agent ?? 'agent:forum-helper',
-      scope: overrides.scope ?? 'forum.post',
+      scope: overrides.scope ?? SCOPE,
       traceId: newTraceId(),
       ttlSeconds: overrides.ttlSeconds ?? 120,
       now: overrides.now ?? NOW,
@@ -54,6 +56,8 @@ export async function makeWorld() {
         return true;
       },
       ...overrides,
+      // The route's scope: REQUEST's (forum.post) unless a test names another.
+      scope: overrides.scope ?? SCOPE,
     };
   }
 

@@ -21,6 +21,8 @@ export const FUZZ_REQUEST: ActionRequest = {
   contentType: 'application/json',
   body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}',
 };
+/** The scope of FUZZ_REQUEST's route. */
+export const FUZZ_SCOPE = 'forum.post';
 /** A whole second, so the verifier's boot epoch equals it and tokens minted at it are valid. */
 const T0 = 1_800_000_000_000;
 
@@ -68,9 +70,9 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     traceId = newTraceId();
     const { token } = await mintApprovalToken({
       privateKey: pair.privateKey, kid: device.kid, deviceId: device.deviceId, userId: 'alice', request: FUZZ_REQUEST,
-      agent: 'agent:forum-helper', scope: 'forum.post', traceId, ttlSeconds: 120, now: T0 / 1000,
+      agent: 'agent:forum-helper', scope: FUZZ_SCOPE, traceId, ttlSeconds: 120, now: T0 / 1000,
     });
-    const res = await app.inject({ method: 'POST', url: '/v1/verify', payload: { token, request: FUZZ_REQUEST } });
+    const res = await app.inject({ method: 'POST', url: '/v1/verify', payload: { token, request: FUZZ_REQUEST, scope: FUZZ_SCOPE } });
     if (res.statusCode !== 200) throw new Error(`fuzz world: a fresh token was refused (${res.body})`);
     consumedTokens.push(token);
   }
@@ -94,7 +96,7 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     consumedTokens,
     templates: {
       enroll,
-      verify: { token: consumedTokens[0]!, request: FUZZ_REQUEST, content: 'Try revoking the group grant.', principal: { kind: 'agent', id: 'agent:forum-helper' }, assisted: true },
+      verify: { token: consumedTokens[0]!, request: FUZZ_REQUEST, scope: FUZZ_SCOPE, contentField: '/body', principal: { kind: 'agent', id: 'agent:forum-helper' }, assisted: true },
       logBatch,
       enrollmentCode: { userId: 'bob' },
       agent,
@@ -191,7 +193,7 @@ export function mutateJson(template: unknown): fc.Arbitrary<unknown> {
   const inner = paths.filter((p) => p.length > 0);
   const replacement = fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
-    fc.constantFrom(null, '', 0, -1, 1e308, true, [], {}, 'x'.repeat(300), 'user:alice', 'agent:forum-helper', '../../etc/passwd', "' OR '1'='1"),
+    fc.constantFrom(null, '', 0, -1, 1e308, true, [], {}, 'x'.repeat(300), 'user:alice', 'agent:forum-helper', 'admin.acl.write', '/author_kind', '../../etc/passwd', "' OR '1'='1"),
   );
   return fc.oneof(
     fc.tuple(path, replacement).map(([p, v]) => setAt(template, p, () => v)),

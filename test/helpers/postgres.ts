@@ -4,6 +4,7 @@
 //   ... new pg.Pool({ connectionString: db.url }) ...
 //   await pool.end(); await db.drop();                 // in afterAll
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import { inject } from 'vitest';
 // Type-only: brings in the ProvidedContext augmentation that types inject('postgresUrl').
@@ -40,6 +41,42 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       dropped = true;
     },
   };
+}
+
+/**
+ * The run's cluster as a libpq-style socket URL for `database`: `postgres:///<db>?host=<dir>&port=<port>`,
+ * naming no user (the caller's OS user then, as with psql).
+ */
+export function socketUrl(database: string): string {
+  const dir = inject('postgresSocketDir');
+  if (!dir) throw new Error("No 'postgresSocketDir' provided: run under Vitest with globalSetup test/setup/postgres.global.ts.");
+  return `postgres:///${encodeURIComponent(database)}?host=${encodeURIComponent(dir)}&port=${new URL(clusterUrl()).port}`;
+}
+
+/**
+ * Lets the operating system's user (a role of that name, created once for the whole run and left in
+ * the throwaway cluster, so parallel files never drop it under each other) own `database`: what a
+ * URL that names no user connects as.
+ */
+export async function ownByOsUser(database: TestDatabase): Promise<string> {
+  const user = userInfo().username;
+  const ident = quoteIdent(user);
+  await asSuperuser(async (client) => {
+    try {
+      await client.query(`CREATE ROLE ${ident} LOGIN`);
+    } catch (error) {
+      // Already there (this run or a parallel file): 42710 duplicate_object, or 23505 when two files raced.
+      if (!['42710', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+    }
+    // PostgreSQL 15: public belongs to pg_database_owner, so the owner may create the verifier's tables.
+    await client.query(`ALTER DATABASE ${quoteIdent(database.name)} OWNER TO ${ident}`);
+  });
+  return user;
+}
+
+/** Runs `work` as the cluster's superuser (roles, ownership: what a test of connection rules needs). */
+export function asSuperuser<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withAdmin(clusterUrl(), work);
 }
 
 function clusterUrl(): string {

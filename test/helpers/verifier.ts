@@ -20,6 +20,9 @@ export const PUBLIC_URL = 'https://verifier.corp.example';
 /** The test clock starts on a whole second, so the boot epoch equals it. */
 export const T0 = 1_800_000_000_000;
 
+/** The scope of FORUM_REQUEST's route (the forum's reply route). */
+export const FORUM_SCOPE = 'forum.post';
+
 export const FORUM_REQUEST: ActionRequest = {
   method: 'POST',
   url: 'http://127.0.0.1:8080/api/topics/7/replies',
@@ -44,7 +47,12 @@ export interface TestVerifier {
   enroll(userId: string): Promise<Device>;
   registerAgent(agentId: string, owner: string, scopes?: string[], sites?: string[]): Promise<void>;
   mint(device: Device, options?: { request?: ActionRequest; agent?: string; scope?: string; ttlSeconds?: number; now?: number; traceId?: string }): Promise<{ token: string; traceId: string }>;
+  /**
+   * POST /v1/verify. A body that names no `scope` is sent with FORUM_SCOPE (FORUM_REQUEST's route), as
+   * the forum's middleware would; `verifyExact` sends the body exactly as given.
+   */
   verify(body: unknown): Promise<LightMyRequestResponse>;
+  verifyExact(body: unknown): Promise<LightMyRequestResponse>;
   /** Closes the app and the database; reopens it on the same storage with a new app (a restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -100,14 +108,15 @@ export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAp
         userId: device.userId,
         request: o.request ?? FORUM_REQUEST,
         agent: o.agent ?? 'agent:forum-helper',
-        scope: o.scope ?? 'forum.post',
+        scope: o.scope ?? FORUM_SCOPE,
         traceId,
         ttlSeconds: o.ttlSeconds ?? 120,
         now: o.now ?? t.seconds(),
       });
       return { token, traceId };
     },
-    verify: (body) => current.app.inject({ method: 'POST', url: '/v1/verify', payload: body as object }),
+    verify: (body) => t.verifyExact(withRouteScope(body)),
+    verifyExact: (body) => current.app.inject({ method: 'POST', url: '/v1/verify', payload: body as object }),
     async restart() {
       await current.app.close();
       await current.database.close();
@@ -120,4 +129,10 @@ export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAp
     },
   };
   return t;
+}
+
+/** A verify body with the route's scope filled in when it names none (an explicit `scope` is kept, even undefined). */
+export function withRouteScope(body: unknown, scope = FORUM_SCOPE): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.hasOwn(body, 'scope')) return body;
+  return { ...body, scope };
 }

@@ -8,7 +8,7 @@ import { checkProtectedHeader, splitCompactJws, assertJwsSignature } from '@/lib
 import { encodeBase64url } from '@/lib/protocol/encoding';
 import { importEs256PublicJwk } from '@/lib/protocol/es256';
 import { TOKEN_CHECK_ORDER, TokenRejected } from '@/lib/protocol/errors';
-import { NOW, REQUEST, decodePart, makeWorld, malleate } from '../helpers/approval-world';
+import { NOW, REQUEST, SCOPE, decodePart, makeWorld, malleate } from '../helpers/approval-world';
 import { readVector } from '../helpers/vectors';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -415,6 +415,115 @@ describe('J-14/J-15/A-: claim checks, each refused with its code', () => {
   });
 });
 
+describe('the route\'s scope binds the token (scp)', () => {
+  it('scope confusion: a forum.post token on the admin.acl.write route → action_mismatch, nothing consumed, no policy asked', async () => {
+    const w = await makeWorld();
+    const { token } = await w.mint({ scope: 'forum.post' });
+    const consume = vi.fn(() => true);
+    const authorize = vi.fn(() => undefined);
+    const error = await verifyApprovalToken(token, w.context({ scope: 'admin.acl.write', consume, authorize })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'action_mismatch', message: expect.stringContaining('scope') });
+    expect(consume).not.toHaveBeenCalled();
+    expect(authorize).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['admin.acl.write', 'forum.post'],
+    ['forum.post', 'forum.post.edit'],
+    ['forum.post', 'Forum.post'],
+    ['forum.post', 'forum.pos'],
+  ])('a token for %s on a %s route → action_mismatch (exact comparison)', async (scp, route) => {
+    const w = await makeWorld();
+    const { token } = await w.mint({ scope: scp });
+    expect(await codeOf(verifyApprovalToken(token, w.context({ scope: route })))).toBe('action_mismatch');
+  });
+
+  it('the same scope passes, and policy is asked about that scope', async () => {
+    const w = await makeWorld();
+    const { token } = await w.mint({ scope: 'admin.acl.write' });
+    const authorize = vi.fn(() => undefined);
+    expect(await codeOf(verifyApprovalToken(token, w.context({ scope: 'admin.acl.write', authorize })))).toBe('accepted');
+    expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ scp: 'admin.acl.write' }));
+  });
+
+  it('in DESIGN.md\'s order: after the signature, time, audience and act checks; before principal, policy, kill switch and replay', async () => {
+    const w = await makeWorld();
+    const { token } = await w.mint({ scope: 'forum.post' });
+    const onAdminRoute = (o: Parameters<typeof w.context>[0] = {}) => w.context({ scope: 'admin.acl.write', ...o });
+    // Earlier checks decide first.
+    const bad = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BAAA' : 'AAAA');
+    expect(await codeOf(verifyApprovalToken(bad, onAdminRoute()))).toBe('signature_invalid');
+    expect(await codeOf(verifyApprovalToken(token, onAdminRoute({ now: NOW + 1000 })))).toBe('token_expired');
+    expect(await codeOf(verifyApprovalToken(token, onAdminRoute({ request: { ...REQUEST, url: 'https://admin.corp.example/api/acl' } })))).toBe('audience_mismatch');
+    const otherBody = await verifyApprovalToken(token, onAdminRoute({ request: { ...REQUEST, body: '{}' } })).catch((e: Error) => e);
+    expect(otherBody).toMatchObject({ code: 'action_mismatch', message: 'token approves a different request' });
+    // Later checks never get a say.
+    const everythingLater = onAdminRoute({
+      principal: { kind: 'agent', id: 'agent:other' },
+      authorize: () => 'approver_not_authorized',
+      kills: () => [{ engaged: true, since: 0 }],
+      consume: () => false,
+      contentField: '/body',
+    });
+    const error = await verifyApprovalToken(token, everythingLater).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'action_mismatch', message: expect.stringContaining('scope') });
+  });
+});
+
+describe('the receipt\'s content is read from the digested body (contentField)', () => {
+  it('a JSON pointer reads the post\'s text from the approved body', async () => {
+    const w = await makeWorld();
+    const { token } = await w.mint();
+    const verified = await verifyApprovalToken(token, w.context({ contentField: '/body' }));
+    expect(verified.content).toBe('Try revoking the group grant.');
+  });
+
+  it('no contentField → no content; a field the body lacks → null', async () => {
+    const w = await makeWorld();
+    expect((await verifyApprovalToken((await w.mint()).token, w.context())).content).toBeNull();
+    expect((await verifyApprovalToken((await w.mint()).token, w.context({ contentField: '/post/text' }))).content).toBeNull();
+  });
+
+  it('a nested pointer and a form field name read the same way', async () => {
+    const w = await makeWorld();
+    const nested = { ...REQUEST, body: '{"post":{"text":"Nested text"},"author_kind":"assistant"}' };
+    expect((await verifyApprovalToken((await w.mint({ request: nested })).token, w.context({ request: nested, contentField: '/post/text' }))).content).toBe('Nested text');
+    const form = { ...REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=Form+text&author_kind=assistant&countersign_approval=x' };
+    for (const field of ['body', '/body']) {
+      const verified = await verifyApprovalToken((await w.mint({ request: form })).token, w.context({ request: form, contentField: field }));
+      expect(verified.content).toBe('Form text');
+    }
+  });
+
+  it('a repeated form content field → payload_invalid, after the act check, and nothing consumed', async () => {
+    const w = await makeWorld();
+    const form = { ...REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=What+was+shown&body=What+runs&author_kind=assistant' };
+    const { token } = await w.mint({ request: form });
+    const consume = vi.fn(() => true);
+    const error = await verifyApprovalToken(token, w.context({ request: form, contentField: 'body', consume })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'payload_invalid', field: 'request.body' });
+    expect(consume).not.toHaveBeenCalled();
+    // Not consumed: the token binds this very body, so only a route that reads no text from it can
+    // still use it, once.
+    expect(await codeOf(verifyApprovalToken(token, w.context({ request: form })))).toBe('accepted');
+  });
+
+  it('a repeated content field on a request the token does not approve → action_mismatch (act first)', async () => {
+    const w = await makeWorld();
+    const form = { ...REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=A&body=B' };
+    const { token } = await w.mint();
+    expect(await codeOf(verifyApprovalToken(token, w.context({ request: form, contentField: 'body' })))).toBe('action_mismatch');
+  });
+
+  it('a repeated multipart content field → payload_invalid', async () => {
+    const w = await makeWorld();
+    const part = (name: string, value: string) => `--XyZ\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const request = { ...REQUEST, contentType: 'multipart/form-data; boundary=XyZ', body: `${part('body', 'one')}${part('body', 'two')}--XyZ--\r\n` };
+    const { token } = await w.mint({ request });
+    expect(await codeOf(verifyApprovalToken(token, w.context({ request, contentField: 'body' })))).toBe('payload_invalid');
+  });
+});
+
 describe('check order: the first failing check decides, and a forged token costs no write', () => {
   it('J-16: a bad signature on an expired token → signature_invalid, nothing consumed', async () => {
     const w = await makeWorld();
@@ -488,6 +597,7 @@ describe('Wycheproof json_web_signature ES256 cases (tcId 18–32, 354, 356, 378
       verifyApprovalToken(jws, {
         lookupKey: (kid) => (publicKey ? { kid, deviceId: 'd', userId: 'u', revoked: false, publicKey } : undefined),
         request: REQUEST,
+        scope: SCOPE,
         now: NOW,
         authorize: () => undefined,
         kills: () => [],

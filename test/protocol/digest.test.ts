@@ -76,6 +76,50 @@ describe('action digest refusals', () => {
   });
 });
 
+describe('form pairs keep the order sent (a tool reads the first or the last of a repeated field)', () => {
+  const base = { method: 'POST', url: 'https://forum.corp.example/api/posts', contentType: 'application/x-www-form-urlencoded' };
+  const digest = (body: string) => actionDigest({ ...base, body });
+
+  it('tag=a&tag=b and tag=b&tag=a are different actions', async () => {
+    expect(await digest('tag=a&tag=b')).not.toBe(await digest('tag=b&tag=a'));
+  });
+
+  it('body=A&body=B and body=B&body=A are different actions (the token for one never releases the other)', async () => {
+    expect(await digest('body=A&body=B')).not.toBe(await digest('body=B&body=A'));
+  });
+
+  it('distinct fields in another order are another action too', async () => {
+    expect(await digest('title=T&body=B')).not.toBe(await digest('body=B&title=T'));
+  });
+
+  it('the canonical form lists the pairs as sent, without the approval field wherever it is', async () => {
+    const action = await canonicalAction({ ...base, body: 'tag=b&countersign_approval=x.y.z&tag=a&body=Hi' });
+    expect(action.body).toEqual({ form: [['tag', 'b'], ['tag', 'a'], ['body', 'Hi']] });
+    expect(await digest('countersign_approval=x.y.z&tag=b&tag=a&body=Hi')).toBe(await digest('tag=b&tag=a&body=Hi'));
+  });
+
+  it('multipart keeps the order too, and equals the urlencoded form in the same order', async () => {
+    const part = (name: string, value: string) => `--XyZ\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const multipart = (pairs: Array<[string, string]>) => ({ ...base, contentType: 'multipart/form-data; boundary=XyZ', body: `${pairs.map(([n, v]) => part(n, v)).join('')}--XyZ--\r\n` });
+    const ab = await actionDigest(multipart([['tag', 'a'], ['tag', 'b']]));
+    const ba = await actionDigest(multipart([['tag', 'b'], ['tag', 'a']]));
+    expect(ab).not.toBe(ba);
+    expect(ab).toBe(await digest('tag=a&tag=b'));
+  });
+
+  it('any reordering of a form with a repeated name changes the digest (fast-check)', async () => {
+    const pairs = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 5 });
+    await fc.assert(
+      fc.asyncProperty(pairs, async (values) => {
+        const forward = values.map((v) => `tag=${encodeURIComponent(v)}`).join('&');
+        const backward = [...values].reverse().map((v) => `tag=${encodeURIComponent(v)}`).join('&');
+        expect(await digest(forward)).not.toBe(await digest(backward));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('action digest properties (fast-check)', () => {
   const method = fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE');
   const url = fc.webUrl({ withQueryParameters: true });

@@ -70,7 +70,7 @@ describe('fuzzing the public endpoints', () => {
   it('the verifier still answers after all of it, and the consumed tokens are still refused as replayed', async () => {
     expect((await w.app.inject({ method: 'GET', url: '/v1/status' })).statusCode).toBe(200);
     for (const token of w.consumedTokens) {
-      const res = await w.app.inject({ method: 'POST', url: '/v1/verify', payload: { token, request: w.templates.verify.request } });
+      const res = await w.app.inject({ method: 'POST', url: '/v1/verify', payload: { token, request: w.templates.verify.request, scope: w.templates.verify.scope } });
       expect(res.json()).toMatchObject({ error: { code: 'replayed' } });
     }
   });

@@ -75,7 +75,7 @@ async function race(verifiers: VerifierProcess[], source: string): Promise<numbe
     const { token } = await mintApprovalToken({ privateKey: pair.privateKey, kid: enrolled.kid, deviceId: enrolled.deviceId, userId: 'alice', request: REQUEST, agent: 'agent:racer', scope: 'forum.post', traceId: newTraceId() });
 
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST }) })),
+      Array.from({ length: 30 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST, scope: 'forum.post' }) })),
     );
     const statuses = results.map((r) => r.status);
     const allowed = statuses.filter((s) => s === 200).length;

@@ -1,6 +1,7 @@
 // Token attacks through the real HTTP endpoint: every J- and A- case of SECURITY-CASES.md sent to
 // `POST /v1/verify` of a verifier listening on a port, each refused with DESIGN.md's exact code and
 // without consuming the approval it was made from (the genuine token still allows once afterwards);
+// scope confusion (a token on another scope's route) and receipt content forgery (a caller's text);
 // the 41 Wycheproof JWS ES256 cases wrapped as approval tokens; and the same tokens sent to a demo
 // tool (Intraforum) whose middleware asks the verifier over HTTP, which refuses them and stores nothing.
 import { createHmac } from 'node:crypto';
@@ -10,20 +11,22 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ERROR_STATUS, encodeBase64url, exportEs256PublicJwk, generateEs256KeyPair } from '@/lib/protocol';
+import { ERROR_STATUS, contentDigest, encodeBase64url, exportEs256PublicJwk, generateEs256KeyPair } from '@/lib/protocol';
 import type { ActionRequest, ErrorCode } from '@/lib/protocol';
 import Fastify from 'fastify';
 import { buildDemo } from '../../demo/app';
 import type { Demo } from '../../demo/app';
-import { FORUM_ROUTES, MARKERS } from '../../demo/protection';
+import { FORUM_ROUTES, MARKERS, protectionOf } from '../../demo/protection';
 import { countersignFastify, remoteVerifier } from '../../server/middleware';
 import { P256_N, decodePart, malleate } from '../helpers/approval-world';
 import { recordAttacks } from '../helpers/tally';
 import { readVector } from '../helpers/vectors';
-import { startVerifier } from '../helpers/verifier';
+import { startVerifier, withRouteScope } from '../helpers/verifier';
 import type { Device, TestVerifier } from '../helpers/verifier';
 
 const TOOL = 'http://127.0.0.1:8080';
+/** The Host header of a request to TOOL: the middleware refuses one naming another authority. */
+const TOOL_HOST = new URL(TOOL).host;
 const REQUEST: ActionRequest = {
   method: 'POST',
   url: `${TOOL}/api/topics/1/replies`,
@@ -31,6 +34,8 @@ const REQUEST: ActionRequest = {
   body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}',
 };
 const AGENT = 'agent:forum-helper';
+/** The scope of REQUEST's route: the token's `scp` must equal it. */
+const SCOPE = 'forum.post';
 const TYP = 'countersign-approval+jwt';
 
 let v: TestVerifier;
@@ -61,8 +66,9 @@ interface Answer {
   body: string;
 }
 
+/** POST /v1/verify; a body that names no scope is sent with the forum reply route's (forum.post). */
 async function verify(body: Record<string, unknown>): Promise<Answer> {
-  const res = await fetch(`${url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(withRouteScope(body, SCOPE)) });
   const text = await res.text();
   const json = JSON.parse(text) as { error?: { code: string } };
   return { status: res.status, code: json.error?.code ?? 'allowed', body: text };
@@ -88,6 +94,10 @@ interface Made {
   attack: string | undefined;
   request?: ActionRequest;
   principal?: { kind: 'user' | 'agent'; id: string };
+  /** The route's scope sent with the attack (default: REQUEST's, forum.post). */
+  scope?: string;
+  /** Extra members of the verify body (an attack on the body's schema). */
+  extra?: Record<string, unknown>;
   /** The genuine token the attack was made from; checked to still allow once afterwards. */
   genuine?: { token: string; traceId: string };
 }
@@ -97,7 +107,7 @@ interface Made {
  * refusals, and the genuine token (if any) still allowed exactly once afterwards.
  */
 async function expectRefused(source: string, made: Made, code: ErrorCode): Promise<void> {
-  const answer = await verify({ token: made.attack, request: made.request ?? REQUEST, ...(made.principal ? { principal: made.principal } : {}) });
+  const answer = await verify({ token: made.attack, request: made.request ?? REQUEST, scope: made.scope ?? SCOPE, ...(made.principal ? { principal: made.principal } : {}), ...made.extra });
   recordAttacks(`${source} via POST /v1/verify`, 1, answer.status === 200 ? 1 : 0);
   expect({ status: answer.status, code: answer.code }).toEqual({ status: ERROR_STATUS[code], code });
   if (made.attack && made.attack.length > 40) {
@@ -630,11 +640,84 @@ describe('A-: approval-token semantics via POST /v1/verify', () => {
 
   it.each([
     ['bob approving alice\'s agent', () => v.mint(bob, { request: REQUEST, agent: AGENT }), 'approver_not_authorized'],
-    ['a scope outside the agent\'s registration', () => mint(alice, { scope: 'admin.acl.write' }), 'approver_not_authorized'],
     ['an unregistered agent', () => mint(alice, { agent: 'agent:stranger' }), 'approver_not_authorized'],
     ['an agent approving itself', () => mint(alice, { agent: 'alice' }), 'self_approval'],
   ] as const)('policy: %s → 403 %s', async (_name, make, code) => {
     await expectRefused('A-policy', { attack: (await make()).token }, code);
+  });
+
+  it('policy: a scope outside the agent\'s registration, on that scope\'s own route → 403 approver_not_authorized (registered scopes are enforced)', async () => {
+    const request: ActionRequest = { method: 'PUT', url: `${TOOL}/api/datasets/payroll-2026/acl`, contentType: 'application/json', body: '{"readers":"all-employees"}' };
+    const { token } = await mint(alice, { request, scope: 'admin.acl.write' });
+    await expectRefused('A-policy', { attack: token, request, scope: 'admin.acl.write' }, 'approver_not_authorized');
+  });
+});
+
+// ---------- the route's scope and the receipt's content ----------
+
+describe('A-: what is approved is what runs — scope and receipt content via POST /v1/verify', () => {
+  it('scope confusion: a forum.post token on the admin.acl.write route → 403 action_mismatch, the genuine token unconsumed', async () => {
+    const g = await genuine();
+    await expectRefused('scope confusion', { attack: g.token, scope: 'admin.acl.write', genuine: g }, 'action_mismatch');
+  });
+
+  it.each([
+    ['an admin.acl.write token on the forum.post route', 'admin.acl.write', 'forum.post'],
+    ['a forum.post token on a forum.post.edit route (prefix)', 'forum.post', 'forum.post.edit'],
+    ['a forum.post token on a Forum.Post route (case)', 'forum.post', 'Forum.Post'],
+    ['a forum.post token on a "forum.post " route (whitespace)', 'forum.post', 'forum.post '],
+    ['a forum.post token on a forum.pos route (truncated)', 'forum.post', 'forum.pos'],
+  ])('scope confusion: %s → 403 action_mismatch', async (_name, scp, route) => {
+    const g = await genuine({ scope: scp });
+    await expectRefused('scope confusion', { attack: g.token, scope: route }, 'action_mismatch');
+  });
+
+  it.each([
+    ['no scope at all', { scope: undefined }],
+    ['an empty scope', { scope: '' }],
+    ['a scope list', { scope: ['forum.post', 'admin.acl.write'] }],
+    ['a scope object', { scope: { any: true } }],
+  ])('scope confusion: %s → 400 payload_invalid, the genuine token unconsumed', async (_name, patch) => {
+    const g = await genuine();
+    const answer = await verify({ token: g.token, request: REQUEST, ...patch });
+    recordAttacks('scope confusion (schema) via POST /v1/verify', 1, answer.status === 200 ? 1 : 0);
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 400, code: 'payload_invalid' });
+    expect((await verify({ token: g.token, request: REQUEST })).status).toBe(200);
+  });
+
+  it('receipt content forgery: a caller-supplied content is refused → 400 payload_invalid, the genuine token unconsumed', async () => {
+    const g = await genuine();
+    await expectRefused('receipt content forgery', { attack: g.token, extra: { content: 'Text nobody approved.' }, genuine: g }, 'payload_invalid');
+  });
+
+  it.each([
+    ['content beside contentField', { content: 'Forged', contentField: '/body' }],
+    ['an empty content', { content: '' }],
+    ['a receipt-shaped member', { receipt: { cdg: 'x' } }],
+    ['a cdg member', { cdg: 'AAAA' }],
+  ])('receipt content forgery: %s → 400 payload_invalid', async (_name, extra) => {
+    const g = await genuine();
+    await expectRefused('receipt content forgery', { attack: g.token, extra, genuine: g }, 'payload_invalid');
+  });
+
+  it('receipt content forgery: the receipt binds the text the verifier read from the approved body, whatever the caller claims', async () => {
+    const g = await genuine();
+    const allowed = await verify({ token: g.token, request: REQUEST, contentField: '/body' });
+    expect(allowed.status).toBe(200);
+    const { cdg } = decodePart((JSON.parse(allowed.body) as { receipt: string }).receipt, 1);
+    expect(cdg).toBe(await contentDigest('Try revoking the group grant.'));
+    expect(cdg).not.toBe(await contentDigest('Text nobody approved.'));
+  });
+
+  it('receipt content forgery: a repeated form content field (shown one, posted the other) → 400 payload_invalid, nothing consumed', async () => {
+    const request: ActionRequest = { ...REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=Shown+to+the+owner&author_kind=assistant&body=Posted+by+the+tool' };
+    for (const field of ['body', '/body']) {
+      const g = await genuine({ request });
+      await expectRefused('receipt content forgery (repeated field)', { attack: g.token, request, extra: { contentField: field } }, 'payload_invalid');
+      expect(await decisionsOf(g.traceId)).toEqual(['payload_invalid']);
+      const { iss, jti } = g.claims as { iss: string; jti: string };
+      expect(await v.database.db.selectFrom('consumed').select('jti').where('iss', '=', iss).where('jti', '=', jti).execute()).toEqual([]);
+    }
   });
 });
 
@@ -647,14 +730,14 @@ describe('A-08 the replay store unavailable → fail closed', () => {
       const wUrl = await w.app.listen({ port: 0, host: '127.0.0.1' });
       const { token } = await w.mint(carol, { request: REQUEST, agent: AGENT });
       w.database.sqlite!.close();
-      const res = await fetch(`${wUrl}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST }) });
+      const res = await fetch(`${wUrl}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, request: REQUEST, scope: SCOPE }) });
       recordAttacks('A-08 via POST /v1/verify (store down)', 1, res.status === 200 ? 1 : 0);
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('verifier_unavailable');
       const tool = await buildDemo({ verifier: remoteVerifier({ url: wUrl }), forumOrigin: TOOL, consoleOrigin: 'http://localhost:8081' });
       try {
         const before = tool.store.listReplies(1).length;
-        const viaTool = await tool.forum.inject({ method: 'POST', url: '/api/topics/1/replies', headers: { 'content-type': 'application/json', 'x-agent-key': 'forum-helper-key', 'countersign-approval': token }, payload: REQUEST.body! });
+        const viaTool = await tool.forum.inject({ method: 'POST', url: '/api/topics/1/replies', headers: { host: TOOL_HOST, 'content-type': 'application/json', 'x-agent-key': 'forum-helper-key', 'countersign-approval': token }, payload: REQUEST.body! });
         recordAttacks('A-08 via Intraforum (store down)', 1, viaTool.statusCode < 300 ? 1 : 0);
         expect(viaTool.statusCode).toBe(503);
         expect(tool.store.listReplies(1).length).toBe(before);
@@ -798,7 +881,7 @@ describe('the same tokens through a demo tool (Intraforum) with the remote middl
     demo.forum.inject({
       method: 'POST',
       url: '/api/topics/1/replies',
-      headers: { 'content-type': 'application/json', 'x-agent-key': 'forum-helper-key', ...(token !== undefined ? { 'countersign-approval': token } : {}) },
+      headers: { host: TOOL_HOST, 'content-type': 'application/json', 'x-agent-key': 'forum-helper-key', ...(token !== undefined ? { 'countersign-approval': token } : {}) },
       payload: REQUEST.body!,
     });
 
@@ -861,14 +944,14 @@ describe('the same tokens through a demo tool (Intraforum) with the remote middl
   it('A-10 the tool\'s own work fails after the approval was consumed → the token stays consumed; a retry is a replay', async () => {
     const tool = Fastify();
     let attempts = 0;
-    await tool.register(countersignFastify, { routes: FORUM_ROUTES, markers: MARKERS, verifier: remoteVerifier({ url }), origin: TOOL, principal: () => ({ kind: 'agent', id: AGENT }) });
-    tool.post('/api/topics/:id/replies', async () => {
+    await tool.register(countersignFastify, { markers: MARKERS, verifier: remoteVerifier({ url }), origin: TOOL, principal: () => ({ kind: 'agent', id: AGENT }) });
+    tool.post('/api/topics/:id/replies', { config: { countersign: protectionOf(FORUM_ROUTES, 'POST', '/api/topics/:id/replies') } }, async () => {
       attempts++;
       throw new Error('the disk is full');
     });
     try {
       const g = await genuine();
-      const send = () => tool.inject({ method: 'POST', url: '/api/topics/1/replies', headers: { 'content-type': 'application/json', 'countersign-approval': g.token }, payload: REQUEST.body! });
+      const send = () => tool.inject({ method: 'POST', url: '/api/topics/1/replies', headers: { host: TOOL_HOST, 'content-type': 'application/json', 'countersign-approval': g.token }, payload: REQUEST.body! });
       expect((await send()).statusCode).toBe(500);
       const retry = await send();
       recordAttacks('A-10 retry after a failed side effect', 1, retry.statusCode < 300 ? 1 : 0);

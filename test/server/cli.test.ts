@@ -1,4 +1,7 @@
 // The admin CLI against a running verifier: every command, and clear errors.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../server/cli';
 import { ADMIN_TOKEN, FORUM_REQUEST, startVerifier } from '../helpers/verifier';
@@ -61,5 +64,34 @@ describe('admin CLI', () => {
     expect(await runCli(['--url', url, '--token', 'nope', 'revoke', 'x'], { fetch, out: () => {}, err: (l) => unauthorized.push(l), env: {} })).toBe(1);
     expect(unauthorized[0]).toContain('unauthorized');
     expect((await cli('codes', 'create')).code).not.toBe(0);
+  });
+
+  it('sets and reads the organisation extension policy from a file; a bad file is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-'));
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ protectedSites: ['http://127.0.0.1:8080/*'], strictMode: true }));
+    const set = await cli('extension-policy', 'set', file);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.out.join('\n'))).toMatchObject({ version: 1, policy: { strictMode: true } });
+    expect(JSON.parse((await cli('extension-policy', 'get')).out.join('\n'))).toMatchObject({ version: 1 });
+    writeFileSync(file, '{ not json');
+    const bad = await cli('extension-policy', 'set', file);
+    expect(bad.code).toBe(1);
+    expect(bad.err[0]).toContain('is not a JSON file');
+    writeFileSync(file, JSON.stringify({ verifierUrl: 'https://evil.example' }));
+    const refused = await cli('extension-policy', 'set', file);
+    expect(refused.code).toBe(1);
+    expect(refused.err[0]).toMatch(/payload_invalid: .*verifierUrl/);
+  });
+
+  it('never prints the admin token: not in --help, not in an error', async () => {
+    const secret = 'sekrit-admin-token-never-shown-42';
+    const lines: string[] = [];
+    const io = { fetch, out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), env: { COUNTERSIGN_ADMIN_TOKEN: secret } };
+    await runCli(['--help'], io);
+    await runCli(['--url', 'http://127.0.0.1:1', 'status'], io);
+    await runCli(['--url', url, '--token', secret, 'revoke', 'x'], io);
+    expect(lines.join('\n')).toContain('COUNTERSIGN_ADMIN_TOKEN');
+    expect(lines.join('\n')).not.toContain(secret);
   });
 });

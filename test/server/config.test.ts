@@ -19,6 +19,11 @@ describe('verifier configuration', () => {
     expect(config.port).toBe(9000);
   });
 
+  it('takes a libpq-style socket URL with no user and no host as it is (the user is resolved when connecting)', () => {
+    const url = 'postgres:///countersign?host=/var/run/postgresql';
+    expect(readVerifierConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+  });
+
   it.each([
     ['PORT', { PORT: 'eighty' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],

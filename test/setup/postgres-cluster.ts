@@ -21,6 +21,8 @@ export type PostgresCluster = {
   /** Superuser URL (user postgres, trust auth) of the `postgres` maintenance database. */
   url: string;
   port: number;
+  /** The directory of the server's unix socket (`postgres:///<db>?host=<socketDir>&port=<port>`). */
+  socketDir: string;
   /** e.g. "15.18 (Debian 15.18-0+deb12u1)" */
   version: string;
   binDir: string;
@@ -140,7 +142,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
 
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     const version = await serverVersion(url);
-    return { url, port, version, binDir, dataDir, stop };
+    return { url, port, socketDir: root, version, binDir, dataDir, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -7,6 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Superuser URL of the run's cluster, e.g. postgres://postgres@127.0.0.1:54321/postgres. */
     postgresUrl: string;
+    /** The cluster's unix socket directory (trust auth there too), for URLs such as postgres:///db?host=<dir>&port=<port>. */
+    postgresSocketDir: string;
   }
 }
 
@@ -15,6 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const began = performance.now();
   const cluster = await startPostgresCluster();
   project.provide('postgresUrl', cluster.url);
+  project.provide('postgresSocketDir', cluster.socketDir);
   const ms = Math.round(performance.now() - began);
   console.log(`[postgres] PostgreSQL ${cluster.version} on 127.0.0.1:${cluster.port} (${cluster.binDir}), up in ${ms} ms`);
   return async () => {

@@ -44,6 +44,16 @@ export class OptionsPage {
     return this.page.getByRole('heading', { name: 'Countersign settings' });
   }
 
+  /** The list of problems found in the policy (which pattern or field, why), shown only when there are some. */
+  policyProblems(): Locator {
+    return this.page.getByRole('alert', { name: 'Policy problems' });
+  }
+
+  /** The effective value of one policy setting, as the table shows it. */
+  policyValue(key: string): Locator {
+    return this.page.getByRole('row', { name: new RegExp(`^${key}\\b`) }).getByRole('cell').first();
+  }
+
   /** Enrolls the browser with a one-time code (the verifier URL comes from managed policy). */
   async enroll(code: string, label = 'e2e browser'): Promise<void> {
     await this.page.getByLabel('Enrollment code').fill(code);

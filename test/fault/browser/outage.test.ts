@@ -95,7 +95,7 @@ test('outage: verifier down with one action approved and one held → the tool a
     const replay = await fetch(new URL('/v1/verify', stack.verifierUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: tokenA, request: a!.spec.request }),
+      body: JSON.stringify({ token: tokenA, request: a!.spec.request, scope: a!.spec.scope }),
     });
     expect(replay.status).toBe(403);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('token_expired');

@@ -1,6 +1,7 @@
 // Held actions and approvals in the background, against a real verifier: a proposal is persisted
-// and logged first; approval signs the stored record once (S-08) under every gate; the token the
-// owner signed is accepted by the verifier for exactly that request; expiry and closed tabs end it.
+// and logged first, as the adapter action its method and URL are (never what the page says); approval
+// signs the stored record once (S-08) under every gate; the token the owner signed is accepted by the
+// verifier for exactly that request and route scope; expiry and closed tabs end it.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { approveAction, rejectAction } from '@/lib/extension/approvals';
@@ -12,7 +13,7 @@ import { failActionsOfTab, proposeAction, sweepExpired } from '@/lib/extension/h
 import { killState } from '@/lib/extension/kill-switch';
 import { listLog } from '@/lib/extension/log';
 import type { ProposalInput } from '@/lib/extension/messages';
-import { BUILTIN_ADAPTERS } from '@/lib/adapters/builtin';
+import { demoAdapters } from '../../../demo/adapters';
 import { injectFetch } from '../../helpers/inject-fetch';
 import { startVerifier } from '../../helpers/verifier';
 import type { TestVerifier } from '../../helpers/verifier';
@@ -21,7 +22,6 @@ const PAGE = 'http://127.0.0.1:8080/t/1';
 const BODY = '{"body":"Try revoking the group grant.","author_kind":"assistant"}';
 const proposal: ProposalInput = {
   kind: 'fetch',
-  action: 0,
   request: { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: BODY },
   content: 'Try revoking the group grant.',
   signals: ['assistant-marker'],
@@ -29,13 +29,16 @@ const proposal: ProposalInput = {
   diff: { kind: 'text', before: null, after: 'Try revoking the group grant.' },
 };
 
+/** The demo's protection as an admin pushes it: the forum on its port, its adapter as policy. */
+const demoView = (extra: Record<string, unknown> = {}) => effectivePolicy({ protectedSites: ['http://127.0.0.1:8080/*'], adapters: JSON.stringify(demoAdapters()), ...extra }, {});
+
 let v: TestVerifier;
 let view: PolicyView;
 beforeEach(async () => {
   v = await startVerifier('sqlite');
   await v.registerAgent('agent:forum-helper', 'alice', ['forum.post'], ['http://127.0.0.1:8080']);
   useDatabase(new CountersignDb(`cs-held-${crypto.randomUUID()}`));
-  view = effectivePolicy({ protectedSites: ['http://127.0.0.1/*'], verifierUrl: 'http://verifier.test' }, {}, BUILTIN_ADAPTERS);
+  view = demoView({ verifierUrl: 'http://verifier.test' });
   const { code } = (await v.admin('POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json() as { code: string };
   await enroll({ verifierUrl: 'http://verifier.test', code, label: 't' }, injectFetch(() => v.app));
 });
@@ -75,7 +78,7 @@ describe('proposing', () => {
   });
 
   it('on a blocked site an assistant\'s proposal ends blocked, logged', async () => {
-    view = effectivePolicy({ protectedSites: ['http://127.0.0.1/*'], blockedSites: ['http://127.0.0.1/*'] }, {}, BUILTIN_ADAPTERS);
+    view = demoView({ blockedSites: ['http://127.0.0.1/*'] });
     const row = await propose();
     expect(row.state).toBe('blocked');
     expect((await listLog({ trace: row.spec.trc })).map((e) => e.type)).toEqual(['proposed', 'blocked']);
@@ -87,7 +90,7 @@ describe('approving', () => {
     const row = await propose();
     const approved = await approveAction(row.id, gates());
     expect(approved.state).toBe('approved');
-    const res = await v.verify({ token: approved.token, request: proposal.request, principal: { kind: 'user', id: 'alice' }, assisted: true });
+    const res = await v.verify({ token: approved.token, request: proposal.request, scope: 'forum.post', contentField: 'body', principal: { kind: 'user', id: 'alice' }, assisted: true });
     expect(res.statusCode).toBe(200);
     expect((await listLog({ trace: row.spec.trc })).map((e) => e.type)).toEqual(['proposed', 'held', 'approved']);
   });
@@ -170,5 +173,96 @@ describe('ending', () => {
     await failActionsOfTab(7, 'the tab was closed before release', now());
     expect(await db().actions.get(row.id)).toMatchObject({ state: 'failed', reason: 'the tab was closed before release' });
     expect((await listLog({ trace: row.spec.trc })).at(-1)?.detail).toMatchObject({ reason: 'the tab was closed before release' });
+  });
+});
+
+describe('the background decides which adapter action a request is (the page never names it)', () => {
+  // A wiki an admin protects through policy only, on a port: two actions, the edit's text at a JSON pointer.
+  const WIKI = 'http://wiki.corp:8090';
+  const wiki = {
+    id: 'wiki',
+    match: [`${WIKI}/*`],
+    agent: 'wiki-helper',
+    actions: [
+      { scope: 'wiki.comment', request: { method: 'POST', url: '/api/pages/*/comments' }, content: 'text' },
+      { scope: 'wiki.edit', request: { method: 'PUT', url: '/api/pages/*' }, content: '/page/text' },
+    ],
+    assistant: { headers: ['X-Assistant'] },
+  };
+  const wikiView = () => effectivePolicy({ protectedSites: [`${WIKI}/*`], assistantAccounts: ['wiki-helper', 'summariser'], adapters: JSON.stringify([wiki]) }, {});
+  const edit = (url: string, method = 'PUT'): ProposalInput => ({
+    kind: 'fetch',
+    request: { method, url, contentType: 'application/json', body: '{"page":{"title":"Runbook","text":"Rotate the keys."}}' },
+    content: 'Rotate the keys.',
+    signals: ['assistant-marker'],
+    agentHint: null,
+    diff: { kind: 'text', before: null, after: 'Rotate the keys.' },
+  });
+  const proposeOnWiki = (input: ProposalInput) => proposeAction(input, { view: wikiView(), pageUrl: `${WIKI}/p/runbook`, tabId: 3, userId: 'alice', now: now() });
+
+  it('a request to another action\'s URL is that action: its scope, its content read at its JSON pointer', async () => {
+    const row = await proposeOnWiki(edit(`${WIKI}/api/pages/runbook`));
+    expect(row.spec).toMatchObject({ tool: 'wiki', scope: 'wiki.edit', agent: 'wiki-helper', content: 'Rotate the keys.' });
+    expect(row.contentField).toBe('/page/text');
+    const comment = await proposeOnWiki({ ...edit(`${WIKI}/api/pages/runbook/comments`, 'POST'), request: { method: 'POST', url: `${WIKI}/api/pages/runbook/comments`, contentType: 'application/x-www-form-urlencoded', body: 'text=Looks%20good&notify=none' }, content: 'Looks good', diff: { kind: 'text', before: null, after: 'Looks good' } });
+    expect(comment.spec.scope).toBe('wiki.comment');
+  });
+
+  it('content claimed from a top-level key where the action\'s JSON pointer says otherwise is refused', async () => {
+    const input = { ...edit(`${WIKI}/api/pages/runbook`), request: { ...edit('').request, url: `${WIKI}/api/pages/runbook`, body: '{"text":"Harmless.","page":{"text":"Delete the runbook."}}' }, content: 'Harmless.', diff: { kind: 'text' as const, before: null, after: 'Harmless.' } };
+    await expect(proposeOnWiki(input)).rejects.toMatchObject({ code: 'payload_invalid' });
+  });
+
+  it.each([
+    ['a URL matching no action', `${WIKI}/api/admin/users`, 'PUT'],
+    ['an action\'s path in another case (a case-insensitive router runs it)', `${WIKI}/API/pages/runbook`, 'PUT'],
+    ['an action\'s path with a trailing slash', `${WIKI}/api/pages/runbook/`, 'PUT'],
+    ['an action\'s path with a doubled slash', `${WIKI}//api/pages/runbook`, 'PUT'],
+    ['an action\'s path with another method (a method override)', `${WIKI}/api/pages/runbook`, 'POST'],
+    ['an encoded slash inside a segment', `${WIKI}/api/pages/run%2Fbook`, 'PUT'],
+    ['a ; parameter', `${WIKI}/api/pages/runbook;v=2`, 'PUT'],
+  ])('refuses %s: on an adapter\'s site only its actions are held', async (_name, url, method) => {
+    await expect(proposeOnWiki(edit(url, method))).rejects.toMatchObject({ code: 'action_unknown' });
+    expect(await db().actions.count()).toBe(0);
+  });
+
+  it('a protected site no adapter matches gets the generic adapter: any non-GET request, scope generic.write', async () => {
+    const generic = effectivePolicy({ protectedSites: ['http://tickets.corp:9000/*'] }, {});
+    const row = await proposeAction({ ...edit('http://tickets.corp:9000/anything/at/all', 'POST'), content: null, diff: null }, { view: generic, pageUrl: 'http://tickets.corp:9000/t/1', tabId: 3, userId: 'alice', now: now() });
+    expect(row.spec).toMatchObject({ tool: 'generic', scope: 'generic.write', agent: 'agent:unknown' });
+  });
+
+  it('a port pattern protects its port only', async () => {
+    await expect(proposeAction(edit('http://wiki.corp:8091/api/pages/runbook'), { view: wikiView(), pageUrl: 'http://wiki.corp:8091/p/runbook', tabId: 3, userId: 'alice', now: now() })).rejects.toMatchObject({ code: 'not_protected' });
+  });
+});
+
+describe('a marker header\'s value names the agent only when the policy knows it', () => {
+  const WIKI = 'http://wiki.corp:8090';
+  const wiki = { id: 'wiki', match: [`${WIKI}/*`], agent: 'wiki-helper', actions: [{ scope: 'wiki.comment', request: { method: 'POST', url: '/api/pages/*/comments' } }] };
+  const hinted = (agentHint: string | null, adapters: unknown[] = [wiki]) =>
+    proposeAction(
+      { kind: 'fetch', request: { method: 'POST', url: `${WIKI}/api/pages/a/comments`, contentType: 'application/json', body: '{}' }, content: null, signals: ['assistant-marker'], agentHint, diff: null },
+      { view: effectivePolicy({ protectedSites: [`${WIKI}/*`], assistantAccounts: ['summariser', 'agent:forum-helper'], adapters: JSON.stringify(adapters) }, {}), pageUrl: `${WIKI}/p/a`, tabId: 3, userId: 'alice', now: now() },
+    ).then((row) => row.spec.agent);
+
+  it('an agent id in assistantAccounts, with no agent: prefix, is the agent', async () => {
+    expect(await hinted('summariser')).toBe('summariser');
+    expect(await hinted('agent:forum-helper')).toBe('agent:forum-helper');
+  });
+
+  it('the adapter\'s own agent is the agent', async () => {
+    expect(await hinted('wiki-helper')).toBe('wiki-helper');
+  });
+
+  it('an impersonation attempt — a hint naming an agent the policy does not know — is not believed: the adapter\'s agent', async () => {
+    expect(await hinted('payroll-bot')).toBe('wiki-helper');
+    expect(await hinted('agent:x/../../admin')).toBe('wiki-helper');
+  });
+
+  it('no hint: the adapter\'s agent; no adapter agent either: agent:unknown', async () => {
+    expect(await hinted(null)).toBe('wiki-helper');
+    const { agent: _a, ...anonymous } = wiki;
+    expect(await hinted('payroll-bot', [anonymous])).toBe('agent:unknown');
   });
 });

@@ -2,7 +2,7 @@
 // persisting it, S-02) is the action already held: one row, one `proposed`, one `held`. Node only (tests).
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BUILTIN_ADAPTERS } from '@/lib/adapters/builtin';
+import { demoAdapters } from '../../../demo/adapters';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
 import { effectivePolicy } from '@/lib/extension/effective-policy';
 import { proposeAction } from '@/lib/extension/held-actions';
@@ -11,7 +11,6 @@ import type { ProposalInput } from '@/lib/extension/messages';
 const PAGE = 'http://127.0.0.1:8080/t/1';
 const proposal: ProposalInput = {
   kind: 'fetch',
-  action: 0,
   request: { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}' },
   content: 'Try revoking the group grant.',
   signals: ['assistant-marker'],
@@ -19,7 +18,7 @@ const proposal: ProposalInput = {
   diff: { kind: 'text', before: null, after: 'Try revoking the group grant.' },
   proposalId: 'c0ffee00-1111-4222-8333-444455556666',
 };
-const view = effectivePolicy({ protectedSites: ['http://127.0.0.1/*'] }, {}, BUILTIN_ADAPTERS);
+const view = effectivePolicy({ protectedSites: ['http://127.0.0.1:8080/*'], adapters: JSON.stringify(demoAdapters()) }, {});
 const propose = (input: ProposalInput, tabId = 7) => proposeAction(input, { view, pageUrl: PAGE, tabId, userId: null, now: Date.now() });
 /** Not enrolled: events wait in `unchained`, one row each (keyed by a random id, so sorted here). */
 const events = () => db().unchained.toArray().then((rows) => rows.map((r) => r.fields.type).sort());

@@ -31,13 +31,13 @@ async function inContentScriptWorld<T>(page: Page, expression: string): Promise<
   }
 }
 
-test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, change settings or read the log, and its malformed proposals are refused', async ({ browser, stack }) => {
+test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, change settings or read the log; its malformed proposals are refused, and one naming its own action, scope or agent gets the background\'s', async ({ browser, stack }) => {
   const forum = await forumAsAlice(browser, stack);
   await forum.askAssistant();
   const popup = await PopupPage.open(browser);
   await popup.action(ASSISTANT, SCOPE).waitFor({ timeout: 15_000 });
   const [record] = (await heldRecords(browser)).filter((r) => r.state === 'held');
-  const proposal = { kind: 'fetch', action: 0, request: { method: 'POST', url: `${stack.forumUrl}/api/topics/1/replies`, contentType: 'application/json', body: '{"body":"x"}' }, content: 'x', signals: ['assistant-marker'], agentHint: ASSISTANT, diff: { kind: 'text', before: null, after: 'x' } };
+  const proposal = { kind: 'fetch', request: { method: 'POST', url: `${stack.forumUrl}/api/topics/1/replies`, contentType: 'application/json', body: '{"body":"x"}' }, content: 'x', signals: ['assistant-marker'], agentHint: ASSISTANT, diff: { kind: 'text', before: null, after: 'x' } };
 
   const answers = await inContentScriptWorld<Record<string, { res?: { ok: boolean; code?: string }; err?: unknown }>>(
     forum.page,
@@ -58,7 +58,11 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
         proposeOtherOrigin: ['cs-bg:propose', { ...p, request: { ...p.request, url: 'http://evil.example/api/topics/1/replies' } }],
         propose10MB: ['cs-bg:propose', { ...p, request: { ...p.request, body: JSON.stringify({ body: 'x'.repeat(10_000_000) }) }, content: 'x'.repeat(10_000_000), diff: null }],
         proposeBadSignal: ['cs-bg:propose', { ...p, signals: ['approved-by-owner'] }],
-        proposeAgentUrl: ['cs-bg:propose', { ...p, agentHint: 'agent:x/../../admin' }],
+        proposeAgentUrl: ['cs-bg:propose', { ...p, agentHint: 'agent:x/../../admin', proposalId: 'impersonate-0001' }],
+        proposeNamedAction: ['cs-bg:propose', { ...p, action: 0 }],
+        proposeScope: ['cs-bg:propose', { ...p, scope: 'admin.acl.write' }],
+        proposeNoAction: ['cs-bg:propose', { ...p, request: { ...p.request, url: p.request.url.replace('/api/topics/1/replies', '/api/admin/users') } }],
+        proposeActionVariant: ['cs-bg:propose', { ...p, request: { ...p.request, url: p.request.url.replace('/api/topics/', '/API/topics/') } }],
         outcomeReleased: ['cs-bg:outcome', { actionId: ${JSON.stringify(record!.id)}, outcome: 'released', status: 201 }],
       };
       const out = {};
@@ -68,7 +72,13 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
   );
   const refused = (name: string, code: string) => expect(answers[name]?.res, name).toMatchObject({ ok: false, code });
   for (const name of ['approve', 'reject', 'enroll', 'saveSettings', 'exportLog', 'getState', 'syncNow']) refused(name, 'sender_refused');
-  for (const name of ['proposeExtraMember', 'proposePrototypeKey', 'propose10MB', 'proposeBadSignal', 'proposeAgentUrl', 'proposeOtherOrigin']) refused(name, 'payload_invalid');
+  // The page can no longer name the action or the scope: the background reads them from the request.
+  for (const name of ['proposeExtraMember', 'proposePrototypeKey', 'propose10MB', 'proposeBadSignal', 'proposeOtherOrigin', 'proposeNamedAction', 'proposeScope']) refused(name, 'payload_invalid');
+  for (const name of ['proposeNoAction', 'proposeActionVariant']) refused(name, 'action_unknown');
+  // Impersonation: a hint naming an agent the policy does not know is not believed; the action is the adapter's agent's.
+  expect(answers.proposeAgentUrl?.res).toMatchObject({ ok: true });
+  const impersonation = (await heldRecords(browser)).find((r) => r.proposalId === 'impersonate-0001');
+  expect(impersonation?.spec).toMatchObject({ agent: ASSISTANT, scope: SCOPE });
   // No handler for bg-cs messages in the background: nothing answers.
   expect(answers.releaseToItself?.res).toBeUndefined();
   // "Released" for an action nobody approved changes nothing (only an approved action can end released).
@@ -76,14 +86,16 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
 
   const after = (await heldRecords(browser)).find((r) => r.id === record!.id);
   expect(after).toMatchObject({ state: 'held', token: null });
-  expect((await heldRecords(browser)).filter((r) => r.id !== record!.id)).toHaveLength(0);
+  expect((await heldRecords(browser)).filter((r) => r.id !== record!.id && r.id !== impersonation?.id)).toHaveLength(0);
   const log = await extensionLog(browser);
   const approvedOrReleased = log.filter((e) => e.type === 'approved' || e.type === 'released').length;
   expect(approvedOrReleased).toBe(0);
   // The page's own world has no extension messaging at all (no externally_connectable).
   const pageWorld = await forum.page.evaluate(() => typeof (globalThis as { chrome?: { runtime?: { sendMessage?: unknown } } }).chrome?.runtime?.sendMessage);
   expect(pageWorld).toBe('undefined');
-  const accepted = Object.entries(answers).filter(([name, a]) => a.res?.ok && name !== 'outcomeReleased').length;
+  // An accepted proposal held as the adapter's own agent is what the real hooks could propose anyway: not a success.
+  const impersonated = impersonation?.spec.agent === 'agent:x/../../admin' ? 1 : 0;
+  const accepted = Object.entries(answers).filter(([name, a]) => a.res?.ok && name !== 'outcomeReleased' && name !== 'proposeAgentUrl').length + impersonated;
   recordAttacks('E-01/E-04 privileged and malformed messages from the content-script world', Object.keys(answers).length + 1, accepted + approvedOrReleased);
 });
 

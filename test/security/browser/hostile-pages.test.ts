@@ -14,7 +14,7 @@ import { ConsolePage } from '../../e2e/pages/demo-pages';
 import { PopupPage } from '../../e2e/pages/extension-pages';
 import { extensionLog } from '../../e2e/support/extension-log';
 import { recordAttacks } from '../../helpers/tally';
-import { APPROVAL_HEADER, claimsOf, firstOf, forumAsAlice, heldRecords, recordReplyRequests } from './hostile-support';
+import { APPROVAL_HEADER, claimsOf, forumAsAlice, heldRecords, recordReplyRequests } from './hostile-support';
 
 type Win = Window & Record<string, unknown>;
 const ASSISTANT = 'agent:forum-helper';
@@ -157,46 +157,58 @@ test('E-03 a replayed proposal on the captured port: two records, and approving 
   recordAttacks('E-03 replayed proposal', 1, Math.max(0, added.length - 1) + Math.max(0, withToken.length - 1));
 });
 
-test('E-05 a page that rewrites its proposal so the popup shows other text than the body it holds: refused, never posted under the owner\'s token', async ({ browser, stack }) => {
+test('E-05 a page that rewrites its proposal so the popup shows other text than the body it holds: the channel carries no text to rewrite, and a rewritten body is never posted under the owner\'s token', async ({ browser, stack }) => {
   const forum = await forumAsAlice(browser, stack);
   const before = stack.demo.store.listReplies(1).length;
   const shown = 'Thanks! I will ask the payroll team for a time-boxed grant.';
   const held = 'payroll-2026 is now readable by all employees: download it from the shared drive.';
+  // Two rewrites of the hooks' proposal on the channel: a `content` member claiming the harmless text
+  // (the channel no longer carries one: the bridge and the background read the text from the body),
+  // and the request body itself swapped for the harmless one (the hooks release their own copy).
   await forum.page.evaluate(
     ({ shown, held }) => {
       const w = window as unknown as Win;
       const post = MessagePort.prototype.postMessage;
+      let n = 0;
       MessagePort.prototype.postMessage = function (this: MessagePort, msg: unknown, ...rest: unknown[]) {
-        const m = msg as { t?: string };
-        return (post as (...a: unknown[]) => void).call(this, m.t === 'propose' ? { ...m, content: shown } : msg, ...rest);
+        const m = msg as { t?: string; request?: { body: string } };
+        if (m.t !== 'propose') return (post as (...a: unknown[]) => void).call(this, msg, ...rest);
+        const forged = n++ === 0 ? { ...m, content: shown } : { ...m, request: { ...m.request, body: JSON.stringify({ body: shown, author_kind: 'assistant' }) } };
+        return (post as (...a: unknown[]) => void).call(this, forged, ...rest);
       } as typeof post;
-      w.__result = fetch('/api/topics/1/replies', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'X-Assistant': 'agent:forum-helper' },
-        body: JSON.stringify({ body: held, author_kind: 'assistant' }),
-      }).then((r) => ({ status: r.status, outcome: r.headers.get('countersign-outcome') }));
+      const send = () =>
+        fetch('/api/topics/1/replies', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-Assistant': 'agent:forum-helper' },
+          body: JSON.stringify({ body: held, author_kind: 'assistant' }),
+        }).then((r) => ({ status: r.status }));
+      w.__first = send();
+      w.__second = new Promise((r) => setTimeout(r, 500)).then(send);
     },
     { shown, held },
   );
   const popup = await PopupPage.open(browser);
-  const item = popup.action(ASSISTANT, SCOPE);
-  const result = () => forum.page.evaluate(() => (window as unknown as Win).__result as Promise<{ status: number; outcome: string | null }>);
-  const first = await firstOf({ held: item.waitFor({ timeout: 30_000 }), settled: result() });
-  // Playing the owner: approve whatever the popup shows, if it shows anything.
-  let seen = '';
-  if (first === 'held') {
-    seen = (await item.textContent()) ?? '';
-    await popup.approve(ASSISTANT, SCOPE);
+  const items = popup.page.getByRole('listitem', { name: `${ASSISTANT} ${SCOPE}` });
+  await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(2);
+  // Playing the owner: approve whatever the popup shows, noting what it showed.
+  const seen: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    seen.push((await items.nth(0).textContent()) ?? '');
+    await items.nth(0).getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(1 - i);
   }
-  const settled = await result();
+  const [first, second] = await forum.page.evaluate(() => Promise.all([(window as unknown as Win).__first, (window as unknown as Win).__second]) as Promise<Array<{ status: number }>>);
   const added = stack.demo.store.listReplies(1).slice(before);
-  const unauthorized = added.filter((r) => !seen.includes(r.body)).length;
-  recordAttacks('E-05 proposal text rewritten on the channel', 1, unauthorized);
+  // Whatever was posted, the owner saw it: the forged `content` changed nothing, the forged body was refused by the tool.
+  const unauthorized = added.filter((r) => !seen.some((text) => text.includes(r.body))).length;
+  recordAttacks('E-05 proposal text or body rewritten on the channel', 2, unauthorized);
   expect(unauthorized).toBe(0);
-  expect(first).toBe('settled');
-  expect(settled).toEqual({ status: 403, outcome: 'failed' });
-  expect(added).toHaveLength(0);
-  expect((await heldRecords(browser)).filter((r) => r.state === 'held' || r.state === 'approved')).toHaveLength(0);
+  expect(seen[0]).toContain(held);
+  expect(seen[0]).not.toContain(shown);
+  expect(first).toEqual({ status: 201 });
+  expect(seen[1]).toContain(shown);
+  expect(second!.status).toBeGreaterThanOrEqual(400);
+  expect(added.map((r) => r.body)).toEqual([held]);
 });
 
 test('E-05 the page changes the draft, the DOM, fetch and JSON after the hold and steals the token on its way out: the tool gets exactly the held bytes, the signed digest is the record\'s', async ({ browser, stack }) => {
@@ -339,27 +351,34 @@ test('hooks bypassed: fetch, XHR and form submit captured before the extension l
   recordAttacks('hooks bypassed: captured fetch/XHR/submit, iframe fetch', statuses.length, added + widened + statuses.filter((s) => s.status < 400).length);
 });
 
-test('E-03 a spoofed assistant marker: a page naming an agent not allowed to post here, or one registered nowhere, gets its post held under that name, and the owner\'s approval of it is refused by the tool', async ({ browser, stack }) => {
+test('E-03 a spoofed assistant marker: a page naming an agent the policy does not know (one not allowed to post here, one registered nowhere) is not believed: the post is held as the site\'s own agent, so no approval is ever signed in the spoofed name', async ({ browser, stack }) => {
   const forum = await forumAsAlice(browser, stack);
   const before = stack.demo.store.listReplies(1).length;
   const popup = await PopupPage.open(browser);
-  const outcomes: Array<{ status: number; code: string | null }> = [];
-  // agent:access-helper is alice's too, but not for forum.post here; agent:nobody is registered nowhere.
-  for (const agent of ['agent:access-helper', 'agent:nobody']) {
+  const outcomes: Array<{ status: number }> = [];
+  const spoofed = ['agent:access-helper', 'agent:nobody', 'access-helper'];
+  // agent:access-helper is alice's too, but not for forum.post here; the others are registered nowhere.
+  for (const agent of spoofed) {
     await forum.page.evaluate((agent) => {
       (window as unknown as Win).__result = fetch('/api/topics/1/replies', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-Assistant': agent },
         body: JSON.stringify({ body: `A post that claims to be ${agent}'s.`, author_kind: 'assistant' }),
-      }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code ?? null }));
+      }).then((r) => ({ status: r.status }));
     }, agent);
-    // The owner sees the name the page claimed, and approves it anyway.
-    await popup.action(agent, SCOPE).waitFor({ timeout: 15_000 });
-    await popup.approve(agent, SCOPE);
-    outcomes.push(await forum.page.evaluate(() => (window as unknown as Win).__result as Promise<{ status: number; code: string | null }>));
+    // The owner sees the agent the policy names for this site (the adapter's), not the page's claim, and approves.
+    await popup.action(ASSISTANT, SCOPE).waitFor({ timeout: 15_000 });
+    await popup.approve(ASSISTANT, SCOPE);
+    outcomes.push(await forum.page.evaluate(() => (window as unknown as Win).__result as Promise<{ status: number }>));
   }
-  for (const o of outcomes) expect(o).toEqual({ status: 403, code: 'approver_not_authorized' });
-  const added = stack.demo.store.listReplies(1).length - before;
-  recordAttacks('E-03 spoofed assistant marker', outcomes.length, added + outcomes.filter((o) => o.status < 400).length);
-  expect(added).toBe(0);
+  const records = await heldRecords(browser);
+  const impersonated = records.filter((r) => spoofed.includes(r.spec.agent));
+  const tokensInSpoofedName = records.filter((r) => r.token && spoofed.includes(claimsOf(r.token).agt));
+  expect(records.map((r) => r.spec.agent)).toEqual(spoofed.map(() => ASSISTANT));
+  // Whatever the tool did with it, only a post the owner approved as the site's agent can have been stored.
+  const added = stack.demo.store.listReplies(1).slice(before);
+  expect(added.length).toBe(outcomes.filter((o) => o.status < 400).length);
+  recordAttacks('E-03 spoofed assistant marker', spoofed.length, impersonated.length + tokensInSpoofedName.length);
+  expect(impersonated).toHaveLength(0);
+  expect(tokensInSpoofedName).toHaveLength(0);
 });

@@ -48,8 +48,3 @@ export function recordReplyRequests(page: Page): Request[] {
 export function claimsOf(token: string): { act: { dig: string; m: string; u: string }; jti: string; agt: string } {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as never;
 }
-
-/** Resolves with what happens first: the action appears in the popup, or the page's request settles. */
-export async function firstOf<T extends string>(entries: Record<T, Promise<unknown>>): Promise<T> {
-  return Promise.race(Object.entries(entries).map(([name, p]) => (p as Promise<unknown>).then(() => name as T)));
-}

@@ -30,7 +30,7 @@ describe.each(DATABASES)('admin and public routes (%s)', (kind) => {
     for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: 'Basic abc' }]) {
       const res = await v.app.inject({ method: method as 'GET', url, headers, ...(payload ? { payload: payload as object } : {}) });
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+      expect(res.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
     }
   });
 
@@ -107,7 +107,7 @@ describe.each(DATABASES)('admin and public routes (%s)', (kind) => {
   ])('%s %s → a JSON 404 not_found', async (method, url) => {
     const res = await v.app.inject({ method: method as 'GET', url });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+    expect(res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
   });
 });
 
@@ -127,7 +127,7 @@ describe('logging', () => {
       const { token } = await v.mint(alice);
       await v.verify({ token, request: FORUM_REQUEST });
       await v.verify({ token, request: FORUM_REQUEST });
-      await v.app.inject({ method: 'POST', url: '/v1/verify', headers: { 'countersign-approval': token }, payload: { token: token.slice(0, -3), request: FORUM_REQUEST } });
+      await v.app.inject({ method: 'POST', url: '/v1/verify', headers: { 'countersign-approval': token }, payload: { token: token.slice(0, -3), request: FORUM_REQUEST, scope: 'forum.post' } });
       const log = lines.join('\n');
       expect(lines.length).toBeGreaterThan(5);
       for (const secret of [token.split('.')[1]!, token.split('.')[2]!, 'Try revoking the group grant', 'test-admin-token-0123456789']) {

@@ -43,7 +43,7 @@ describe.each(DATABASES)('enrollment (%s)', (kind) => {
     expect((await enroll({ code: c, publicKeyJwk: jwk1, label: 'a' })).statusCode).toBe(201);
     const again = await enroll({ code: c, publicKeyJwk: jwk2, label: 'b' });
     expect(again.statusCode).toBe(403);
-    expect(again.json()).toEqual({ error: { code: 'code_invalid', message: expect.any(String) } });
+    expect(again.json()).toEqual({ error: { code: 'code_invalid', message: expect.any(String), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
   });
 
   it('an unknown or expired (15 min) code → 403 code_invalid', async () => {

@@ -1,10 +1,11 @@
 // POST /v1/verify end to end through HTTP on SQLite and PostgreSQL: the allow path with its receipt,
-// every refusal code with its status, decision records, replay races and restarts.
+// every refusal code with its status, decision records, replay races and restarts; the route's scope
+// binding the token, and the receipt's text read by the verifier from the approved body.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBase64url, importEs256Jwks, verifyReceipt } from '@/lib/protocol';
+import { contentDigest, encodeBase64url, importEs256Jwks, verifyReceipt } from '@/lib/protocol';
 import { DATABASES, FORUM_REQUEST, PUBLIC_URL, startVerifier } from '../../helpers/verifier';
 import type { Device, TestVerifier } from '../../helpers/verifier';
-import { malleate } from '../../helpers/approval-world';
+import { decodePart, malleate } from '../../helpers/approval-world';
 
 describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
   let v: TestVerifier;
@@ -19,6 +20,18 @@ describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
   });
   afterAll(() => v.close());
 
+  async function decisionCodes(traceId: string): Promise<string[]> {
+    const events = (await v.admin('GET', `/v1/admin/events?trace=${traceId}`)).json() as { decisions: Array<{ code: string }> };
+    return events.decisions.map((d) => d.code);
+  }
+
+  /** Rows in the replay cache for the token's (iss, jti). */
+  async function consumedCount(token: string): Promise<number> {
+    const { iss, jti } = decodePart(token, 1) as { iss: string; jti: string };
+    const rows = await v.database.db.selectFrom('consumed').select('jti').where('iss', '=', iss).where('jti', '=', jti).execute();
+    return rows.length;
+  }
+
   async function refusal(body: unknown): Promise<{ status: number; code: string; traceId?: string }> {
     const res = await v.verify(body);
     const json = res.json() as { error?: { code: string; traceId?: string } };
@@ -27,7 +40,7 @@ describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
 
   it('allows a valid approval and returns a receipt that verifies against the JWKS', async () => {
     const { token, traceId } = await v.mint(alice);
-    const res = await v.verify({ token, request: FORUM_REQUEST, content: 'Try revoking the group grant.', principal: { kind: 'agent', id: 'agent:forum-helper' } });
+    const res = await v.verify({ token, request: FORUM_REQUEST, scope: 'forum.post', contentField: '/body', principal: { kind: 'agent', id: 'agent:forum-helper' } });
     expect(res.statusCode).toBe(200);
     const body = res.json() as { allow: true; receipt: string; traceId: string };
     expect(body).toEqual({ allow: true, receipt: expect.any(String), traceId });
@@ -118,7 +131,9 @@ describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
     ['another agent than the principal', 403, 'action_mismatch', async () => ({ token: (await v.mint(alice)).token, request: FORUM_REQUEST, principal: { kind: 'agent', id: 'agent:other' } })],
     ['a body that claims JSON and does not parse', 400, 'payload_invalid', async () => ({ token: (await v.mint(alice)).token, request: { ...FORUM_REQUEST, body: '{"body":' } })],
     ['bob approving alice\'s agent', 403, 'approver_not_authorized', async () => ({ token: (await v.mint(bob)).token, request: FORUM_REQUEST })],
-    ['a scope outside the agent\'s registration', 403, 'approver_not_authorized', async () => ({ token: (await v.mint(alice, { scope: 'admin.acl.write' })).token, request: FORUM_REQUEST })],
+    ['a scope outside the agent\'s registration', 403, 'approver_not_authorized', async () => ({ token: (await v.mint(alice, { scope: 'admin.acl.write' })).token, request: FORUM_REQUEST, scope: 'admin.acl.write' })],
+    ['scope confusion: a forum.post token on the admin.acl.write route', 403, 'action_mismatch', async () => ({ token: (await v.mint(alice)).token, request: FORUM_REQUEST, scope: 'admin.acl.write' })],
+    ['an admin.acl.write token on the forum.post route', 403, 'action_mismatch', async () => ({ token: (await v.mint(alice, { scope: 'admin.acl.write' })).token, request: FORUM_REQUEST, scope: 'forum.post' })],
     ['an unregistered agent', 403, 'approver_not_authorized', async () => ({ token: (await v.mint(alice, { agent: 'agent:stranger' })).token, request: FORUM_REQUEST })],
     ['an agent approving itself', 403, 'self_approval', async () => ({ token: (await v.mint(alice, { agent: 'alice' })).token, request: FORUM_REQUEST })],
     ['a blocked site', 403, 'site_blocked', async () => {
@@ -132,14 +147,103 @@ describe.each(DATABASES)('POST /v1/verify (%s)', (kind) => {
   });
 
   it.each([
-    ['a request without method', { token: 'x', request: { url: 'http://x/', contentType: null, body: null } }],
-    ['a principal of an unknown kind', { token: 'x', request: FORUM_REQUEST, principal: { kind: 'robot', id: 'r' } }],
-    ['an unknown member', { token: 'x', request: FORUM_REQUEST, extra: 1 }],
+    ['a request without method', { token: 'x', request: { url: 'http://x/', contentType: null, body: null }, scope: 'forum.post' }],
+    ['a principal of an unknown kind', { token: 'x', request: FORUM_REQUEST, scope: 'forum.post', principal: { kind: 'robot', id: 'r' } }],
+    ['an unknown member', { token: 'x', request: FORUM_REQUEST, scope: 'forum.post', extra: 1 }],
+    ['no scope', { token: 'x', request: FORUM_REQUEST }],
+    ['an empty scope', { token: 'x', request: FORUM_REQUEST, scope: '' }],
+    ['a scope that is not a string', { token: 'x', request: FORUM_REQUEST, scope: ['forum.post'] }],
+    ['an empty contentField', { token: 'x', request: FORUM_REQUEST, scope: 'forum.post', contentField: '' }],
     ['a body that is not JSON', '{not json'],
-  ])('%s → 400 payload_invalid', async (_name, body) => {
+  ])('%s → 400 payload_invalid, with a trace id of its own', async (_name, body) => {
     const res = await v.app.inject({ method: 'POST', url: '/v1/verify', headers: { 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { code: 'payload_invalid' } });
+    expect(res.json()).toMatchObject({ error: { code: 'payload_invalid', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+  });
+
+  describe('the route\'s scope binds the token', () => {
+    it('scope is required: a genuine token without one → 400 payload_invalid naming scope, and the token is not consumed', async () => {
+      const { token, traceId } = await v.mint(alice);
+      const res = await v.verifyExact({ token, request: FORUM_REQUEST });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'payload_invalid', message: expect.stringContaining('scope') } });
+      expect(await decisionCodes(traceId)).toEqual([]);
+      expect((await v.verify({ token, request: FORUM_REQUEST, scope: 'forum.post' })).statusCode).toBe(200);
+    });
+
+    it('scope confusion: a forum.post token on the admin.acl.write route → 403 action_mismatch with its trace; the token still serves its own route once', async () => {
+      const { token, traceId } = await v.mint(alice);
+      expect(await refusal({ token, request: FORUM_REQUEST, scope: 'admin.acl.write' })).toEqual({ status: 403, code: 'action_mismatch', traceId });
+      expect(await consumedCount(token)).toBe(0);
+      expect((await v.verify({ token, request: FORUM_REQUEST, scope: 'forum.post' })).statusCode).toBe(200);
+      expect(await decisionCodes(traceId)).toEqual(['action_mismatch', 'allow']);
+    });
+
+    it('an agent\'s registered scopes are enforced: registered for forum.post only, an admin.acl.write token on an admin.acl.write route → approver_not_authorized; registered for it → allowed', async () => {
+      await v.registerAgent('agent:acl-helper', 'alice', ['forum.post'], ['http://127.0.0.1:8080']);
+      const request = { method: 'PUT', url: 'http://127.0.0.1:8080/api/datasets/payroll-2026/acl', contentType: 'application/json', body: '{"readers":"all-employees"}' };
+      const denied = await v.mint(alice, { request, agent: 'agent:acl-helper', scope: 'admin.acl.write' });
+      expect(await refusal({ token: denied.token, request, scope: 'admin.acl.write', principal: { kind: 'agent', id: 'agent:acl-helper' } })).toMatchObject({ status: 403, code: 'approver_not_authorized' });
+      await v.registerAgent('agent:acl-helper', 'alice', ['forum.post', 'admin.acl.write'], ['http://127.0.0.1:8080']);
+      const allowed = await v.mint(alice, { request, agent: 'agent:acl-helper', scope: 'admin.acl.write' });
+      expect((await v.verify({ token: allowed.token, request, scope: 'admin.acl.write', principal: { kind: 'agent', id: 'agent:acl-helper' } })).statusCode).toBe(200);
+    });
+  });
+
+  describe('receipts bind what was posted: the verifier reads the text itself', () => {
+    async function receiptClaims(res: { json(): unknown }) {
+      const keys = await importEs256Jwks((await v.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
+      return (await verifyReceipt((res.json() as { receipt: string }).receipt, { lookupKey: (kid) => keys.get(kid), issuer: PUBLIC_URL })).claims;
+    }
+
+    it('receipt content forgery: a caller-supplied content is refused by the strict schema (400 payload_invalid), the token unconsumed', async () => {
+      const { token, traceId } = await v.mint(alice);
+      const res = await v.verify({ token, request: FORUM_REQUEST, content: 'Text that was never approved.' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'payload_invalid', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+      expect(await consumedCount(token)).toBe(0);
+      expect(await decisionCodes(traceId)).toEqual([]);
+    });
+
+    it('cdg is the content digest of the text at a JSON pointer of the approved body', async () => {
+      const { token } = await v.mint(alice);
+      const res = await v.verify({ token, request: FORUM_REQUEST, contentField: '/body' });
+      expect(res.statusCode).toBe(200);
+      expect((await receiptClaims(res)).cdg).toBe(await contentDigest('Try revoking the group grant.'));
+    });
+
+    it('cdg is read at a nested pointer too', async () => {
+      const request = { ...FORUM_REQUEST, body: '{"post":{"text":"  Nested\\n text "},"author_kind":"assistant"}' };
+      const { token } = await v.mint(alice, { request });
+      const res = await v.verify({ token, request, contentField: '/post/text' });
+      expect((await receiptClaims(res)).cdg).toBe(await contentDigest('Nested text'));
+    });
+
+    it.each(['body', '/body'])('cdg is the content digest of the form field %s of the approved body', async (contentField) => {
+      const request = { ...FORUM_REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=Form+reply+text&author_kind=assistant' };
+      const { token } = await v.mint(alice, { request });
+      const res = await v.verify({ token, request, contentField });
+      expect(res.statusCode).toBe(200);
+      expect((await receiptClaims(res)).cdg).toBe(await contentDigest('Form reply text'));
+    });
+
+    it('no contentField → a receipt without cdg', async () => {
+      const { token } = await v.mint(alice);
+      const res = await v.verify({ token, request: FORUM_REQUEST });
+      expect((await receiptClaims(res)).cdg).toBeUndefined();
+    });
+
+    it('a repeated form content field → 400 payload_invalid with the token\'s trace; the jti is not consumed and no allow is recorded', async () => {
+      const request = { ...FORUM_REQUEST, contentType: 'application/x-www-form-urlencoded', body: 'body=What+the+owner+saw&author_kind=assistant&body=What+the+tool+posts' };
+      const { token, traceId } = await v.mint(alice, { request });
+      expect(await refusal({ token, request, contentField: 'body' })).toEqual({ status: 400, code: 'payload_invalid', traceId });
+      expect(await consumedCount(token)).toBe(0);
+      expect(await decisionCodes(traceId)).toEqual(['payload_invalid']);
+      // The digest binds this very body, so no cleaner request can use the token; a route that reads no
+      // text from it still can, once: it was never consumed.
+      expect((await v.verify({ token, request })).statusCode).toBe(200);
+      expect(await consumedCount(token)).toBe(1);
+    });
   });
 
   it('a body over 2 MiB → 413 payload_too_large', async () => {
