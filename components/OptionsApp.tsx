@@ -1,11 +1,12 @@
-// The options page: enrollment, the verifier's status, the effective policy with its sources and
-// problems, and the log viewer. Extension page only.
+// The options page: enrollment, the verifier's status, the organisation policy, the effective
+// policy with its sources and problems, the badge mark and the log viewer. Extension page only.
 import { useCallback, useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
 import type { ExtensionStateView } from '@/lib/extension/messages';
 import { BadgeMarkForm } from './BadgeMarkForm';
 import { EnrollmentForm } from './EnrollmentForm';
 import { LogViewer } from './LogViewer';
+import { OrganisationPolicyStatus } from './OrganisationPolicyStatus';
 import { PolicyTable } from './PolicyTable';
 
 export function OptionsApp() {
@@ -14,7 +15,11 @@ export function OptionsApp() {
   const refresh = useCallback(() => {
     ask('ui-bg:get-state', {}).then(setState, (e: Error) => setError(e.message));
   }, []);
-  useEffect(refresh, [refresh]);
+  useEffect(() => {
+    refresh();
+    // Opening the page asks the verifier for the organisation policy now; what it says shows when it answers.
+    ask('ui-bg:refresh-organisation-policy', {}).then(refresh, refresh);
+  }, [refresh]);
 
   return (
     <main aria-labelledby="options-title" className="options">
@@ -36,7 +41,7 @@ export function OptionsApp() {
                 <dd>{state.enrollment.verifierUrl}</dd>
               </dl>
             ) : (
-              <EnrollmentForm managedVerifierUrl={state.policy.sources.verifierUrl === 'managed' ? state.policy.policy.verifierUrl : null} onEnrolled={refresh} />
+              <EnrollmentForm managedVerifierUrl={state.policy.sources.verifierUrl.includes('managed') ? state.policy.policy.verifierUrl : null} onEnrolled={refresh} />
             )}
             <p>
               Verifier status:{' '}
@@ -53,7 +58,8 @@ export function OptionsApp() {
               Log: {state.sync.pending} event(s) waiting to sync{state.sync.lastError ? ` (last error: ${state.sync.lastError})` : ''}.
             </p>
           </section>
-          <BadgeMarkForm />
+          <BadgeMarkForm mark={state.badgeMark} onChanged={refresh} />
+          <OrganisationPolicyStatus org={state.organisationPolicy} enrolled={state.enrollment !== null} />
           <PolicyTable view={state.policy} />
           <LogViewer key={`${state.enrollment?.enrolledAt ?? 0}:${state.sync.pending}`} />
         </>

@@ -1,4 +1,5 @@
 // The effective policy, where each value came from, and every problem found in it. Extension page only.
+import { describeSources, sourceLabel } from '@/lib/extension/effective-policy';
 import type { PolicyView } from '@/lib/extension/effective-policy';
 
 function show(value: unknown): string {
@@ -8,8 +9,12 @@ function show(value: unknown): string {
 
 export function PolicyTable({ view }: { view: PolicyView }) {
   const rows = Object.entries(view.policy) as Array<[keyof PolicyView['policy'], unknown]>;
+  const version = view.verifier?.version;
   // Each adapter with where it came from and what it matches: which one wins on a page depends on both.
-  const adapters = view.policy.adapters.map((a) => `${a.id} (${view.adapterSources?.[a.id] ?? view.sources.adapters}: ${a.match.join(' ')})`);
+  const adapters = view.policy.adapters.map((a) => {
+    const source = view.adapterSources[a.id];
+    return `${a.id} (${source ? sourceLabel(source, version) : describeSources(view.sources.adapters, version)}: ${a.match.join(' ')})`;
+  });
   return (
     <section aria-labelledby="policy-title">
       <h2 id="policy-title">Effective policy</h2>
@@ -19,7 +24,7 @@ export function PolicyTable({ view }: { view: PolicyView }) {
           <ul>
             {view.problems.map((p, i) => (
               <li key={i}>
-                {p.source} {p.field}
+                {sourceLabel(p.source, version)} {p.field}
                 {p.adapterId ? ` (adapter ${p.adapterId})` : ''}: {p.message}
               </li>
             ))}
@@ -39,7 +44,7 @@ export function PolicyTable({ view }: { view: PolicyView }) {
             <tr key={key}>
               <th scope="row">{key}</th>
               <td>{key === 'adapters' ? show(adapters) : show(value)}</td>
-              <td>{view.sources[key]}</td>
+              <td data-testid={`policy-source-${key}`}>{describeSources(view.sources[key], version)}</td>
             </tr>
           ))}
         </tbody>

@@ -7,6 +7,8 @@ import { messenger } from '../extension/messenger';
 import type { BadgeConfig, Outcome, PageSummaryInput, PostsInput } from '../extension/messages';
 import type { Verdict } from '../extension/post-verdicts';
 import { BadgeGuard } from './badge-guard';
+import { markDrawing, markOf } from './mark';
+import type { MarkDrawing } from './mark';
 
 const BATCH = 200;
 /**
@@ -58,6 +60,7 @@ button { font: 600 12px/1.6 system-ui, sans-serif; border-radius: 10px; padding:
 .details[data-open] { display: block; }
 .details ul { margin: 4px 0 0; padding-left: 16px; }
 .mark::before { content: attr(data-mark); }
+.mark svg { vertical-align: -2px; }
 `;
 
 const LABELS: Record<Exclude<Verdict['state'], 'none'>, string> = {
@@ -70,18 +73,6 @@ function describe(v: Verdict): string {
   if (v.state === 'verified') return `Written by ${v.agent}, approved by ${v.approver} at ${new Date((v.time ?? 0) * 1000).toISOString()}.`;
   if (v.state === 'unverified-ai') return `Written by an assistant; ${v.reason}.`;
   return `Receipt invalid: ${v.reason}.`;
-}
-
-/**
- * The secret mark, drawn from an attribute by CSS and never as text: a page's window.find() searches
- * text even inside closed shadow roots, so a text mark could be guessed symbol by symbol (issue 9,
- * test/security/browser/fake-badges.test.ts). Generated content is not searchable.
- */
-function markOf(mark: string): HTMLElement {
-  const span = document.createElement('span');
-  span.className = 'mark';
-  span.setAttribute('data-mark', mark);
-  return span;
 }
 
 let sheet: CSSStyleSheet | null | undefined;
@@ -114,7 +105,7 @@ function style(root: ShadowRoot): void {
   root.append(el);
 }
 
-function detailsPanel(verdict: Verdict, mark: string): HTMLElement {
+function detailsPanel(verdict: Verdict, mark: MarkDrawing): HTMLElement {
   const details = document.createElement('div');
   details.className = 'details';
   details.setAttribute('role', 'dialog');
@@ -128,12 +119,12 @@ function detailsPanel(verdict: Verdict, mark: string): HTMLElement {
     list.append(li);
   }
   const markLine = document.createElement('p');
-  markLine.append('Genuine Countersign badges show your mark: ', markOf(mark));
+  markLine.append('Genuine Countersign badges show your mark: ', markOf(document, mark));
   details.append(summary, list, markLine);
   return details;
 }
 
-function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement {
+function drawBadge(anchor: Element, verdict: Verdict, mark: MarkDrawing): HTMLElement {
   let host = document.createElement('countersign-badge');
   // A page that defined this element name owns the element, and its ElementInternals would reach
   // even a closed shadow root: then a plain span, which no page can define, hosts the badge.
@@ -146,7 +137,7 @@ function drawBadge(anchor: Element, verdict: Verdict, mark: string): HTMLElement
   const button = document.createElement('button');
   button.type = 'button';
   button.className = verdict.state;
-  button.append(markOf(mark), ` ${LABELS[verdict.state as keyof typeof LABELS]}`);
+  button.append(markOf(document, mark), ` ${LABELS[verdict.state as keyof typeof LABELS]}`);
   button.setAttribute('aria-expanded', 'false');
   // The details panel is built on the first click: most badges are never opened, and a page of
   // 2,000 posts would otherwise build ten more elements per badge up front.
@@ -167,6 +158,7 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
   if (!answer?.ok || !answer.value.posts) return;
   const config = answer.value;
   const posts = config.posts!;
+  const mark = markDrawing(document, config.mark);
   const seen = new WeakSet<Element>();
   // Badges the page moved, or whose post's text it changed, come down and their posts are checked again.
   const guard = new BadgeGuard(posts);
@@ -245,7 +237,7 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
         result.value.forEach((verdict, k) => {
           if (verdict.state === 'none') return;
           const { el, anchor, content, item } = batch[k]!;
-          const host = drawBadge(anchor, verdict, config.mark);
+          const host = drawBadge(anchor, verdict, mark);
           ours.add(host);
           guard.track(host, el, anchor, content);
           summary.push({

@@ -1,5 +1,5 @@
-// Everything the background owns, wired once: message handlers, alarms for log sync and the
-// verifier's status, and policy watching. Background only.
+// Everything the background owns, wired once: message handlers, alarms for log sync, the
+// verifier's status and the organisation policy, and policy watching. Background only.
 import { browser } from 'wxt/browser';
 import { approveAction, rejectAction } from './approvals';
 import { syncContentScripts, withRegistrationProblems } from './content-scripts';
@@ -12,12 +12,14 @@ import { exportLog, listLog } from './log';
 import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
+import { describeSources } from './effective-policy';
 import type { PolicyView } from './effective-policy';
+import { readOrganisationPolicy, refreshOrganisationPolicy } from './organisation-policy';
 import { HandlerError, messenger, registerHandlers } from './router';
-import { badgeMark, setBadgeMark } from './badge-mark';
+import { badgeMark, newPatternMark, setBadgeMark } from './badge-mark';
 import { JwksCache, VerdictCache } from './post-verdicts';
 import { adapterFor, siteConfig } from './site-adapters';
-import type { PageSummaryInput } from './messages';
+import type { OrganisationPolicyView, PageSummaryInput } from './messages';
 import type { PendingActionRow } from './db';
 
 /** The effective policy, with whatever Chrome refused to register added (its sites fail closed). */
@@ -61,10 +63,43 @@ async function verifierUrl(): Promise<string | null> {
   return view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null;
 }
 
+/** The kill state, its policy reason naming where the policy's switch came from. */
+function killOf(view: PolicyView, status: Awaited<ReturnType<typeof verifierStatus>>) {
+  return killState(view.policy, status, describeSources(view.sources.killSwitch, view.verifier?.version));
+}
+
 async function gates() {
   const view = await currentView();
   const status = await refreshVerifierStatus(view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null);
-  return { view, status, kill: killState(view.policy, status) };
+  return { view, status, kill: killOf(view, status) };
+}
+
+/**
+ * Content-script registration and the policy log follow the effective policy: on a managed or local
+ * change (watchPolicy) and on a new organisation policy from the verifier alike.
+ */
+function notePolicy(): Promise<void> {
+  return readPolicyView().then(async (view) => {
+    await syncContentScripts(view).catch(() => undefined);
+    await recordPolicyIfChanged(withRegistrationProblems(view));
+  });
+}
+
+/**
+ * Asks the enrolled verifier for the organisation policy (unless a managed `verifierPolicy: "off"`
+ * says not to) and, when the held copy changed, applies it as any policy change.
+ */
+async function refreshOrganisation(): Promise<OrganisationPolicyView> {
+  const enabled = (await readPolicyView()).policy.verifierPolicy !== 'off';
+  const { changed } = await refreshOrganisationPolicy({ enabled });
+  if (changed) await notePolicy();
+  return organisationView(enabled);
+}
+
+async function organisationView(enabled: boolean): Promise<OrganisationPolicyView> {
+  const state = await readOrganisationPolicy();
+  const copy = state.copy;
+  return { enabled, version: copy?.version ?? null, verifierUrl: copy?.verifierUrl ?? null, updatedAt: copy?.updatedAt ?? null, fetchedAt: copy?.fetchedAt ?? null, checkedAt: state.checkedAt, error: state.error };
 }
 
 /** The verifier's receipt keys, shared by every page's badge checks (refreshed on an unknown kid). */
@@ -80,14 +115,16 @@ export function registerBackground(): void {
       // The popup opening is a good moment to end what expired since the last alarm.
       await sweep();
       const view = await currentView();
-      const [enrollment, key, status, sync, pending] = await Promise.all([currentEnrollment(), deviceKey(), verifierStatus(), syncState(), db().log.where('synced').equals(0).count()]);
+      const [enrollment, key, status, sync, pending, mark] = await Promise.all([currentEnrollment(), deviceKey(), verifierStatus(), syncState(), db().log.where('synced').equals(0).count(), badgeMark()]);
       return {
         enrollment: enrollment ? { verifierUrl: enrollment.verifierUrl, userId: enrollment.userId, deviceId: enrollment.deviceId, kid: enrollment.kid, label: enrollment.label, enrolledAt: enrollment.enrolledAt } : null,
         kid: key.kid,
         policy: view,
-        kill: killState(view.policy, status),
+        kill: killOf(view, status),
         sync: { pending, lastSyncedAt: sync.lastSyncedAt, lastError: sync.lastError },
         verifierStatus: { reachable: status.reachable, policyVersion: status.policyVersion, checkedAt: status.checkedAt },
+        organisationPolicy: await organisationView(view.policy.verifierPolicy !== 'off'),
+        badgeMark: mark,
       };
     },
     'ui-bg:enroll': async (input) => {
@@ -95,17 +132,22 @@ export function registerBackground(): void {
       // A managed verifier URL wins: a user cannot point their signatures elsewhere.
       const row = await enroll({ ...input, verifierUrl: view.policy.verifierUrl ?? input.verifierUrl });
       await refreshVerifierStatus(row.verifierUrl);
+      // The organisation policy (and the sites it protects) applies before the answer reaches the
+      // options page; a verifier that does not answer it now is asked again at the next poll.
+      await refreshOrganisation().catch(() => undefined);
       await syncLog({ force: true });
       return { userId: row.userId, deviceId: row.deviceId, kid: row.kid };
     },
-    'ui-bg:save-settings': async ({ badgeMark: mark, ...policy }) => {
-      if (mark !== undefined) await setBadgeMark(mark);
+    'ui-bg:save-settings': async ({ badgeMark: mark, newBadgePattern, ...policy }) => {
+      if (newBadgePattern) await newPatternMark();
+      else if (mark !== undefined) await setBadgeMark(mark);
       if (Object.keys(policy).length) await saveLocalPolicy(policy);
       return null;
     },
     'ui-bg:list-log': (filter) => listLog(filter),
     'ui-bg:export-log': (filter) => exportLog(filter),
     'ui-bg:sync-now': () => syncLog({ force: true }),
+    'ui-bg:refresh-organisation-policy': () => refreshOrganisation(),
     'ui-bg:check-kill-switch': async () => (await gates()).kill,
     'ui-bg:approve': async ({ actionId }) => {
       const { view, status, kill } = await gates();
@@ -187,16 +229,14 @@ export function registerBackground(): void {
   // Alarms survive service-worker restarts; their listener is registered at top level on every wake.
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === ALARMS.sync) void syncLog();
-    if (alarm.name === ALARMS.status) void verifierUrl().then((url) => refreshVerifierStatus(url));
+    if (alarm.name === ALARMS.status) {
+      void verifierUrl().then((url) => refreshVerifierStatus(url));
+      void refreshOrganisation().catch(() => undefined);
+    }
     if (alarm.name === ALARMS.expiry) void sweep();
   });
-  const notePolicy = () =>
-    void readPolicyView().then(async (view) => {
-      await syncContentScripts(view).catch(() => undefined);
-      await recordPolicyIfChanged(withRegistrationProblems(view));
-    });
-  watchPolicy(notePolicy);
-  notePolicy();
+  watchPolicy(() => void notePolicy());
+  void notePolicy();
   void browser.alarms.create(ALARMS.sync, { periodInMinutes: 0.5 });
   void browser.alarms.create(ALARMS.status, { periodInMinutes: 0.5 });
   void browser.alarms.create(ALARMS.expiry, { periodInMinutes: 0.5 });

@@ -1,13 +1,17 @@
-// Effective policy: admin (managed) values over local settings over defaults, each value with its
-// source; site lists checked pattern by pattern and adapters one by one; every problem listed (which
-// pattern, why) and the sites it names failed closed, never silently dropped. Runtime-neutral, pure.
-import { AdminPolicy, DEFAULT_APPROVAL_TTL_SECONDS, parseAdapters, parseJsonStrict, parseMatchPattern, siteOfPattern } from '../protocol';
+// Effective policy: admin (managed) values over local settings over defaults, joined with the
+// organisation policy the verifier holds, which only adds protection; each value with its sources;
+// site lists checked pattern by pattern and adapters one by one; every problem listed (which pattern,
+// why) and the sites it names failed closed, never silently dropped. Runtime-neutral, pure.
+import { AdminPolicy, DEFAULT_APPROVAL_TTL_SECONDS, OrganisationPolicy, parseAdapters, parseJsonStrict, parseMatchPattern, siteOfPattern } from '../protocol';
 import type { AdapterProblem, SiteAdapter } from '../protocol';
 import { registrationRefusal } from './match-patterns';
 
-export type PolicySource = 'managed' | 'local' | 'default' | 'built-in';
-/** Where an adapter came from: an admin's (managed or local policy) beats a built-in one. */
-export type AdapterSource = 'managed' | 'local' | 'built-in';
+/** Where a value came from; `verifier` is the organisation policy on the verifier (its version is the view's `verifier`). */
+export type PolicySource = 'managed' | 'verifier' | 'local' | 'default' | 'built-in';
+/** Where an adapter came from: an admin's (managed, verifier or local policy) beats a built-in one. */
+export type AdapterSource = 'managed' | 'verifier' | 'local' | 'built-in';
+/** Where a problem was found. `browser`: Chrome itself refused part of the policy (a pattern it would not register). */
+export type ProblemSource = 'managed' | 'verifier' | 'local' | 'browser';
 
 export interface EffectivePolicy {
   verifierUrl: string | null;
@@ -18,24 +22,39 @@ export interface EffectivePolicy {
   killSwitch: boolean;
   strictMode: boolean;
   adapters: SiteAdapter[];
+  /** `off` (managed only): the organisation policy on the verifier is neither fetched nor applied. */
+  verifierPolicy: 'on' | 'off';
 }
 
 export interface PolicyProblem {
-  /** `browser`: Chrome itself refused part of the policy (a pattern it would not register). */
-  source: 'managed' | 'local' | 'browser';
+  source: ProblemSource;
   field: string;
   message: string;
   adapterId?: string | null;
 }
 
+/** The organisation policy as held (the last good copy): its version and the document, checked here key by key. */
+export interface OrganisationPolicyInput {
+  version: number;
+  updatedAt: number | null;
+  policy: unknown;
+}
+
 export interface PolicyView {
   policy: EffectivePolicy;
-  sources: Record<keyof EffectivePolicy, PolicySource>;
+  /**
+   * Every layer the effective value came from, in precedence order (managed, verifier, local; default
+   * or built-in when nothing else set it). A joined value lists each layer that contributed, e.g.
+   * `['managed', 'verifier']` for protected sites from both.
+   */
+  sources: Record<keyof EffectivePolicy, PolicySource[]>;
   /** Each effective adapter's source, by id. */
   adapterSources: Record<string, AdapterSource>;
   problems: PolicyProblem[];
   /** Match patterns where an invalid part of the policy applies: fail closed there (hold, never release). */
   failClosed: string[];
+  /** The organisation policy joined in, or null: none held, or managed `verifierPolicy: "off"`. */
+  verifier: { version: number; updatedAt: number | null } | null;
 }
 
 const DEFAULTS: EffectivePolicy = {
@@ -47,38 +66,84 @@ const DEFAULTS: EffectivePolicy = {
   killSwitch: false,
   strictMode: false,
   adapters: [],
+  verifierPolicy: 'on',
 };
 
 const KEYS = Object.keys(DEFAULTS) as Array<keyof EffectivePolicy>;
 const SITE_LISTS = new Set(['protectedSites', 'blockedSites']);
-const ADAPTER_RANK: Record<AdapterSource, number> = { managed: 0, local: 1, 'built-in': 2 };
+const JOINED_LISTS = ['protectedSites', 'blockedSites', 'assistantAccounts'] as const;
+const JOINED_SWITCHES = ['killSwitch', 'strictMode'] as const;
+/** Adapters of the same id: managed beats verifier beats local beats built-in. */
+const ADAPTER_RANK: Record<AdapterSource, number> = { managed: 0, verifier: 1, local: 2, 'built-in': 3 };
+const SOURCE_ORDER: PolicySource[] = ['managed', 'verifier', 'local', 'default', 'built-in'];
+
+type Layer = 'managed' | 'local' | 'verifier';
+type LayerKeys = Partial<Record<keyof EffectivePolicy, unknown>>;
 
 /**
- * Merges managed over local over defaults. Each key is validated on its own, and a site list pattern
- * by pattern: one bad value is a problem, never a reason to drop the rest. Adapters of the same id:
- * managed replaces local replaces built-in. The extension ships no built-in adapters; `builtin` keeps
- * the place where they would rank (below every admin's adapter).
+ * Merges managed over local over defaults, then joins the organisation policy (`organisation`) in
+ * so that it can only add protection: its site lists, assistant accounts and adapters are unions with
+ * the others, its approval TTL counts only when shorter, its switches only turn on; it never sets
+ * `verifierUrl`, and a managed `verifierPolicy: "off"` leaves it out. Each key is validated on its
+ * own, and a site list pattern by pattern: one bad value is a problem, never a reason to drop the
+ * rest. Adapters of the same id: managed replaces verifier replaces local replaces built-in. The
+ * extension ships no built-in adapters; `builtin` keeps the place where they would rank.
  */
-export function effectivePolicy(managed: unknown, local: unknown, builtin: SiteAdapter[] = []): PolicyView {
+export function effectivePolicy(managed: unknown, local: unknown, builtin: SiteAdapter[] = [], organisation: OrganisationPolicyInput | null = null): PolicyView {
   const problems: PolicyProblem[] = [];
   const failClosed: string[] = [];
-  const layers = { managed: validKeys(managed, 'managed', problems, failClosed), local: validKeys(local, 'local', problems, failClosed) };
+  const layers: Record<Layer, LayerKeys> = {
+    managed: validKeys(managed, 'managed', problems, failClosed),
+    local: validKeys(local, 'local', problems, failClosed),
+    verifier: {},
+  };
+  if ('verifierPolicy' in layers.local) {
+    delete layers.local.verifierPolicy;
+    problems.push({ source: 'local', field: 'verifierPolicy', message: 'verifierPolicy is an administrator\'s (managed) setting: a local setting cannot turn the organisation policy off' });
+  }
+  const joined = organisation !== null && layers.managed.verifierPolicy !== 'off';
+  if (joined) layers.verifier = validKeys(organisation.policy, 'verifier', problems, failClosed);
 
   const policy = { ...DEFAULTS } as Record<keyof EffectivePolicy, unknown>;
-  const sources = Object.fromEntries(KEYS.map((k) => [k, 'default'])) as Record<keyof EffectivePolicy, PolicySource>;
+  const sources = Object.fromEntries(KEYS.map((k) => [k, ['default']])) as Record<keyof EffectivePolicy, PolicySource[]>;
   for (const source of ['local', 'managed'] as const) {
-    for (const [key, value] of Object.entries(layers[source])) {
+    for (const [key, value] of Object.entries(layers[source]) as Array<[keyof EffectivePolicy, unknown]>) {
       if (key === 'adapters') continue;
-      policy[key as keyof EffectivePolicy] = value;
-      sources[key as keyof EffectivePolicy] = source;
+      policy[key] = value;
+      sources[key] = [source];
     }
   }
 
+  // The join: whatever the organisation policy says can only add to what managed and local set.
+  const org = layers.verifier;
+  const withVerifier = (key: keyof EffectivePolicy) => (sources[key][0] === 'default' ? ['verifier' as const] : [...sources[key], 'verifier' as const]);
+  for (const key of JOINED_LISTS) {
+    if (!Array.isArray(org[key])) continue;
+    policy[key] = [...new Set([...(policy[key] as string[]), ...(org[key] as string[])])];
+    sources[key] = withVerifier(key);
+  }
+  if (typeof org.approvalTtlSeconds === 'number') {
+    const base = policy.approvalTtlSeconds as number;
+    // The smallest TTL wins: a shorter window for approvals is more protection, never less.
+    policy.approvalTtlSeconds = Math.min(base, org.approvalTtlSeconds);
+    sources.approvalTtlSeconds = org.approvalTtlSeconds < base ? ['verifier'] : org.approvalTtlSeconds === base ? withVerifier('approvalTtlSeconds') : sources.approvalTtlSeconds;
+  }
+  for (const key of JOINED_SWITCHES) {
+    if (typeof org[key] !== 'boolean') continue;
+    const base = policy[key] as boolean;
+    policy[key] = base || (org[key] as boolean);
+    sources[key] = base === org[key] ? withVerifier(key) : org[key] ? ['verifier'] : sources[key];
+  }
+
   const adapters = new Map<string, { adapter: SiteAdapter; source: AdapterSource }>(builtin.map((a) => [a.id, { adapter: a, source: 'built-in' }]));
-  if (builtin.length) sources.adapters = 'built-in';
-  for (const source of ['local', 'managed'] as const) {
-    const text = layers[source].adapters;
-    if (typeof text !== 'string') continue;
+  /** Layers whose adapters had problems: a source of the value even when none of theirs applies. */
+  const problemLayers = new Set<PolicySource>();
+  for (const source of ['local', 'verifier', 'managed'] as const) {
+    const value = layers[source].adapters;
+    if (value === undefined) continue;
+    // Managed and local policy carry adapters as a JSON string (Chrome drops a bad nested value whole);
+    // the verifier sends parsed JSON: both are checked here one adapter at a time.
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
     const parsed = parseAdapters(text);
     const patternProblems = adapterPatternProblems(text, parsed.problems, source, failClosed);
     for (const p of parsed.problems) {
@@ -87,13 +152,36 @@ export function effectivePolicy(managed: unknown, local: unknown, builtin: SiteA
     }
     problems.push(...patternProblems.map((q) => q.problem));
     failClosed.push(...parsed.failClosed);
-    for (const adapter of parsed.adapters) adapters.set(adapter.id, { adapter, source });
-    if (parsed.adapters.length || parsed.problems.length) sources.adapters = source;
+    for (const adapter of parsed.adapters) {
+      // Deleted first so that, within a layer, adapters keep the document's order (the last tie-break).
+      adapters.delete(adapter.id);
+      adapters.set(adapter.id, { adapter, source });
+    }
+    if (parsed.problems.length) problemLayers.add(source);
   }
   const ranked = [...adapters.values()].sort((a, b) => ADAPTER_RANK[a.source] - ADAPTER_RANK[b.source]);
   policy.adapters = ranked.map((r) => r.adapter);
+  const adapterLayers = SOURCE_ORDER.filter((s) => problemLayers.has(s) || ranked.some((r) => r.source === s));
+  if (adapterLayers.length) sources.adapters = adapterLayers;
   const adapterSources = Object.fromEntries(ranked.map((r) => [r.adapter.id, r.source])) as Record<string, AdapterSource>;
-  return { policy: policy as unknown as EffectivePolicy, sources, adapterSources, problems, failClosed: [...new Set(failClosed)] };
+  return {
+    policy: policy as unknown as EffectivePolicy,
+    sources,
+    adapterSources,
+    problems,
+    failClosed: [...new Set(failClosed)],
+    verifier: joined ? { version: organisation.version, updatedAt: organisation.updatedAt } : null,
+  };
+}
+
+/** One source as the options page names it: `verifier (version 3)` for the organisation policy. */
+export function sourceLabel(source: PolicySource | ProblemSource, verifierVersion: number | null | undefined): string {
+  return source === 'verifier' ? `verifier (version ${verifierVersion ?? '?'})` : source;
+}
+
+/** A value's sources as the options page shows them, e.g. `managed + verifier (version 3)`. */
+export function describeSources(sources: readonly PolicySource[], verifierVersion: number | null | undefined): string {
+  return sources.map((s) => sourceLabel(s, verifierVersion)).join(' + ');
 }
 
 /** What an admin reads about a pattern the extension cannot use: the pattern, why, and where it fails closed. */
@@ -102,21 +190,37 @@ function patternMessage(pattern: string, reason: string, site: string | null): s
   return `${JSON.stringify(pattern)} is not a match pattern Countersign can use: ${reason}; ${where}`;
 }
 
-function validKeys(input: unknown, source: 'managed' | 'local', problems: PolicyProblem[], failClosed: string[]): Partial<AdminPolicy> {
+/**
+ * The keys of one layer that can apply, each checked on its own. Managed and local policy are the
+ * admin policy's keys; the organisation policy has its own (no `verifierUrl`, `verifierPolicy`, and
+ * `adapters` as parsed JSON, checked adapter by adapter later).
+ */
+function validKeys(input: unknown, source: Layer, problems: PolicyProblem[], failClosed: string[]): LayerKeys {
   if (input === undefined || input === null) return {};
   if (typeof input !== 'object' || Array.isArray(input)) {
     problems.push({ source, field: '(policy)', message: 'policy is not an object' });
     return {};
   }
-  const out: Record<string, unknown> = {};
+  const shapes: Record<string, { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }> =
+    source === 'verifier' ? OrganisationPolicy.shape : AdminPolicy.shape;
+  const out: LayerKeys = {};
   for (const [key, value] of Object.entries(input)) {
-    const shape = AdminPolicy.shape[key as keyof typeof AdminPolicy.shape];
+    if (source === 'verifier' && (key === 'verifierUrl' || key === 'verifierPolicy')) {
+      problems.push({ source, field: key, message: `the organisation policy cannot set ${key}: ignored (only managed policy can)` });
+      continue;
+    }
+    const shape = Object.hasOwn(shapes, key) ? shapes[key] : undefined;
     if (!shape) {
       problems.push({ source, field: key, message: 'unknown policy key' });
       continue;
     }
     if (SITE_LISTS.has(key) && Array.isArray(value)) {
-      out[key] = siteList(key, value, source, problems, failClosed);
+      out[key as keyof EffectivePolicy] = siteList(key, value, source, problems, failClosed);
+      continue;
+    }
+    if (source === 'verifier' && key === 'adapters') {
+      if (Array.isArray(value)) out.adapters = value;
+      else problems.push({ source, field: key, message: 'adapters must be an array of adapters' });
       continue;
     }
     const parsed = shape.safeParse(value);
@@ -125,9 +229,9 @@ function validKeys(input: unknown, source: 'managed' | 'local', problems: Policy
       problems.push({ source, field: [key, ...issue.path.map(String)].join('.'), message: issue.message });
       continue;
     }
-    out[key] = parsed.data;
+    out[key as keyof EffectivePolicy] = parsed.data;
   }
-  return out as Partial<AdminPolicy>;
+  return out;
 }
 
 /**
@@ -135,7 +239,7 @@ function validKeys(input: unknown, source: 'managed' | 'local', problems: Policy
  * and the site it still names fails closed. For protectedSites a pattern must also be one Chrome
  * registers content scripts for (http, https).
  */
-function siteList(key: string, value: unknown[], source: 'managed' | 'local', problems: PolicyProblem[], failClosed: string[]): string[] {
+function siteList(key: string, value: unknown[], source: Layer, problems: PolicyProblem[], failClosed: string[]): string[] {
   const good: string[] = [];
   value.forEach((pattern, i) => {
     const field = `${key}.${i}`;
@@ -167,7 +271,7 @@ function siteList(key: string, value: unknown[], source: 'managed' | 'local', pr
  * Every unparsable match pattern of the adapters that failed validation, with the pattern and why;
  * the sites they still name fail closed (parseAdapters already closes their valid patterns).
  */
-function adapterPatternProblems(text: string, failed: AdapterProblem[], source: 'managed' | 'local', failClosed: string[]): Array<{ index: number; problem: PolicyProblem }> {
+function adapterPatternProblems(text: string, failed: AdapterProblem[], source: Layer, failClosed: string[]): Array<{ index: number; problem: PolicyProblem }> {
   const out: Array<{ index: number; problem: PolicyProblem }> = [];
   const raw = parseJsonStrict(text);
   if (!raw.ok || !Array.isArray(raw.value)) return out;
@@ -189,7 +293,7 @@ function adapterPatternProblems(text: string, failed: AdapterProblem[], source: 
   return out;
 }
 
-function adapterProblem(source: 'managed' | 'local', p: AdapterProblem): PolicyProblem {
+function adapterProblem(source: Layer, p: AdapterProblem): PolicyProblem {
   const where = p.index >= 0 ? `adapters[${p.index}]${p.field === '(adapter)' ? '' : `.${p.field}`}` : 'adapters';
   return { source, field: where, message: p.message, adapterId: p.id };
 }

@@ -1,5 +1,6 @@
-// The kill switch as the extension sees it: the admin policy's and the verifier's (`/v1/status`,
-// polled on an alarm). While either is on, nothing is signed or released. Background only.
+// The kill switch as the extension sees it: the admin policy's (managed, or the organisation policy
+// on the verifier) and the verifier's own (`/v1/status`, polled on an alarm). While either is on,
+// nothing is signed or released. Background only.
 import { StatusResponse } from '../protocol';
 import { db } from './db';
 import type { EffectivePolicy } from './effective-policy';
@@ -41,10 +42,13 @@ export async function refreshVerifierStatus(verifierUrl: string | null, fetchFn:
   return row;
 }
 
-/** Combines both switches into the state the popup shows and the signer obeys. */
-export function killState(policy: EffectivePolicy, verifier: VerifierStatusRow): KillStateView {
+/**
+ * Combines both switches into the state the popup shows and the signer obeys. `from` names where the
+ * policy's switch came from (e.g. `managed + verifier (version 3)`).
+ */
+export function killState(policy: EffectivePolicy, verifier: VerifierStatusRow, from = 'managed'): KillStateView {
   const reasons: string[] = [];
-  if (policy.killSwitch) reasons.push('Your administrator turned on the kill switch (managed policy).');
+  if (policy.killSwitch) reasons.push(`Your administrator turned on the kill switch (${from === 'managed' ? 'managed policy' : `policy: ${from}`}).`);
   for (const e of verifier.entries) {
     reasons.push(`The verifier's kill switch is on${e.scope === 'global' ? '' : ` for ${e.scope} ${e.target ?? ''}`} since ${new Date(e.since).toISOString()}.`);
   }

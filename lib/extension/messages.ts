@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AuthorshipSignal, Diff, Identifier } from '../protocol';
 import type { LogEvent, SiteAdapter } from '../protocol';
 import type { PolicyView } from './effective-policy';
+import type { BadgeMark } from './mark-pattern';
 import type { Verdict } from './post-verdicts';
 import type { SenderKind } from './senders';
 
@@ -27,7 +28,13 @@ export type ActionIdInput = z.infer<typeof ActionIdInput>;
 export const RejectInput = z.strictObject({ actionId: z.string().min(1).max(64), reason: z.string().max(500).optional() });
 export type RejectInput = z.infer<typeof RejectInput>;
 
-export const LocalSettingsInput = z.strictObject({ verifierUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(), badgeMark: z.string().max(16).optional() });
+export const LocalSettingsInput = z.strictObject({
+  verifierUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** The person's own text mark ('' for a new random pattern). */
+  badgeMark: z.string().max(16).optional(),
+  /** Replace the mark with a new random pattern. */
+  newBadgePattern: z.literal(true).optional(),
+});
 export type LocalSettingsInput = z.infer<typeof LocalSettingsInput>;
 
 export const EmptyInput = z.strictObject({}).optional();
@@ -90,6 +97,8 @@ export const MESSAGES = {
   'ui-bg:list-log': { input: LogFilterInput, senders: ['options'] },
   'ui-bg:export-log': { input: LogFilterInput, senders: ['options'] },
   'ui-bg:sync-now': { input: EmptyInput, senders: ['options'] },
+  // The options page opening asks the verifier for the organisation policy now, not at the next poll.
+  'ui-bg:refresh-organisation-policy': { input: EmptyInput, senders: ['options'] },
   'ui-bg:check-kill-switch': { input: EmptyInput, senders: ['popup', 'options'] },
   // Only the popup, where the owner reviews the stored record, can cause a signature.
   'ui-bg:approve': { input: ActionIdInput, senders: ['popup'] },
@@ -113,6 +122,7 @@ export interface ProtocolMap {
   'ui-bg:list-log'(data: LogFilterInput): Outcome<LogEvent[]>;
   'ui-bg:export-log'(data: LogFilterInput): Outcome<string>;
   'ui-bg:sync-now'(data?: Record<string, never>): Outcome<{ sent: number; pending: number; error?: string }>;
+  'ui-bg:refresh-organisation-policy'(data?: Record<string, never>): Outcome<OrganisationPolicyView>;
   'ui-bg:check-kill-switch'(data?: Record<string, never>): Outcome<KillStateView>;
   'ui-bg:approve'(data: ActionIdInput): Outcome<{ state: string }>;
   'ui-bg:reject'(data: RejectInput): Outcome<{ state: string }>;
@@ -133,7 +143,7 @@ export interface BadgeConfig {
   posts: NonNullable<SiteAdapter['posts']> | null;
   markerSelectors: string[];
   assistantAccounts: string[];
-  mark: string;
+  mark: BadgeMark;
 }
 
 /** What a content script on a protected site needs: its adapter (if any) and the policy switches. */
@@ -156,4 +166,25 @@ export interface ExtensionStateView {
   kill: KillStateView;
   sync: { pending: number; lastSyncedAt: number | null; lastError: string | null };
   verifierStatus: { reachable: boolean; policyVersion: string | null; checkedAt: number | null };
+  organisationPolicy: OrganisationPolicyView;
+  /** The secret mark genuine badges carry, for the options page to show. */
+  badgeMark: BadgeMark;
+}
+
+/** The organisation policy's fetch state, for the options page (times in ms). */
+export interface OrganisationPolicyView {
+  /** False under a managed `verifierPolicy: "off"`: neither fetched nor applied. */
+  enabled: boolean;
+  /** The held copy's version, or null when none is held. */
+  version: number | null;
+  /** The verifier the held copy came from. */
+  verifierUrl: string | null;
+  /** When the admin set that version on the verifier. */
+  updatedAt: number | null;
+  /** When the verifier sent the held version. */
+  fetchedAt: number | null;
+  /** The last answer that confirmed the held copy (200 or 304). */
+  checkedAt: number | null;
+  /** Why the last fetch kept the held copy as it was (unreachable, refused, a bad answer), or null. */
+  error: string | null;
 }

@@ -23,7 +23,7 @@ export async function recordPolicyIfChanged(view: PolicyView, now = Date.now()):
       site: view.policy.verifierUrl,
       digest: null,
       diff: null,
-      detail: { policyHash: hash, problems: view.problems.length, killSwitch: view.policy.killSwitch, adapters: view.policy.adapters.map((a) => a.id).join(',') },
+      detail: { policyHash: hash, problems: view.problems.length, killSwitch: view.policy.killSwitch, adapters: view.policy.adapters.map((a) => a.id).join(','), organisationPolicyVersion: view.verifier?.version ?? null },
     });
     await db().settings.put({ key: KEY, value: hash });
     return true;

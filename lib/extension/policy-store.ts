@@ -1,9 +1,11 @@
-// Reads the admin policy (storage.managed) and local settings (storage.local) into the effective
-// policy, and watches both. Extension origin only.
+// Reads the admin policy (storage.managed), local settings (storage.local) and the held copy of the
+// organisation policy (the extension's database) into the effective policy, and watches the first
+// two (the background itself notes a new organisation policy). Extension origin only.
 import { browser } from 'wxt/browser';
 import type { SiteAdapter } from '../protocol';
 import { effectivePolicy } from './effective-policy';
 import type { PolicyView } from './effective-policy';
+import { heldOrganisationPolicy } from './organisation-policy';
 
 export const LOCAL_POLICY_KEY = 'policy';
 
@@ -18,8 +20,8 @@ async function readManaged(): Promise<unknown> {
 
 /** The effective policy. The extension ships no built-in adapters: `builtin` is for tests of their precedence. */
 export async function readPolicyView(builtin: SiteAdapter[] = []): Promise<PolicyView> {
-  const [managed, local] = await Promise.all([readManaged(), browser.storage.local.get(LOCAL_POLICY_KEY)]);
-  return effectivePolicy(managed, local[LOCAL_POLICY_KEY], builtin);
+  const [managed, local, organisation] = await Promise.all([readManaged(), browser.storage.local.get(LOCAL_POLICY_KEY), heldOrganisationPolicy()]);
+  return effectivePolicy(managed, local[LOCAL_POLICY_KEY], builtin, organisation);
 }
 
 /** Calls `onChange` whenever an admin pushes new policy or a local setting changes. */

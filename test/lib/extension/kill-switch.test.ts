@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountersignDb, useDatabase } from '@/lib/extension/db';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
+import { describeSources, effectivePolicy } from '@/lib/extension/effective-policy';
 import { killState, refreshVerifierStatus } from '@/lib/extension/kill-switch';
 import { injectFetch } from '../../helpers/inject-fetch';
 import type { FetchFaults } from '../../helpers/inject-fetch';
@@ -43,6 +43,13 @@ describe('kill switch', () => {
     const later = await refreshVerifierStatus('http://verifier.test', injectFetch(() => v.app, faults));
     expect(later).toMatchObject({ reachable: false, engaged: true, error: expect.stringContaining('did not answer') });
     expect(killState(policy(), later).engaged).toBe(true);
+  });
+
+  it('a kill switch from the organisation policy says where it came from', async () => {
+    const status = await refreshVerifierStatus('http://verifier.test', injectFetch(() => v.app, faults));
+    const view = effectivePolicy({}, {}, [], { version: 5, updatedAt: null, policy: { killSwitch: true } });
+    const kill = killState(view.policy, status, describeSources(view.sources.killSwitch, view.verifier?.version));
+    expect(kill).toMatchObject({ engaged: true, reasons: ['Your administrator turned on the kill switch (policy: verifier (version 5)).'] });
   });
 
   it('no verifier URL is reported as such, and the verifier as unreachable', async () => {

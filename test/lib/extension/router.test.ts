@@ -63,6 +63,30 @@ describe('dispatch', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ['a content script', contentScript, 'sender_refused'],
+    ['the popup', popup, 'sender_refused'],
+    ['another extension', { ...options, id: 'otherextensionid' }, 'sender_refused'],
+  ])('ui-bg:refresh-organisation-policy (a device-authenticated fetch) from %s is refused', async (_name, sender, code) => {
+    const handler = vi.fn(async () => null as never);
+    expect(await dispatch('ui-bg:refresh-organisation-policy', {}, sender, handler, SELF)).toMatchObject({ ok: false, code });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('ui-bg:refresh-organisation-policy from the options page reaches its handler; a payload is refused', async () => {
+    const handler = vi.fn(async () => null as never);
+    expect(await dispatch('ui-bg:refresh-organisation-policy', {}, options, handler, SELF)).toMatchObject({ ok: true });
+    expect(await dispatch('ui-bg:refresh-organisation-policy', { url: 'https://evil.example' }, options, handler, SELF)).toMatchObject({ ok: false, code: 'payload_invalid' });
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('ui-bg:save-settings: a new random pattern is asked for with `true` only', async () => {
+    const handler = vi.fn(async () => null);
+    expect(await dispatch('ui-bg:save-settings', { newBadgePattern: true }, options, handler, SELF)).toMatchObject({ ok: true });
+    expect(await dispatch('ui-bg:save-settings', { newBadgePattern: 'aabbccddee' }, options, handler, SELF)).toMatchObject({ ok: false, code: 'payload_invalid' });
+    expect(await dispatch('ui-bg:save-settings', { newBadgePattern: true }, contentScript, handler, SELF)).toMatchObject({ ok: false, code: 'sender_refused' });
+  });
+
   it('a handler failure is an Outcome with a code, not a thrown error', async () => {
     const outcome = await dispatch('ui-bg:sync-now', {}, options, async () => {
       throw Object.assign(new Error('verifier down'), { code: 'verifier_unavailable' });
