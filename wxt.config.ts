@@ -1,9 +1,28 @@
+import { sep } from 'node:path';
 import { defineConfig } from 'wxt';
 import { EXTENSION_KEY, GECKO_ID } from './lib/extension-identity';
+
+/**
+ * zod's own sources carry comments that mention `@__PURE__` where Rollup cannot use them; Rollup drops
+ * the comment and says so on every build. Harmless, and not ours to fix: only that notice, only for
+ * zod's files, is silenced, so every other warning still reaches `npm start`'s and the build's output.
+ */
+function isZodCommentNotice(warning: { code?: string; id?: string }): boolean {
+  return warning.code === 'INVALID_ANNOTATION' && (warning.id ?? '').includes(`${sep}node_modules${sep}zod${sep}`);
+}
 
 // See https://wxt.dev/api/config.html
 export default defineConfig({
   modules: ['@wxt-dev/module-react', '@wxt-dev/webextension-polyfill'],
+  vite: () => ({
+    build: {
+      rollupOptions: {
+        onwarn(warning, warn) {
+          if (!isZodCommentNotice(warning)) warn(warning);
+        },
+      },
+    },
+  }),
   // MV3 on every browser: Firefox too, so both builds share one background model.
   manifestVersion: 3,
   manifest: ({ browser }) => ({

@@ -185,8 +185,9 @@ export function registerBackground(): void {
     },
     'cs-bg:verify-posts': async ({ posts }) => {
       const view = await currentView();
-      issuerUrl = view.policy.verifierUrl;
-      const ctx = { issuer: view.policy.verifierUrl, assistantAccounts: view.policy.assistantAccounts, keys: jwks };
+      // The receipts' issuer is the verifier this browser uses: the managed one, else the one it enrolled with.
+      issuerUrl = await verifierUrl();
+      const ctx = { issuer: issuerUrl, assistantAccounts: view.policy.assistantAccounts, keys: jwks };
       return Promise.all(posts.map((post) => verdicts.get(post, ctx)));
     },
     'cs-bg:page-posts': async (summary, sender) => {

@@ -22,7 +22,8 @@ export function injectFetch(app: () => FastifyInstance, faults: FetchFaults = {}
       ...(init.body !== undefined && init.body !== null ? { payload: init.body as string } : {}),
     });
     if (faults.loseAnswer) throw new TypeError('fetch failed');
-    return new Response(res.body, { status: res.statusCode, headers: res.headers as Record<string, string> });
+    // A null-body status (204, 304) may carry no body, not even an empty one.
+    return new Response([204, 205, 304].includes(res.statusCode) ? null : res.body, { status: res.statusCode, headers: res.headers as Record<string, string> });
   };
   return Object.assign(fn as typeof fetch, { calls });
 }

@@ -1,7 +1,7 @@
 // Writes and removes Countersign's admin policy in Chromium's managed-policy directory, keyed by
 // the fixed extension id, as an administrator would. Node only (browser tests; needs root).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AdminPolicy } from '@/lib/protocol';
 import { EXTENSION_ID } from '@/lib/extension-identity';
 
@@ -16,4 +16,38 @@ export function writeManagedPolicy(policy: AdminPolicy): void {
 
 export function removeManagedPolicy(): void {
   rmSync(FILE, { force: true });
+}
+
+/**
+ * A first run has no managed policy for Countersign: every file in the managed directory that names
+ * the extension (this suite's, or an admin's copy of `npm start`'s data/chromium-policy.json) is moved
+ * out of Chromium's reach, beside the directory rather than into /tmp so that a run killed half-way
+ * leaves them where an admin finds them. Returns what puts them back.
+ */
+export function setManagedPoliciesAside(): () => void {
+  const aside = join(dirname(MANAGED_POLICY_DIR), 'countersign-set-aside');
+  const moved: string[] = [];
+  if (existsSync(MANAGED_POLICY_DIR)) {
+    for (const name of readdirSync(MANAGED_POLICY_DIR)) {
+      const file = join(MANAGED_POLICY_DIR, name);
+      if (!statSync(file).isFile() || !readFileSync(file, 'utf8').includes(EXTENSION_ID)) continue;
+      mkdirSync(aside, { recursive: true });
+      renameSync(file, join(aside, name));
+      moved.push(name);
+    }
+  }
+  return () => {
+    for (const name of moved) renameSync(join(aside, name), join(MANAGED_POLICY_DIR, name));
+    // Only when empty: files an earlier, killed run set aside stay for an admin to see.
+    if (moved.length && readdirSync(aside).length === 0) rmdirSync(aside);
+  };
+}
+
+/** The managed-policy files that name Countersign's extension (none, on a first run). */
+export function managedPoliciesNamingCountersign(): string[] {
+  if (!existsSync(MANAGED_POLICY_DIR)) return [];
+  return readdirSync(MANAGED_POLICY_DIR).filter((name) => {
+    const file = join(MANAGED_POLICY_DIR, name);
+    return statSync(file).isFile() && readFileSync(file, 'utf8').includes(EXTENSION_ID);
+  });
 }
