@@ -3,11 +3,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
 import type { ExtensionStateView } from '@/lib/extension/messages';
+import { verifierInUse } from '@/lib/extension/verifier-in-use';
 import { BadgeMarkForm } from './BadgeMarkForm';
 import { EnrollmentForm } from './EnrollmentForm';
 import { LogViewer } from './LogViewer';
 import { OrganisationPolicyStatus } from './OrganisationPolicyStatus';
 import { PolicyTable } from './PolicyTable';
+import { VerifierStatus } from './VerifierStatus';
 
 export function OptionsApp() {
   const [state, setState] = useState<ExtensionStateView | null>(null);
@@ -19,6 +21,8 @@ export function OptionsApp() {
     refresh();
     // Opening the page asks the verifier for the organisation policy now; what it says shows when it answers.
     ask('ui-bg:refresh-organisation-policy', {}).then(refresh, refresh);
+    // And for the verifier's status: what it shows was found at the time it names, and now again.
+    ask('ui-bg:check-kill-switch', {}).then(refresh, refresh);
   }, [refresh]);
 
   return (
@@ -37,18 +41,13 @@ export function OptionsApp() {
                 <dd>{state.enrollment.label} ({state.enrollment.deviceId})</dd>
                 <dt>Key id (kid)</dt>
                 <dd data-testid="kid">{state.enrollment.kid}</dd>
-                <dt>Verifier</dt>
+                <dt>Enrolled with</dt>
                 <dd>{state.enrollment.verifierUrl}</dd>
               </dl>
             ) : (
               <EnrollmentForm managedVerifierUrl={state.policy.sources.verifierUrl.includes('managed') ? state.policy.policy.verifierUrl : null} onEnrolled={refresh} />
             )}
-            <p>
-              Verifier status:{' '}
-              <span data-testid="verifier-status">
-                {state.verifierStatus.reachable ? `reachable, policy ${state.verifierStatus.policyVersion}` : 'not reachable'}
-              </span>
-            </p>
+            <VerifierStatus inUse={verifierInUse(state.policy, state.enrollment)} status={state.verifierStatus} />
             {state.kill.engaged && (
               <div role="alert">
                 <strong>Kill switch on:</strong> {state.kill.reasons.join(' ')}
@@ -60,7 +59,7 @@ export function OptionsApp() {
           </section>
           <BadgeMarkForm mark={state.badgeMark} onChanged={refresh} />
           <OrganisationPolicyStatus org={state.organisationPolicy} enrolled={state.enrollment !== null} />
-          <PolicyTable view={state.policy} />
+          <PolicyTable view={state.policy} enrollment={state.enrollment} />
           <LogViewer key={`${state.enrollment?.enrolledAt ?? 0}:${state.sync.pending}`} />
         </>
       )}

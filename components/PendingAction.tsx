@@ -4,6 +4,9 @@ import { useEffect, useState } from 'react';
 import type { PendingActionRow } from '@/lib/extension/db';
 import { ask } from '@/lib/extension/client';
 import { ActionDiff } from './ActionDiff';
+import { APPROVE_BLOCK_TEXT } from './approve-block';
+import type { ApproveBlock } from './approve-block';
+import { OpenOptions } from './OpenOptions';
 
 function useSecondsLeft(expiresAt: number): number {
   const [now, setNow] = useState(Date.now());
@@ -19,13 +22,17 @@ function requestTarget(url: string): string {
   return `${u.pathname}${u.search}`;
 }
 
-export function PendingAction({ action, owner, disabled }: { action: PendingActionRow; owner: string | null; disabled: boolean }) {
+/** `blocked`: what keeps every held action from being approved (approveBlock), named beside the button. */
+export function PendingAction({ action, owner, blocked }: { action: PendingActionRow; owner: string | null; blocked: ApproveBlock | null }) {
   const left = useSecondsLeft(action.expiresAt);
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const name = `${action.spec.agent} ${action.spec.scope}`;
   const reasonId = `reason-${action.id}`;
+  const blockId = `approve-off-${action.id}`;
+  // An action whose time ran out cannot be approved whatever else holds; say that first.
+  const block: ApproveBlock | null = left === 0 ? 'expired' : blocked;
 
   async function decide(kind: 'approve' | 'reject') {
     setBusy(true);
@@ -64,7 +71,7 @@ export function PendingAction({ action, owner, disabled }: { action: PendingActi
       </dl>
       <ActionDiff diff={action.spec.diff} body={action.spec.request.body} contentType={action.spec.request.contentType} {...(action.contentField ? { contentField: action.contentField } : {})} />
       <div className="decide">
-        <button type="button" className="primary" disabled={busy || disabled || left === 0} onClick={() => void decide('approve')}>
+        <button type="button" className="primary" disabled={busy || block !== null} aria-describedby={block ? blockId : undefined} onClick={() => void decide('approve')}>
           Approve
         </button>
         <label htmlFor={reasonId} className="reason">
@@ -75,6 +82,17 @@ export function PendingAction({ action, owner, disabled }: { action: PendingActi
           Reject
         </button>
       </div>
+      {block && (
+        <p id={blockId} className="approve-off" data-testid="approve-off">
+          {APPROVE_BLOCK_TEXT[block]}
+          {block === 'not-enrolled' && (
+            <>
+              {' '}
+              <OpenOptions />
+            </>
+          )}
+        </p>
+      )}
       {message && <p role="alert">{message}</p>}
     </li>
   );

@@ -1,15 +1,18 @@
 // The effective policy, where each value came from, and every problem found in it. Extension page only.
 import { describeSources, sourceLabel } from '@/lib/extension/effective-policy';
 import type { PolicyView } from '@/lib/extension/effective-policy';
+import { verifierInUse } from '@/lib/extension/verifier-in-use';
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === 'object' && v && 'id' in v ? String((v as { id: string }).id) : String(v))).join(', ') : '(none)';
   return value === null ? '(not set)' : String(value);
 }
 
-export function PolicyTable({ view }: { view: PolicyView }) {
+export function PolicyTable({ view, enrollment = null }: { view: PolicyView; enrollment?: { verifierUrl: string } | null }) {
   const rows = Object.entries(view.policy) as Array<[keyof PolicyView['policy'], unknown]>;
   const version = view.verifier?.version;
+  // The verifier actually used: with no admin policy for it, the one this browser enrolled with.
+  const verifier = verifierInUse(view, enrollment);
   // Each adapter with where it came from and what it matches: which one wins on a page depends on both.
   const adapters = view.policy.adapters.map((a) => {
     const source = view.adapterSources[a.id];
@@ -43,8 +46,8 @@ export function PolicyTable({ view }: { view: PolicyView }) {
           {rows.map(([key, value]) => (
             <tr key={key}>
               <th scope="row">{key}</th>
-              <td>{key === 'adapters' ? show(adapters) : show(value)}</td>
-              <td data-testid={`policy-source-${key}`}>{describeSources(view.sources[key], version)}</td>
+              <td>{key === 'adapters' ? show(adapters) : key === 'verifierUrl' ? show(verifier.url) : show(value)}</td>
+              <td data-testid={`policy-source-${key}`}>{key === 'verifierUrl' ? verifier.source : describeSources(view.sources[key], version)}</td>
             </tr>
           ))}
         </tbody>

@@ -5,6 +5,9 @@ import { useEffect, useState } from 'react';
 import { ask } from '@/lib/extension/client';
 import { db } from '@/lib/extension/db';
 import type { ExtensionStateView } from '@/lib/extension/messages';
+import { verifierStatusText } from '@/lib/extension/verifier-in-use';
+import { approveBlock } from './approve-block';
+import { OpenOptions } from './OpenOptions';
 import { PagePosts } from './PagePosts';
 import { PendingAction } from './PendingAction';
 
@@ -38,18 +41,20 @@ export function PopupApp() {
       )}
       {state && !state.enrollment && (
         <p role="alert">
-          This browser is not enrolled, so it cannot sign approvals. Open the{' '}
-          <a href="/options.html" target="_blank" rel="noreferrer">
-            settings
-          </a>{' '}
-          to enroll it.
+          This browser is not enrolled, so it cannot sign approvals: enroll it in the options page. <OpenOptions />
+        </p>
+      )}
+      {state?.enrollment && state.verifierStatus.checkedAt !== null && !state.verifierStatus.reachable && (
+        // Approve stays on (it asks the verifier again), but the owner should know what the last request found.
+        <p role="status" data-testid="verifier-status">
+          Verifier status: {verifierStatusText(state.verifierStatus)}. Approving asks it again.
         </p>
       )}
       <section aria-label="Pending actions">
         {held && held.length > 0 ? (
           <ul aria-label="Pending actions list" className="actions">
             {held.map((action) => (
-              <PendingAction key={action.id} action={action} owner={state?.enrollment?.userId ?? null} disabled={!state?.enrollment || !!state?.kill.engaged} />
+              <PendingAction key={action.id} action={action} owner={state?.enrollment?.userId ?? null} blocked={approveBlock(state, error)} />
             ))}
           </ul>
         ) : (

@@ -13,6 +13,7 @@ import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
 import { describeSources } from './effective-policy';
+import { verifierInUse } from './verifier-in-use';
 import type { PolicyView } from './effective-policy';
 import { readOrganisationPolicy, refreshOrganisationPolicy } from './organisation-policy';
 import { HandlerError, messenger, registerHandlers } from './router';
@@ -58,9 +59,9 @@ async function sweep(): Promise<void> {
   await updateBadge();
 }
 
-async function verifierUrl(): Promise<string | null> {
-  const view = await currentView();
-  return view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null;
+/** The verifier in use, as the options page names it too (verifierInUse): managed policy, else enrollment. */
+async function verifierUrl(view?: PolicyView): Promise<string | null> {
+  return verifierInUse(view ?? (await currentView()), await currentEnrollment()).url;
 }
 
 /** The kill state, its policy reason naming where the policy's switch came from. */
@@ -70,7 +71,7 @@ function killOf(view: PolicyView, status: Awaited<ReturnType<typeof verifierStat
 
 async function gates() {
   const view = await currentView();
-  const status = await refreshVerifierStatus(view.policy.verifierUrl ?? (await currentEnrollment())?.verifierUrl ?? null);
+  const status = await refreshVerifierStatus(await verifierUrl(view));
   return { view, status, kill: killOf(view, status) };
 }
 
@@ -122,7 +123,7 @@ export function registerBackground(): void {
         policy: view,
         kill: killOf(view, status),
         sync: { pending, lastSyncedAt: sync.lastSyncedAt, lastError: sync.lastError },
-        verifierStatus: { reachable: status.reachable, policyVersion: status.policyVersion, checkedAt: status.checkedAt },
+        verifierStatus: { url: status.url, reachable: status.reachable, policyVersion: status.policyVersion, checkedAt: status.checkedAt, error: status.error },
         organisationPolicy: await organisationView(view.policy.verifierPolicy !== 'off'),
         badgeMark: mark,
       };

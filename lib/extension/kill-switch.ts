@@ -7,19 +7,37 @@ import type { EffectivePolicy } from './effective-policy';
 import type { KillStateView } from './messages';
 
 export interface VerifierStatusRow {
+  /** The verifier asked (null: none to ask, or not asked yet). */
+  url: string | null;
   reachable: boolean;
   engaged: boolean;
   entries: Array<{ scope: string; target: string | null; since: number }>;
   policyVersion: string | null;
   checkedAt: number | null;
+  /** Why the last request failed, without the URL (shown beside it); null when it did not fail. */
   error: string | null;
 }
 
 const KEY = 'verifier-status';
-const UNKNOWN: VerifierStatusRow = { reachable: false, engaged: false, entries: [], policyVersion: null, checkedAt: null, error: 'not checked yet' };
+const UNKNOWN: VerifierStatusRow = { url: null, reachable: false, engaged: false, entries: [], policyVersion: null, checkedAt: null, error: null };
 
 export async function verifierStatus(): Promise<VerifierStatusRow> {
-  return ((await db().settings.get(KEY))?.value as VerifierStatusRow | undefined) ?? UNKNOWN;
+  // A row stored before `url` was kept reads with `url: null`.
+  return { ...UNKNOWN, ...((await db().settings.get(KEY))?.value as Partial<VerifierStatusRow> | undefined) };
+}
+
+/** Asks `/v1/status`: its answer, or what went wrong (a network error's own message, a timeout, an HTTP status, a wrong answer). */
+async function askStatus(verifierUrl: string, fetchFn: typeof fetch): Promise<StatusResponse | string> {
+  let res: Response;
+  try {
+    res = await fetchFn(new URL('/v1/status', verifierUrl), { signal: AbortSignal.timeout(5000) });
+  } catch (e) {
+    const err = e as Error;
+    return err.name === 'TimeoutError' ? 'did not answer within 5 s' : `did not answer (${err.message || err.name || 'network error'})`;
+  }
+  if (!res.ok) return `answered HTTP ${res.status} to GET /v1/status`;
+  const parsed = StatusResponse.safeParse(await res.json().catch(() => null));
+  return parsed.success ? parsed.data : 'answered GET /v1/status with something that is not a verifier status';
 }
 
 /** Asks the verifier for its status and stores the answer (or the failure). */
@@ -28,14 +46,13 @@ export async function refreshVerifierStatus(verifierUrl: string | null, fetchFn:
   if (!verifierUrl) {
     row = { ...UNKNOWN, checkedAt: now, error: 'no verifier URL configured' };
   } else {
-    try {
-      const res = await fetchFn(new URL('/v1/status', verifierUrl), { signal: AbortSignal.timeout(5000) });
-      const status = StatusResponse.parse(await res.json());
-      row = { reachable: true, engaged: status.killSwitch.engaged, entries: status.killSwitch.entries, policyVersion: status.policyVersion, checkedAt: now, error: null };
-    } catch {
+    const status = await askStatus(verifierUrl, fetchFn);
+    if (typeof status !== 'string') {
+      row = { url: verifierUrl, reachable: true, engaged: status.killSwitch.engaged, entries: status.killSwitch.entries, policyVersion: status.policyVersion, checkedAt: now, error: null };
+    } else {
       const previous = await verifierStatus();
       // An unreachable verifier keeps the last known kill switch: silence never lifts a kill.
-      row = { ...previous, reachable: false, checkedAt: now, error: `the verifier at ${verifierUrl} did not answer` };
+      row = { ...previous, url: verifierUrl, reachable: false, checkedAt: now, error: status };
     }
   }
   await db().settings.put({ key: KEY, value: row });

@@ -7,6 +7,7 @@ import type { PolicyView } from './effective-policy';
 import type { BadgeMark } from './mark-pattern';
 import type { Verdict } from './post-verdicts';
 import type { SenderKind } from './senders';
+import type { VerifierStatusView } from './verifier-in-use';
 
 export const EnrollInput = z.strictObject({
   verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
@@ -165,7 +166,8 @@ export interface ExtensionStateView {
   policy: PolicyView;
   kill: KillStateView;
   sync: { pending: number; lastSyncedAt: number | null; lastError: string | null };
-  verifierStatus: { reachable: boolean; policyVersion: string | null; checkedAt: number | null };
+  /** The last request to the verifier: which URL, what it answered or why it failed, and when. */
+  verifierStatus: VerifierStatusView;
   organisationPolicy: OrganisationPolicyView;
   /** The secret mark genuine badges carry, for the options page to show. */
   badgeMark: BadgeMark;

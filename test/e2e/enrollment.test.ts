@@ -21,6 +21,9 @@ test('the options page enrolls the browser, and its log reaches the verifier in 
   await expect.poll(() => page.getByTestId('enrolled-user').textContent(), { timeout: 15_000 }).toBe('alice');
   const kid = await page.getByTestId('kid').textContent();
   expect(kid).toMatch(/^[\w-]{43}$/);
+  // Which verifier it uses and from where, and that it answered: never "not reachable" while it is up.
+  expect(await page.getByTestId('verifier-in-use').textContent()).toBe(`${stack.verifierUrl} (from managed policy)`);
+  await expect.poll(async () => (await page.getByTestId('verifier-status').textContent())?.startsWith(`reachable: ${stack.verifierUrl}, policy `)).toBe(true);
   await screenshot(page, 'options-enrolled');
 
   const db = stack.verifier.verifier.database.db;

@@ -67,6 +67,10 @@ it('npm start, then only what it prints: enrolled, the assistant held, approved 
         .toMatch(/verifier \(version \d+\)/);
       expect(await row('protectedSites').textContent()).toContain(`127.0.0.1:${start.ports.forum}`);
       expect(await row('adapters').textContent()).toMatch(/intraforum.*access-console/s);
+      // No managed policy: the verifier in use is the one enrolled with, and says so (not "(not set)").
+      expect(await options.getByTestId('policy-source-verifierUrl').textContent()).toBe('enrollment');
+      expect(await options.getByTestId('verifier-in-use').textContent()).toBe(`${printed.enrollVerifierUrl} (from enrollment)`);
+      await expect.poll(async () => (await options.getByTestId('verifier-status').textContent())?.startsWith(`reachable: ${printed.enrollVerifierUrl}, policy `)).toBe(true);
       await waitForProtection(browser);
       await screenshot(options, 'first-run-2-enrolled');
 

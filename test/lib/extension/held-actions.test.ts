@@ -47,7 +47,7 @@ afterEach(() => v.close());
 const now = () => v.clock.now;
 const gates = (over: Partial<Parameters<typeof approveAction>[1]> = {}) => ({
   policy: view.policy,
-  kill: killState(view.policy, { reachable: true, engaged: false, entries: [], policyVersion: 'x', checkedAt: now(), error: null }),
+  kill: killState(view.policy, { url: 'http://verifier.test', reachable: true, engaged: false, entries: [], policyVersion: 'x', checkedAt: now(), error: null }),
   verifierReachable: true,
   failClosed: view.failClosed,
   now: now(),
