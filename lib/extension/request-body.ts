@@ -3,7 +3,7 @@
 // change's "after" side), the background's proposal check and the popup all read a body the same way.
 // Form pairs keep their order and every value of a repeated field. Runtime-neutral, pure; imports the
 // protocol module itself, not its index, to keep the content scripts' bundles small.
-import { contentAt, readTextBodyFields } from '../protocol/request-fields';
+import { contentAt, contentSteps, readTextBodyFields } from '../protocol/request-fields';
 
 /** A JSON value, as a diff's before and after sides hold them. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -54,15 +54,6 @@ export function fieldRows(before: ReadonlyArray<readonly [string, Json]>, after:
   });
 }
 
-/** The steps of a content location: a JSON pointer's reference tokens, or a plain field name as one step. */
-function steps(content: string): string[] {
-  if (!content.startsWith('/')) return [content];
-  return content
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 /** A copy of `value` without the member at `path` (the post text), so the rest can be shown beside it. */
 function without(value: Json, path: string[]): Json {
   const [head, ...rest] = path;
@@ -91,6 +82,6 @@ export function otherFields(contentType: string | null, body: string | null, tex
     const at = pairs.findIndex(([, v]) => v === text);
     return at < 0 ? pairs : pairs.filter((_, i) => i !== at);
   }
-  const [head, ...rest] = steps(content);
+  const [head, ...rest] = contentSteps(content) ?? [];
   return pairs.flatMap(([name, value]): Array<[string, Json]> => (name !== head ? [[name, value]] : rest.length ? [[name, without(value, rest)]] : []));
 }

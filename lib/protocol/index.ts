@@ -131,6 +131,7 @@ export {
   fieldValues,
   hasFieldValue,
   jsonPointer,
+  contentSteps,
   contentAt,
   formObject,
 } from './request-fields';

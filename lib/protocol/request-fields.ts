@@ -87,13 +87,22 @@ export function hasFieldValue(fields: BodyFields, name: string, value: string): 
   return fieldValues(fields, name).includes(value);
 }
 
-/** RFC 6901: the value at `pointer`, or undefined when there is none (or the pointer is malformed). */
-export function jsonPointer(value: unknown, pointer: string): unknown {
-  if (pointer === '') return value;
-  if (!pointer.startsWith('/') || /~[^01]|~$/.test(pointer)) return undefined;
+/**
+ * The steps of a content location: a JSON pointer's reference tokens (RFC 6901, `~1` and `~0`
+ * decoded), or a plain field name as its one step; null for a malformed pointer.
+ */
+export function contentSteps(where: string): string[] | null {
+  if (!where.startsWith('/')) return [where];
+  if (/~[^01]|~$/.test(where)) return null;
+  return where
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function walk(value: unknown, steps: readonly string[]): unknown {
   let node = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of steps) {
     if (node === null || typeof node !== 'object') return undefined;
     if (Array.isArray(node)) {
       if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= node.length) return undefined;
@@ -106,6 +115,14 @@ export function jsonPointer(value: unknown, pointer: string): unknown {
   return node;
 }
 
+/** RFC 6901: the value at `pointer`, or undefined when there is none (or the pointer is malformed). */
+export function jsonPointer(value: unknown, pointer: string): unknown {
+  if (pointer === '') return value;
+  if (!pointer.startsWith('/')) return undefined;
+  const steps = contentSteps(pointer);
+  return steps === null ? undefined : walk(value, steps);
+}
+
 /**
  * The post's text at `where`: a JSON pointer (`/body`, `/post/text`) or a field name (`body`). On a
  * form a one-step pointer names the field. Null when the body has no string there. A form field that
@@ -113,17 +130,14 @@ export function jsonPointer(value: unknown, pointer: string): unknown {
  * (`payload_invalid`), never guessed.
  */
 export function contentAt(fields: BodyFields, where: string): string | null {
+  const steps = contentSteps(where);
+  if (steps === null) return null;
   if (fields.kind === 'json') {
-    const found = jsonPointer(fields.value, where.startsWith('/') ? where : `/${where.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    const found = walk(fields.value, steps);
     return typeof found === 'string' ? found : null;
   }
-  if (fields.kind !== 'form') return null;
-  let name = where;
-  if (where.startsWith('/')) {
-    const steps = where.slice(1).split('/');
-    if (steps.length !== 1) return null;
-    name = steps[0]!.replace(/~1/g, '/').replace(/~0/g, '~');
-  }
+  if (fields.kind !== 'form' || steps.length !== 1) return null;
+  const name = steps[0]!;
   const values = fieldValues(fields, name);
   if (values.length > 1) throw new PayloadInvalid(`the content field ${name} appears ${values.length} times`, 'request.body');
   return values[0] ?? null;
