@@ -1,10 +1,10 @@
 // What the owner is about to sign, shown from the background's stored record: a post as text with a
 // word diff and everything else the body carries, or a config change field by field, before → after.
 // A repeated field shows every value, in the order the tool receives them. Bodies are read with the
-// protocol's one reader (lib/extension/request-body.ts). Rendered as text only (E-06).
+// protocol's one reader (lib/shared/request-body.ts). Rendered as text only (E-06).
 // Extension page only.
 import { diffWords } from 'diff';
-import { otherFields } from '@/lib/extension/request-body';
+import { otherFields } from '@/lib/shared/request-body';
 import type { Diff } from '@/lib/protocol';
 
 /** Makes bidirectional-override and other invisible control characters visible instead of obeyed (E-06). */

@@ -2,9 +2,9 @@
 // random pattern made for this install; the person may choose a text instead. Extension page only.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { ask } from '@/lib/extension/client';
-import { markPattern, patternSvg } from '@/lib/extension/mark-pattern';
-import type { BadgeMark } from '@/lib/extension/mark-pattern';
+import { ask } from '@/lib/messaging/client';
+import { markPattern, patternSvg } from '@/lib/shared/mark-pattern';
+import type { BadgeMark } from '@/lib/shared/mark-pattern';
 
 /** The mark as badges draw it: the same SVG for a pattern, the text for a chosen one. */
 function MarkPreview({ mark }: { mark: BadgeMark }) {

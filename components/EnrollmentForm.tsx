@@ -2,7 +2,7 @@
 // Extension page only.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { ask } from '@/lib/extension/client';
+import { ask } from '@/lib/messaging/client';
 
 export function EnrollmentForm({ managedVerifierUrl, onEnrolled }: { managedVerifierUrl: string | null; onEnrolled(): void }) {
   const [verifierUrl, setVerifierUrl] = useState(managedVerifierUrl ?? 'http://127.0.0.1:8787');

@@ -1,7 +1,7 @@
 // The log viewer: filter by trace, agent and type; export JSON Lines. Extension page only.
 import { useEffect, useState } from 'react';
 import type { LogEvent } from '@/lib/protocol';
-import { ask } from '@/lib/extension/client';
+import { ask } from '@/lib/messaging/client';
 
 export function LogViewer() {
   const [filter, setFilter] = useState({ trace: '', agent: '', type: '' });

@@ -1,9 +1,9 @@
 // The options page: enrollment, the verifier's status, the organisation policy, the effective
 // policy with its sources and problems, the badge mark and the log viewer. Extension page only.
 import { useCallback, useEffect, useState } from 'react';
-import { ask } from '@/lib/extension/client';
-import type { ExtensionStateView } from '@/lib/extension/messages';
-import { verifierInUse } from '@/lib/extension/verifier-in-use';
+import { ask } from '@/lib/messaging/client';
+import type { ExtensionStateView } from '@/lib/messaging/contract';
+import { verifierInUse } from '@/lib/policy/verifier-in-use';
 import { BadgeMarkForm } from './BadgeMarkForm';
 import { EnrollmentForm } from './EnrollmentForm';
 import { LogViewer } from './LogViewer';

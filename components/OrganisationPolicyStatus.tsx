@@ -1,7 +1,7 @@
 // Where the organisation policy on the verifier stands: which version applies, when it was fetched,
 // and the last error (the held copy stays while the verifier is unreachable or answers badly).
 // Extension page only.
-import type { OrganisationPolicyView } from '@/lib/extension/messages';
+import type { OrganisationPolicyView } from '@/lib/messaging/contract';
 
 const at = (t: number) => new Date(t).toISOString();
 

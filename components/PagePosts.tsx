@@ -1,8 +1,8 @@
 // The popup's list of the current page's AI posts and their verdicts, from the badge script's report
 // to the background (a page cannot draw into the popup). Extension page only.
 import { useEffect, useState } from 'react';
-import { ask } from '@/lib/extension/client';
-import type { PageSummaryInput } from '@/lib/extension/messages';
+import { ask } from '@/lib/messaging/client';
+import type { PageSummaryInput } from '@/lib/messaging/contract';
 
 const LABEL = { verified: 'verified', 'unverified-ai': 'unverified AI', invalid: 'invalid' } as const;
 

@@ -2,7 +2,7 @@
 // owner's decision. Keyboard alone can review and decide. Extension page only.
 import { useEffect, useState } from 'react';
 import type { PendingActionRow } from '@/lib/extension/db';
-import { ask } from '@/lib/extension/client';
+import { ask } from '@/lib/messaging/client';
 import { ActionDiff } from './ActionDiff';
 import { APPROVE_BLOCK_TEXT } from './approve-block';
 import type { ApproveBlock } from './approve-block';

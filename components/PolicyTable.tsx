@@ -1,7 +1,7 @@
 // The effective policy, where each value came from, and every problem found in it. Extension page only.
-import { describeSources, sourceLabel } from '@/lib/extension/effective-policy';
-import type { PolicyView } from '@/lib/extension/effective-policy';
-import { verifierInUse } from '@/lib/extension/verifier-in-use';
+import { describeSources, sourceLabel } from '@/lib/policy/effective-policy';
+import type { PolicyView } from '@/lib/policy/effective-policy';
+import { verifierInUse } from '@/lib/policy/verifier-in-use';
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === 'object' && v && 'id' in v ? String((v as { id: string }).id) : String(v))).join(', ') : '(none)';

@@ -2,10 +2,10 @@
 // can be signed when that is so. Extension page only.
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { ask } from '@/lib/extension/client';
+import { ask } from '@/lib/messaging/client';
 import { db } from '@/lib/extension/db';
-import type { ExtensionStateView } from '@/lib/extension/messages';
-import { verifierStatusText } from '@/lib/extension/verifier-in-use';
+import type { ExtensionStateView } from '@/lib/messaging/contract';
+import { verifierStatusText } from '@/lib/policy/verifier-in-use';
 import { approveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
 import { PagePosts } from './PagePosts';

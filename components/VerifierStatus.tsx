@@ -1,7 +1,7 @@
 // The verifier this browser uses, where that came from, and what the last request to it found.
 // Extension page only.
-import { verifierInUseText, verifierStatusText } from '@/lib/extension/verifier-in-use';
-import type { VerifierInUse, VerifierStatusView } from '@/lib/extension/verifier-in-use';
+import { verifierInUseText, verifierStatusText } from '@/lib/policy/verifier-in-use';
+import type { VerifierInUse, VerifierStatusView } from '@/lib/policy/verifier-in-use';
 
 export function VerifierStatus({ inUse, status }: { inUse: VerifierInUse; status: VerifierStatusView }) {
   return (

@@ -1,6 +1,6 @@
 // Why a held action's Approve button is off, in the words the popup shows beside it. Pure; the
 // background refuses the same cases on its own (approvals.ts), whatever the popup shows.
-import type { ExtensionStateView } from '@/lib/extension/messages';
+import type { ExtensionStateView } from '@/lib/messaging/contract';
 
 export type ApproveBlock = 'loading' | 'state-unreadable' | 'not-enrolled' | 'kill-switch' | 'expired';
 

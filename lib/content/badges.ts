@@ -3,8 +3,8 @@
 // shadow root. New posts are queued by a MutationObserver that does no DOM work itself; the queue
 // is drained in batches on an animation frame. Content script only (isolated world); no React.
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
-import { messenger } from '../extension/messenger';
-import type { BadgeConfig, Outcome, PageSummaryInput, PostsInput } from '../extension/messages';
+import { messenger } from '../messaging/messenger';
+import type { BadgeConfig, Outcome, PageSummaryInput, PostsInput } from '../messaging/contract';
 import type { Verdict } from '../extension/post-verdicts';
 import { BadgeGuard } from './badge-guard';
 import { markDrawing, markOf } from './mark';

@@ -3,8 +3,8 @@
 // (issue 9, test/security/browser/fake-badges.test.ts). A chosen text is drawn from an attribute by
 // CSS (generated content is not searchable); the default pattern is SVG shapes, which need no font
 // and hold no text at all. Content script only (handed the page's document).
-import { markPattern, patternSvg } from '../extension/mark-pattern';
-import type { BadgeMark } from '../extension/mark-pattern';
+import { markPattern, patternSvg } from '../shared/mark-pattern';
+import type { BadgeMark } from '../shared/mark-pattern';
 
 /** How a page's badges draw the mark: a chosen text, or the install's pattern (its SVG made once, cloned per badge). */
 export type MarkDrawing = { text: string } | { svg: SVGSVGElement };

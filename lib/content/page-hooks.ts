@@ -3,7 +3,7 @@
 // the page's MAIN world at document_start, before page scripts; no extension APIs here, only a
 // private MessagePort to the isolated content script. Kept small: it runs on every page load.
 import type { BridgeToHook, HeldRequest, HookConfig, HookToBridge } from './channel';
-import { findAction, nearAction } from '../extension/adapter-actions';
+import { findAction, nearAction } from '../policy/adapter-actions';
 import { APPROVAL_FIELD, APPROVAL_HEADER, hasFieldValue, readTextBodyFields } from '../protocol/request-fields';
 import type { BodyFields } from '../protocol/request-fields';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';

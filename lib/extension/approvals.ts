@@ -7,8 +7,8 @@ import type { LogEventType } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { deviceKey } from './device-key';
-import type { EffectivePolicy } from './effective-policy';
-import type { KillStateView } from './messages';
+import type { EffectivePolicy } from '../policy/effective-policy';
+import type { KillStateView } from '../messaging/contract';
 import { appendLog, logTables } from './log';
 import { HandlerError } from './router';
 

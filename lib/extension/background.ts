@@ -12,15 +12,15 @@ import { exportLog, listLog } from './log';
 import { syncLog, syncState } from './log-sync';
 import { recordPolicyIfChanged } from './policy-log';
 import { readPolicyView, saveLocalPolicy, watchPolicy } from './policy-store';
-import { describeSources } from './effective-policy';
-import { verifierInUse } from './verifier-in-use';
-import type { PolicyView } from './effective-policy';
+import { describeSources } from '../policy/effective-policy';
+import { verifierInUse } from '../policy/verifier-in-use';
+import type { PolicyView } from '../policy/effective-policy';
 import { readOrganisationPolicy, refreshOrganisationPolicy } from './organisation-policy';
 import { HandlerError, messenger, registerHandlers } from './router';
 import { badgeMark, newPatternMark, setBadgeMark } from './badge-mark';
 import { JwksCache, VerdictCache } from './post-verdicts';
-import { adapterFor, siteConfig } from './site-adapters';
-import type { OrganisationPolicyView, PageSummaryInput } from './messages';
+import { adapterFor, siteConfig } from '../policy/site-adapters';
+import type { OrganisationPolicyView, PageSummaryInput } from '../messaging/contract';
 import type { PendingActionRow } from './db';
 
 /** The effective policy, with whatever Chrome refused to register added (its sites fail closed). */

@@ -3,8 +3,8 @@
 // (mark-pattern.ts: inline SVG, no font needed). Background only.
 import { z } from 'zod';
 import { db } from './db';
-import { SEED_PATTERN, newPatternSeed } from './mark-pattern';
-import type { BadgeMark } from './mark-pattern';
+import { SEED_PATTERN, newPatternSeed } from '../shared/mark-pattern';
+import type { BadgeMark } from '../shared/mark-pattern';
 
 export const BADGE_MARK_KEY = 'badge-mark';
 

@@ -5,8 +5,8 @@
 // Background only.
 import { browser } from 'wxt/browser';
 import { siteOfPattern } from '../protocol';
-import type { PolicyProblem, PolicyView } from './effective-policy';
-import { registrablePattern, registrationRefusal } from './match-patterns';
+import type { PolicyProblem, PolicyView } from '../policy/effective-policy';
+import { registrablePattern, registrationRefusal } from '../policy/match-patterns';
 
 export const SCRIPT_IDS = { hooks: 'countersign-hooks', hold: 'countersign-hold', badges: 'countersign-badges' } as const;
 /** A one-pattern registration that asks Chrome whether it takes a pattern; removed at once. */

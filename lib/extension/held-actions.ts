@@ -6,12 +6,12 @@ import { TERMINAL_EVENT_TYPES, actionDigest, matchesAny, newTraceId } from '../p
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { eventFields } from './approvals';
-import type { EffectivePolicy, PolicyView } from './effective-policy';
+import type { EffectivePolicy, PolicyView } from '../policy/effective-policy';
 import { appendLog, logTables } from './log';
 import { proposalMismatch } from './proposal-check';
-import type { ProposalInput } from './messages';
+import type { ProposalInput } from '../messaging/contract';
 import { HandlerError } from './router';
-import { requestAction, siteConfig } from './site-adapters';
+import { requestAction, siteConfig } from '../policy/site-adapters';
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 

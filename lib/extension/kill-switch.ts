@@ -3,8 +3,8 @@
 // nothing is signed or released. Background only.
 import { StatusResponse } from '../protocol';
 import { db } from './db';
-import type { EffectivePolicy } from './effective-policy';
-import type { KillStateView } from './messages';
+import type { EffectivePolicy } from '../policy/effective-policy';
+import type { KillStateView } from '../messaging/contract';
 
 export interface VerifierStatusRow {
   /** The verifier asked (null: none to ask, or not asked yet). */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ErrorBody, OrganisationPolicyVersion, canonicalJson, mintDeviceProof, parseJsonStrict } from '../protocol';
 import { db } from './db';
 import { deviceKey } from './device-key';
-import type { OrganisationPolicyInput } from './effective-policy';
+import type { OrganisationPolicyInput } from '../policy/effective-policy';
 import { currentEnrollment } from './enrollment';
 
 export const ORGANISATION_POLICY_PATH = '/v1/extension-policy';

@@ -2,7 +2,7 @@
 // recorded, so the log shows which policy every later decision ran under. Background only.
 import { canonicalJson, sha256Hex } from '../protocol';
 import { db } from './db';
-import type { PolicyView } from './effective-policy';
+import type { PolicyView } from '../policy/effective-policy';
 import { appendLog, logTables } from './log';
 
 const KEY = 'policy-logged';

@@ -3,8 +3,8 @@
 // two (the background itself notes a new organisation policy). Extension origin only.
 import { browser } from 'wxt/browser';
 import type { SiteAdapter } from '../protocol';
-import { effectivePolicy } from './effective-policy';
-import type { PolicyView } from './effective-policy';
+import { effectivePolicy } from '../policy/effective-policy';
+import type { PolicyView } from '../policy/effective-policy';
 import { heldOrganisationPolicy } from './organisation-policy';
 
 export const LOCAL_POLICY_KEY = 'policy';

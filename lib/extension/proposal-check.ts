@@ -3,8 +3,8 @@
 // cannot show one text and hold another (E-05). Every value of a repeated field is compared, in order.
 // Runtime-neutral, pure.
 import type { AdapterAction } from '../protocol';
-import type { ProposalInput } from './messages';
-import { bodyPairs, postText } from './request-body';
+import type { ProposalInput } from '../messaging/contract';
+import { bodyPairs, postText } from '../shared/request-body';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

@@ -2,13 +2,13 @@
 // the message map, then handed to its handler; failures answer a stable code. Background only.
 import { browser } from 'wxt/browser';
 import type { z } from 'zod';
-import { MESSAGES } from './messages';
-import type { MessageType, Outcome, ProtocolMap } from './messages';
-import { messenger } from './messenger';
-import { classifySender } from './senders';
-import type { SenderFacts } from './senders';
+import { MESSAGES } from '../messaging/contract';
+import type { MessageType, Outcome, ProtocolMap } from '../messaging/contract';
+import { messenger } from '../messaging/messenger';
+import { classifySender } from '../messaging/senders';
+import type { SenderFacts } from '../messaging/senders';
 
-export { messenger } from './messenger';
+export { messenger } from '../messaging/messenger';
 
 type InputOf<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['input']>;
 type ValueOf<T extends MessageType> = ReturnType<ProtocolMap[T]> extends Outcome<infer V> ? V : never;

@@ -1,5 +1,5 @@
 // The Countersign protocol: one definition shared by extension and verifier. Runtime-neutral:
-// Web Crypto, zod and jose only (test/protocol/runtime-neutral.test.ts enforces it).
+// Web Crypto, zod and jose only (test/lib/protocol/runtime-neutral.test.ts enforces it).
 
 export {
   ERROR_STATUS,

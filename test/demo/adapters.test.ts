@@ -4,8 +4,8 @@
 // the tools they describe: the routes the middleware protects (demo/protection.ts) and the served markup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiteAdapter, compilePathPattern, matchPath, matchesAny, parseAdapters } from '../../lib/protocol';
-import { effectivePolicy } from '../../lib/extension/effective-policy';
-import { adapterFor, isProtected } from '../../lib/extension/site-adapters';
+import { effectivePolicy } from '../../lib/policy/effective-policy';
+import { adapterFor, isProtected } from '../../lib/policy/site-adapters';
 import { DEMO_ORIGINS, consoleAdapter, demoAdapters, demoSitePolicy, forumAdapter, originPattern } from '../../demo/adapters';
 import { CONSOLE_ROUTES, FORUM_ROUTES, MARKERS } from '../../demo/protection';
 import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from './world';

@@ -7,8 +7,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { OrganisationPolicyStatus } from '@/components/OrganisationPolicyStatus';
 import { PolicyTable } from '@/components/PolicyTable';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
-import type { OrganisationPolicyView } from '@/lib/extension/messages';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
+import type { OrganisationPolicyView } from '@/lib/messaging/contract';
 
 const render = (el: React.ReactElement) => parseHTML(`<html><body>${renderToStaticMarkup(el)}</body></html>`).document;
 const forum = { id: 'intraforum', match: ['http://127.0.0.1:8080/*'], actions: [] };

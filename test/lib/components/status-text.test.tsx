@@ -10,10 +10,10 @@ import { PendingAction } from '@/components/PendingAction';
 import { PolicyTable } from '@/components/PolicyTable';
 import { VerifierStatus } from '@/components/VerifierStatus';
 import type { PendingActionRow } from '@/lib/extension/db';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
-import type { ExtensionStateView } from '@/lib/extension/messages';
-import { verifierInUse } from '@/lib/extension/verifier-in-use';
-import type { VerifierStatusView } from '@/lib/extension/verifier-in-use';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
+import type { ExtensionStateView } from '@/lib/messaging/contract';
+import { verifierInUse } from '@/lib/policy/verifier-in-use';
+import type { VerifierStatusView } from '@/lib/policy/verifier-in-use';
 
 const render = (el: React.ReactElement) => parseHTML(`<html><body>${renderToStaticMarkup(el)}</body></html>`).document;
 const VERIFIER = 'http://127.0.0.1:8787';

@@ -4,7 +4,7 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { markDrawing, markOf } from '@/lib/content/mark';
-import { markPattern, patternSvg } from '@/lib/extension/mark-pattern';
+import { markPattern, patternSvg } from '@/lib/shared/mark-pattern';
 
 const doc = () => parseHTML('<html><body></body></html>').document as unknown as Document;
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { BADGE_MARK_KEY, badgeMark, newPatternMark, setBadgeMark } from '@/lib/extension/badge-mark';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
-import { PALETTE, PATTERN_BITS, PATTERN_SEED_BYTES, markPattern, newPatternSeed } from '@/lib/extension/mark-pattern';
+import { PALETTE, PATTERN_BITS, PATTERN_SEED_BYTES, markPattern, newPatternSeed } from '@/lib/shared/mark-pattern';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 const flip = (seed: string, bit: number) => {

@@ -5,8 +5,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing';
 import { SCRIPT_IDS, badgePatterns, injectionPatterns, syncContentScripts, withRegistrationProblems } from '@/lib/extension/content-scripts';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
-import { registrablePattern, registrationRefusal } from '@/lib/extension/match-patterns';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
+import { registrablePattern, registrationRefusal } from '@/lib/policy/match-patterns';
 
 interface Script {
   id: string;

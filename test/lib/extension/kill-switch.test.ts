@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountersignDb, useDatabase } from '@/lib/extension/db';
-import { describeSources, effectivePolicy } from '@/lib/extension/effective-policy';
+import { describeSources, effectivePolicy } from '@/lib/policy/effective-policy';
 import { db } from '@/lib/extension/db';
 import { killState, refreshVerifierStatus, verifierStatus } from '@/lib/extension/kill-switch';
 import { injectFetch } from '../../helpers/inject-fetch';

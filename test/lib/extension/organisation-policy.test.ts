@@ -7,7 +7,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
 import { deviceKey } from '@/lib/extension/device-key';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
 import { enroll } from '@/lib/extension/enrollment';
 import { ORGANISATION_POLICY_KEY, heldOrganisationPolicy, readOrganisationPolicy, refreshOrganisationPolicy } from '@/lib/extension/organisation-policy';
 import { importEs256PublicJwk, verifyDeviceProof } from '@/lib/protocol';

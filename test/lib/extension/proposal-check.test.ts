@@ -5,7 +5,7 @@
 // test/security/browser/hostile-pages.test.ts.
 import { describe, expect, it } from 'vitest';
 import { proposalMismatch } from '@/lib/extension/proposal-check';
-import type { ProposalInput } from '@/lib/extension/messages';
+import type { ProposalInput } from '@/lib/messaging/contract';
 
 const URL_ = 'http://127.0.0.1:8080/api/topics/1/replies';
 const post = (body: string, content: string | null, diff: ProposalInput['diff'] = content === null ? null : { kind: 'text', before: null, after: content }) => ({

@@ -4,9 +4,9 @@ import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { demoAdapters } from '../../../demo/adapters';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
 import { proposeAction } from '@/lib/extension/held-actions';
-import type { ProposalInput } from '@/lib/extension/messages';
+import type { ProposalInput } from '@/lib/messaging/contract';
 
 const PAGE = 'http://127.0.0.1:8080/t/1';
 const proposal: ProposalInput = {

@@ -2,7 +2,7 @@
 // handled. E-01: a content script (or anything but the popup) can never cause a signature.
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch } from '@/lib/extension/router';
-import { classifySender } from '@/lib/extension/senders';
+import { classifySender } from '@/lib/messaging/senders';
 
 const SELF = { id: 'leelpbfgmamkjjkciaifjeihgadjnmgj', origin: 'chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj' };
 const popup = { id: SELF.id, url: `${SELF.origin}/popup.html`, origin: SELF.origin };

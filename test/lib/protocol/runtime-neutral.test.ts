@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const DIR = fileURLToPath(new URL('../../lib/protocol/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../lib/protocol/', import.meta.url));
 const ALLOWED_PACKAGES = new Set(['zod', 'jose', 'canonicalize']);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
 

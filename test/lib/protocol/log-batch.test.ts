@@ -4,7 +4,7 @@ import { signCompactJws } from '@/lib/protocol/compact-jws';
 import { appendEvent } from '@/lib/protocol/log-chain';
 import type { LogEvent } from '@/lib/protocol/log-chain';
 import { signLogBatch, verifyLogBatch } from '@/lib/protocol/log-batch';
-import { makeWorld } from '../helpers/approval-world';
+import { makeWorld } from '../../helpers/approval-world';
 
 async function events(deviceId: string, n: number): Promise<LogEvent[]> {
   const out: LogEvent[] = [];

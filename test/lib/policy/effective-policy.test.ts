@@ -4,9 +4,9 @@
 // verifier joined in: it only adds protection, never sets verifierUrl, and managed "off" ignores it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeSources, effectivePolicy } from '@/lib/extension/effective-policy';
-import { adapterFor } from '@/lib/extension/site-adapters';
-import type { SiteAdapter } from '@/lib/protocol';
+import { describeSources, effectivePolicy } from '@/lib/policy/effective-policy';
+import { adapterFor } from '@/lib/policy/site-adapters';
+import type { SiteAdapter } from '@/lib/protocol/index';
 
 const builtin: SiteAdapter[] = [{ id: 'intraforum', match: ['http://127.0.0.1/*'], actions: [] }];
 const adapter = (id: string, match = `https://${id}.corp.example/*`) => ({ id, match: [match], actions: [{ scope: 'x.write', request: { method: 'POST', url: '/api/*' } }] });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actionDigest, canonicalAction, canonicalJson } from '@/lib/protocol/digest';
 import { PayloadInvalid } from '@/lib/protocol/errors';
-import { readVector } from '../helpers/vectors';
+import { readVector } from '../../helpers/vectors';
 
 interface DigestCase {
   name: string;

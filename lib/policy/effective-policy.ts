@@ -2,8 +2,8 @@
 // organisation policy the verifier holds, which only adds protection; each value with its sources;
 // site lists checked pattern by pattern and adapters one by one; every problem listed (which pattern,
 // why) and the sites it names failed closed, never silently dropped. Runtime-neutral, pure.
-import { AdminPolicy, DEFAULT_APPROVAL_TTL_SECONDS, OrganisationPolicy, parseAdapters, parseJsonStrict, parseMatchPattern, siteOfPattern } from '../protocol';
-import type { AdapterProblem, SiteAdapter } from '../protocol';
+import { AdminPolicy, DEFAULT_APPROVAL_TTL_SECONDS, OrganisationPolicy, parseAdapters, parseJsonStrict, parseMatchPattern, siteOfPattern } from '../protocol/index';
+import type { AdapterProblem, SiteAdapter } from '../protocol/index';
 import { registrationRefusal } from './match-patterns';
 
 /** Where a value came from; `verifier` is the organisation policy on the verifier (its version is the view's `verifier`). */

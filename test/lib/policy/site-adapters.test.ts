@@ -3,9 +3,9 @@
 // ships none) and then the most specific match wins; which action a request is comes from its method
 // and path only. Node only (tests).
 import { describe, expect, it } from 'vitest';
-import { effectivePolicy } from '@/lib/extension/effective-policy';
-import { adapterFor, isProtected, requestAction, siteConfig } from '@/lib/extension/site-adapters';
-import type { SiteAdapter } from '@/lib/protocol';
+import { effectivePolicy } from '@/lib/policy/effective-policy';
+import { adapterFor, isProtected, requestAction, siteConfig } from '@/lib/policy/site-adapters';
+import type { SiteAdapter } from '@/lib/protocol/index';
 
 const adapter = (id: string, ...match: string[]): SiteAdapter => ({ id, match, actions: [{ scope: `${id}.write`, request: { method: 'POST', url: '/api/*' } }] });
 const idOf = (view: ReturnType<typeof effectivePolicy>, url: string) => adapterFor(view, url)?.id ?? null;

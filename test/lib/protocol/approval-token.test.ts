@@ -8,8 +8,8 @@ import { checkProtectedHeader, splitCompactJws, assertJwsSignature } from '@/lib
 import { encodeBase64url } from '@/lib/protocol/encoding';
 import { importEs256PublicJwk } from '@/lib/protocol/es256';
 import { TOKEN_CHECK_ORDER, TokenRejected } from '@/lib/protocol/errors';
-import { NOW, REQUEST, SCOPE, decodePart, makeWorld, malleate } from '../helpers/approval-world';
-import { readVector } from '../helpers/vectors';
+import { NOW, REQUEST, SCOPE, decodePart, makeWorld, malleate } from '../../helpers/approval-world';
+import { readVector } from '../../helpers/vectors';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

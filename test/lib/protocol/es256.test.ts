@@ -10,7 +10,7 @@ import {
   jwkThumbprint,
   verifyEs256,
 } from '@/lib/protocol/es256';
-import { hexToBytes, readVector } from '../helpers/vectors';
+import { hexToBytes, readVector } from '../../helpers/vectors';
 
 interface P1363Test { tcId: number; comment: string; flags: string[]; msg: string; sig: string; result: 'valid' | 'invalid' }
 interface P1363Group { publicKeyJwk?: Record<string, string>; publicKeyDer: string; sha: string; tests: P1363Test[] }

@@ -1,13 +1,13 @@
 // Every message between extension contexts: its payload schema and who may send it, in one map.
 // Runtime-neutral declarations; handlers live with the modules that own the state.
 import { z } from 'zod';
-import { AuthorshipSignal, Diff, Identifier } from '../protocol';
-import type { LogEvent, SiteAdapter } from '../protocol';
-import type { PolicyView } from './effective-policy';
-import type { BadgeMark } from './mark-pattern';
-import type { Verdict } from './post-verdicts';
+import { AuthorshipSignal, Diff, Identifier } from '../protocol/index';
+import type { LogEvent, SiteAdapter } from '../protocol/index';
+import type { PolicyView } from '../policy/effective-policy';
+import type { BadgeMark } from '../shared/mark-pattern';
+import type { Verdict } from '../extension/post-verdicts';
 import type { SenderKind } from './senders';
-import type { VerifierStatusView } from './verifier-in-use';
+import type { VerifierStatusView } from '../policy/verifier-in-use';
 
 export const EnrollInput = z.strictObject({
   verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),

@@ -1,11 +1,11 @@
 // Which policy applies to a page: whether it is protected, which adapter is its (an admin's beats a
 // built-in one, then the most specific match wins), and which of its actions a request is. Matching
 // is the protocol's (ports included). Runtime-neutral, pure.
-import { bestMatch, compareSpecificity, matchesAny, pathAmbiguity } from '../protocol';
-import type { AdapterAction, SiteAdapter } from '../protocol';
+import { bestMatch, compareSpecificity, matchesAny, pathAmbiguity } from '../protocol/index';
+import type { AdapterAction, SiteAdapter } from '../protocol/index';
 import { findAction, nearAction } from './adapter-actions';
 import type { PolicyView } from './effective-policy';
-import type { SiteConfig } from './messages';
+import type { SiteConfig } from '../messaging/contract';
 
 /**
  * The adapter of a page URL. Among the adapters whose match includes it, an admin's (managed or local

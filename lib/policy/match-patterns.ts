@@ -1,7 +1,7 @@
 // The extension's side of match patterns: which of the policy's patterns Chrome takes for content
 // scripts. Matching itself is the protocol's (lib/protocol/match-pattern.ts, ports included), one
 // rule for every part of Countersign. Runtime-neutral, pure.
-import { parseMatchPattern, siteOfPattern } from '../protocol';
+import { parseMatchPattern, siteOfPattern } from '../protocol/index';
 
 /** The schemes of the pages Countersign can hold requests on (its host permissions: http and https). */
 const PAGE_SCHEMES = new Set(['http', 'https']);

@@ -1,7 +1,7 @@
 // The extension pages' side of messaging: typed calls to the background that unwrap its Outcome.
 // Extension pages only (popup, options).
 import { messenger } from './messenger';
-import type { MessageType, Outcome, ProtocolMap } from './messages';
+import type { MessageType, Outcome, ProtocolMap } from './contract';
 
 export class BackgroundError extends Error {
   constructor(readonly code: string, message: string) {

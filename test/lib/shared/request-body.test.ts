@@ -2,7 +2,7 @@
 // proposal check and the popup all see, as the middleware sees them. Form pairs keep their order and
 // every value of a repeated field; the post's text is where the action says (a field or a JSON pointer).
 import { describe, expect, it } from 'vitest';
-import { bodyPairs, fieldRows, otherFields, postText } from '@/lib/extension/request-body';
+import { bodyPairs, fieldRows, otherFields, postText } from '@/lib/shared/request-body';
 
 describe('otherFields: what the signed body carries besides the post text (shown to the owner)', () => {
   it('lists a JSON body\'s other fields, not the text itself', () => {
