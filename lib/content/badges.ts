@@ -4,7 +4,7 @@
 // is drained in batches on an animation frame. Content script only (isolated world); no React.
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { messenger } from '../messaging/messenger';
-import type { BadgeConfig, Outcome, PageSummaryInput, PostsInput } from '../messaging/contract';
+import type { BadgeConfig, Reply, PageSummaryInput, PostsInput } from '../messaging/contract';
 import type { Verdict } from '../extension/post-verdicts';
 import { BadgeGuard } from './badge-guard';
 import { markDrawing, markOf } from './mark';
@@ -154,7 +154,7 @@ function drawBadge(anchor: Element, verdict: Verdict, mark: MarkDrawing): HTMLEl
 }
 
 export async function startBadges(ctx: ContentScriptContext): Promise<void> {
-  const answer = (await messenger.sendMessage('cs-bg:badge-config', {}).catch(() => null)) as Outcome<BadgeConfig> | null;
+  const answer = (await messenger.sendMessage('cs-bg:badge-config', {}).catch(() => null)) as Reply<BadgeConfig> | null;
   if (!answer?.ok || !answer.value.posts) return;
   const config = answer.value;
   const posts = config.posts!;
@@ -225,7 +225,7 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
       return all;
     });
     // Every batch goes out at once; each is drawn as its answer comes, in order.
-    const answers: Array<Promise<Outcome<Verdict[]> | null>> = [];
+    const answers: Array<Promise<Reply<Verdict[]> | null>> = [];
     for (const batch of batches) {
       const { answer } = await timedSend(() => messenger.sendMessage('cs-bg:verify-posts', { posts: batch.map((r) => r.item) }));
       answers.push(answer.catch(() => null));

@@ -9,7 +9,7 @@ import { findAction } from '../policy/adapter-actions';
 import { messenger } from '../messaging/messenger';
 import { bodyPairs, fieldRows, postText } from '../shared/request-body';
 import type { Json } from '../shared/request-body';
-import type { Outcome, ProposalInput, SiteConfig } from '../messaging/contract';
+import type { Reply, ProposalInput, SiteConfig } from '../messaging/contract';
 import type { BridgeToHook, HookConfig, HookToBridge } from './channel';
 import { HELLO_MESSAGE, PORT_MESSAGE } from './channel';
 import { HoldNotice } from './hold-notice';
@@ -110,7 +110,7 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
     if (!port && event.source === window && (event.data as { type?: unknown })?.type === HELLO_MESSAGE) connect();
   });
 
-  const answer = (await messenger.sendMessage('cs-bg:site-config', {}).catch(() => null)) as Outcome<SiteConfig> | null;
+  const answer = (await messenger.sendMessage('cs-bg:site-config', {}).catch(() => null)) as Reply<SiteConfig> | null;
   config = answer?.ok ? answer.value : { protected: false, adapter: null, strictMode: false };
   sendConfig();
 

@@ -10,7 +10,7 @@ import { deviceKey } from './device-key';
 import type { EffectivePolicy } from '../policy/effective-policy';
 import type { KillStateView } from '../messaging/contract';
 import { appendLog, logTables } from './log';
-import { HandlerError } from './router';
+import { ExtensionError } from '../messaging/errors';
 
 export interface ApprovalGates {
   policy: EffectivePolicy;
@@ -27,25 +27,25 @@ export interface ApprovalGates {
  */
 export async function approveAction(actionId: string, gates: ApprovalGates): Promise<PendingActionRow> {
   const enrollment = await db().enrollment.get('current');
-  if (!enrollment) throw new HandlerError('not_enrolled', 'This browser is not enrolled: open the options page and enroll it first.');
-  if (gates.kill.engaged) throw new HandlerError('kill_switch_engaged', gates.kill.reasons.join(' '));
-  if (!gates.verifierReachable) throw new HandlerError('verifier_unavailable', 'The verifier cannot be reached, so an approval could not be used: nothing is signed.');
+  if (!enrollment) throw new ExtensionError('not_enrolled', 'This browser is not enrolled: open the options page and enroll it first.');
+  if (gates.kill.engaged) throw new ExtensionError('kill_switch_engaged', gates.kill.reasons.join(' '));
+  if (!gates.verifierReachable) throw new ExtensionError('verifier_unavailable', 'The verifier cannot be reached, so an approval could not be used: nothing is signed.');
   const action = await db().actions.get(actionId);
-  if (!action) throw new HandlerError('not_found', 'No such pending action.');
+  if (!action) throw new ExtensionError('not_found', 'No such pending action.');
   // The site and the request itself: a pattern may name a path (`https://tool/admin/*`), not only an origin.
   const names = (patterns: string[]) => matchesAny(patterns, action.site) || matchesAny(patterns, action.spec.request.url);
-  if (names(gates.policy.blockedSites)) throw new HandlerError('site_blocked', 'Assistant actions are blocked on this site by policy.');
-  if (names(gates.failClosed)) throw new HandlerError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
+  if (names(gates.policy.blockedSites)) throw new ExtensionError('site_blocked', 'Assistant actions are blocked on this site by policy.');
+  if (names(gates.failClosed)) throw new ExtensionError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
   if (action.state === 'approved' && action.token) return action;
-  if (action.state !== 'held') throw new HandlerError('not_pending', `This action is already ${action.state}.`);
-  if (gates.now >= action.expiresAt) throw new HandlerError('expired', 'This action expired before it was approved.');
+  if (action.state !== 'held') throw new ExtensionError('not_pending', `This action is already ${action.state}.`);
+  if (gates.now >= action.expiresAt) throw new ExtensionError('expired', 'This action expired before it was approved.');
 
   const key = await deviceKey();
   return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
     if (!current || current.state !== 'held') {
       if (current?.state === 'approved' && current.token) return current;
-      throw new HandlerError('not_pending', 'This action changed while it was being approved.');
+      throw new ExtensionError('not_pending', 'This action changed while it was being approved.');
     }
     // Signed inside the compare-and-set: a second approval's transaction waits for this one and
     // finds the token, so no second token is ever computed (S-08). waitFor keeps the transaction open
@@ -75,8 +75,8 @@ export async function rejectAction(actionId: string, reason: string | undefined,
   const enrollment = await db().enrollment.get('current');
   return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
-    if (!current) throw new HandlerError('not_found', 'No such pending action.');
-    if (current.state !== 'held') throw new HandlerError('not_pending', `This action is already ${current.state}.`);
+    if (!current) throw new ExtensionError('not_found', 'No such pending action.');
+    if (current.state !== 'held') throw new ExtensionError('not_pending', `This action is already ${current.state}.`);
     const updated: PendingActionRow = { ...current, state: 'rejected', reason: reason ?? null, updatedAt: now };
     await db().actions.put(updated);
     await appendLog(eventFields(updated, 'rejected', reason ? { reason } : null, enrollment?.userId ?? null, now));

@@ -16,7 +16,8 @@ import { describeSources } from '../policy/effective-policy';
 import { verifierInUse } from '../policy/verifier-in-use';
 import type { PolicyView } from '../policy/effective-policy';
 import { readOrganisationPolicy, refreshOrganisationPolicy } from './organisation-policy';
-import { HandlerError, messenger, registerHandlers } from './router';
+import { messenger, registerHandlers } from './router';
+import { ExtensionError } from '../messaging/errors';
 import { badgeMark, newPatternMark, setBadgeMark } from './badge-mark';
 import { JwksCache, VerdictCache } from './post-verdicts';
 import { adapterFor, siteConfig } from '../policy/site-adapters';
@@ -201,7 +202,7 @@ export function registerBackground(): void {
     },
     'cs-bg:outcome': async ({ actionId, outcome, status, reason }, sender) => {
       const row = await db().actions.get(actionId);
-      if (!row || row.tabId !== sender.tab?.id) throw new HandlerError('not_found', 'No such action in this tab.');
+      if (!row || row.tabId !== sender.tab?.id) throw new ExtensionError('not_found', 'No such action in this tab.');
       const now = Date.now();
       const wasApproved = (r: PendingActionRow) => r.state === 'approved';
       let done: PendingActionRow | null;

@@ -10,7 +10,7 @@ import type { EffectivePolicy, PolicyView } from '../policy/effective-policy';
 import { appendLog, logTables } from './log';
 import { proposalMismatch } from './proposal-check';
 import type { ProposalInput } from '../messaging/contract';
-import { HandlerError } from './router';
+import { ExtensionError } from '../messaging/errors';
 import { requestAction, siteConfig } from '../policy/site-adapters';
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
@@ -46,18 +46,18 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
   try {
     requestUrl = new URL(input.request.url);
   } catch {
-    throw new HandlerError('payload_invalid', 'a held request needs an absolute URL');
+    throw new ExtensionError('payload_invalid', 'a held request needs an absolute URL');
   }
-  if (requestUrl.origin !== site) throw new HandlerError('payload_invalid', 'a held request must go to the page\'s own origin');
+  if (requestUrl.origin !== site) throw new ExtensionError('payload_invalid', 'a held request must go to the page\'s own origin');
   const config = siteConfig(ctx.view, ctx.pageUrl);
-  if (!config.protected) throw new HandlerError('not_protected', 'this site is not protected by policy');
+  if (!config.protected) throw new ExtensionError('not_protected', 'this site is not protected by policy');
   const adapter = config.adapter;
   const found = requestAction(adapter, input.request.method, requestUrl);
-  if (!found.ok) throw new HandlerError('action_unknown', `Countersign cannot hold this request: ${found.reason}.`);
+  if (!found.ok) throw new ExtensionError('action_unknown', `Countersign cannot hold this request: ${found.reason}.`);
   const action = found.action;
   // What the owner will review must be what the token binds (E-05): text and diff come from the body.
   const mismatch = proposalMismatch(input, action);
-  if (mismatch) throw new HandlerError('payload_invalid', mismatch);
+  if (mismatch) throw new ExtensionError('payload_invalid', mismatch);
 
   const assistant = input.signals.length > 0;
   // An assistant's action is its agent's; a person's own change on an "always" route is theirs.
@@ -76,7 +76,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
   try {
     digest = await actionDigest(spec.request);
   } catch (error) {
-    throw new HandlerError('payload_invalid', (error as Error).message);
+    throw new ExtensionError('payload_invalid', (error as Error).message);
   }
   const blocked = assistant && (matchesAny(ctx.view.policy.blockedSites, ctx.pageUrl) || matchesAny(ctx.view.policy.blockedSites, requestUrl));
   const row: PendingActionRow = {
@@ -99,7 +99,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
     // the same submission from the same tab is the action already held, never a second one (S-02).
     const again = input.proposalId ? (await db().actions.where('tabId').equals(ctx.tabId).toArray()).find((r) => r.proposalId === input.proposalId) : undefined;
     if (again) {
-      if (again.digest !== digest) throw new HandlerError('payload_invalid', 'a re-sent proposal must be the same request');
+      if (again.digest !== digest) throw new ExtensionError('payload_invalid', 'a re-sent proposal must be the same request');
       return again;
     }
     await db().actions.add(row);

@@ -3,23 +3,18 @@
 import { browser } from 'wxt/browser';
 import type { z } from 'zod';
 import { MESSAGES } from '../messaging/contract';
-import type { MessageType, Outcome, ProtocolMap } from '../messaging/contract';
+import type { MessageType, Reply, ProtocolMap } from '../messaging/contract';
 import { messenger } from '../messaging/messenger';
 import { classifySender } from '../messaging/senders';
+import { ExtensionError, isExtensionErrorCode } from '../messaging/errors';
 import type { SenderFacts } from '../messaging/senders';
 
 export { messenger } from '../messaging/messenger';
 
 type InputOf<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['input']>;
-type ValueOf<T extends MessageType> = ReturnType<ProtocolMap[T]> extends Outcome<infer V> ? V : never;
+type ValueOf<T extends MessageType> = ReturnType<ProtocolMap[T]> extends Reply<infer V> ? V : never;
 export type Handler<T extends MessageType> = (data: InputOf<T>, sender: SenderFacts) => Promise<ValueOf<T>> | ValueOf<T>;
 
-export class HandlerError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'HandlerError';
-  }
-}
 
 /**
  * Checks one message: sender first (so a refused sender learns nothing about the payload's
@@ -31,7 +26,7 @@ export async function dispatch<T extends MessageType>(
   sender: SenderFacts,
   handler: Handler<T>,
   self: { id: string; origin: string },
-): Promise<Outcome<unknown>> {
+): Promise<Reply<unknown>> {
   const kind = classifySender(sender, self.id, self.origin);
   const allowed = MESSAGES[type].senders as readonly string[];
   if (!kind || !allowed.includes(kind)) return { ok: false, code: 'sender_refused', message: `${type} is not accepted from this sender` };
@@ -40,9 +35,10 @@ export async function dispatch<T extends MessageType>(
   try {
     return { ok: true, value: await handler(parsed.data as InputOf<T>, sender) };
   } catch (error) {
-    if (error instanceof HandlerError) return { ok: false, code: error.code, message: error.message };
+    if (error instanceof ExtensionError) return { ok: false, code: error.code, message: error.message };
+    // The protocol's errors (CountersignError) carry DESIGN.md's codes; anything else is internal.
     const code = (error as { code?: unknown }).code;
-    return { ok: false, code: typeof code === 'string' ? code : 'internal', message: error instanceof Error ? error.message : 'failed' };
+    return { ok: false, code: isExtensionErrorCode(code) ? code : 'internal', message: error instanceof Error ? error.message : 'failed' };
   }
 }
 

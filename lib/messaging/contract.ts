@@ -7,6 +7,9 @@ import type { PolicyView } from '../policy/effective-policy';
 import type { BadgeMark } from '../shared/mark-pattern';
 import type { Verdict } from '../extension/post-verdicts';
 import type { SenderKind } from './senders';
+import type { Reply } from './errors';
+
+export type { Reply } from './errors';
 import type { VerifierStatusView } from '../policy/verifier-in-use';
 
 export const EnrollInput = z.strictObject({
@@ -87,8 +90,6 @@ export type PageSummaryInput = z.infer<typeof PageSummaryInput>;
 export const ReleaseInput = z.strictObject({ actionId: z.string(), token: z.string().max(8192) });
 export const SettleInput = z.strictObject({ actionId: z.string(), outcome: z.enum(['rejected', 'expired', 'blocked', 'failed']), message: z.string().max(500) });
 
-/** A reply that is either a value or an error with a stable code (errors do not cross messaging as types). */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 /** The message map: name → payload schema and the senders allowed (direction in the name: ui-bg, cs-bg). */
 export const MESSAGES = {
@@ -117,23 +118,23 @@ export const MESSAGES = {
 export type MessageType = keyof typeof MESSAGES;
 
 export interface ProtocolMap {
-  'ui-bg:get-state'(data?: Record<string, never>): Outcome<ExtensionStateView>;
-  'ui-bg:enroll'(data: EnrollInput): Outcome<{ userId: string; deviceId: string; kid: string }>;
-  'ui-bg:save-settings'(data: LocalSettingsInput): Outcome<null>;
-  'ui-bg:list-log'(data: LogFilterInput): Outcome<LogEvent[]>;
-  'ui-bg:export-log'(data: LogFilterInput): Outcome<string>;
-  'ui-bg:sync-now'(data?: Record<string, never>): Outcome<{ sent: number; pending: number; error?: string }>;
-  'ui-bg:refresh-organisation-policy'(data?: Record<string, never>): Outcome<OrganisationPolicyView>;
-  'ui-bg:check-kill-switch'(data?: Record<string, never>): Outcome<KillStateView>;
-  'ui-bg:approve'(data: ActionIdInput): Outcome<{ state: string }>;
-  'ui-bg:reject'(data: RejectInput): Outcome<{ state: string }>;
-  'cs-bg:site-config'(data?: Record<string, never>): Outcome<SiteConfig>;
-  'cs-bg:propose'(data: ProposalInput): Outcome<{ actionId: string; state: string; owner: string | null; expiresAt: number; message: string }>;
-  'cs-bg:outcome'(data: OutcomeInput): Outcome<{ state: string }>;
-  'cs-bg:badge-config'(data?: Record<string, never>): Outcome<BadgeConfig>;
-  'cs-bg:verify-posts'(data: PostsInput): Outcome<Verdict[]>;
-  'cs-bg:page-posts'(data: PageSummaryInput): Outcome<null>;
-  'ui-bg:page-posts'(data?: Record<string, never>): Outcome<PageSummaryInput & { url: string | null }>;
+  'ui-bg:get-state'(data?: Record<string, never>): Reply<ExtensionStateView>;
+  'ui-bg:enroll'(data: EnrollInput): Reply<{ userId: string; deviceId: string; kid: string }>;
+  'ui-bg:save-settings'(data: LocalSettingsInput): Reply<null>;
+  'ui-bg:list-log'(data: LogFilterInput): Reply<LogEvent[]>;
+  'ui-bg:export-log'(data: LogFilterInput): Reply<string>;
+  'ui-bg:sync-now'(data?: Record<string, never>): Reply<{ sent: number; pending: number; error?: string }>;
+  'ui-bg:refresh-organisation-policy'(data?: Record<string, never>): Reply<OrganisationPolicyView>;
+  'ui-bg:check-kill-switch'(data?: Record<string, never>): Reply<KillStateView>;
+  'ui-bg:approve'(data: ActionIdInput): Reply<{ state: string }>;
+  'ui-bg:reject'(data: RejectInput): Reply<{ state: string }>;
+  'cs-bg:site-config'(data?: Record<string, never>): Reply<SiteConfig>;
+  'cs-bg:propose'(data: ProposalInput): Reply<{ actionId: string; state: string; owner: string | null; expiresAt: number; message: string }>;
+  'cs-bg:outcome'(data: OutcomeInput): Reply<{ state: string }>;
+  'cs-bg:badge-config'(data?: Record<string, never>): Reply<BadgeConfig>;
+  'cs-bg:verify-posts'(data: PostsInput): Reply<Verdict[]>;
+  'cs-bg:page-posts'(data: PageSummaryInput): Reply<null>;
+  'ui-bg:page-posts'(data?: Record<string, never>): Reply<PageSummaryInput & { url: string | null }>;
   // Background → content script (sent to one tab).
   'bg-cs:release'(data: z.infer<typeof ReleaseInput>): void;
   'bg-cs:settle'(data: z.infer<typeof SettleInput>): void;
