@@ -4,9 +4,9 @@
 // arrival is the forum's HTTP server's 'request' event in this process (timeOrigin + now): one
 // machine clock. Node only (bench).
 import type { IncomingMessage } from 'node:http';
-import { PopupPage } from '../test/e2e/pages/extension-pages';
-import type { ExtensionBrowser } from '../test/e2e/support/browser';
-import type { Stack } from '../test/e2e/support/stack';
+import { PopupPage } from '../test/helpers/browser/pages/extension-pages';
+import type { ExtensionBrowser } from '../test/helpers/browser/browser';
+import type { Stack } from '../test/helpers/browser/stack';
 import { forumTab, median } from './browser-support';
 import type { Metric } from './verifier';
 import { round } from './verifier';

@@ -3,7 +3,7 @@
 // `countersign:badges` measures the content script records around each synchronous stretch), the
 // page's load time (loadEventEnd) with / without, and when every badge is drawn. Node only (bench).
 import type { Page } from 'playwright-core';
-import { badgesOnPage } from '../test/e2e/support/shadow';
+import { badgesOnPage } from '../test/helpers/browser/shadow';
 import type { LoadCpu } from './browser-trace';
 import { tracedLoad } from './browser-trace';
 import type { SeededTopic } from './browser-seed';

@@ -4,7 +4,7 @@
 // some with a receipt a stranger signed. Node only (bench).
 import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, mintReceipt, newTraceId } from '../lib/protocol';
 import type { NewReply } from '../demo/store';
-import type { Stack } from '../test/e2e/support/stack';
+import type { Stack } from '../test/helpers/browser/stack';
 
 export interface SeededTopic {
   topicId: number;

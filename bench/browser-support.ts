@@ -1,13 +1,13 @@
 // What the browser benchmarks share: the same Chromium without any extension (the baseline, launched
-// with the flags test/e2e/support/browser.ts uses, minus the extension), medians, and the
+// with the flags test/helpers/browser/browser.ts uses, minus the extension), medians, and the
 // signed-in forum page. Node only (bench).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ForumPage } from '../test/e2e/pages/demo-pages';
-import { AS_PERSON_FLAG, CHROMIUM, CHROMIUM_FLAGS } from '../test/e2e/support/browser';
+import { ForumPage } from '../test/helpers/browser/pages/demo-pages';
+import { AS_PERSON_FLAG, CHROMIUM, CHROMIUM_FLAGS } from '../test/helpers/browser/browser';
 
 export interface PlainBrowser {
   context: BrowserContext;

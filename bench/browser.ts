@@ -2,10 +2,10 @@
 // same Chromium without it, in one run: the reader page's badges, the unprotected page, a person's
 // fetch on a protected page, approve → wire. Writes the admin policy into Chromium's managed-policy
 // directory (root; run under `flock /tmp/cs-chromium.lock`). Node only (bench).
-import { launchWithExtension } from '../test/e2e/support/browser';
-import { removeManagedPolicy, writeManagedPolicy } from '../test/e2e/support/managed-policy';
-import { demoPolicy, enrollAs, waitForProtection } from '../test/e2e/support/protection';
-import { startStack } from '../test/e2e/support/stack';
+import { launchWithExtension } from '../test/helpers/browser/browser';
+import { removeManagedPolicy, writeManagedPolicy } from '../test/helpers/browser/managed-policy';
+import { demoPolicy, enrollAs, waitForProtection } from '../test/helpers/browser/protection';
+import { startStack } from '../test/helpers/browser/stack';
 import { approveToWire } from './browser-approve';
 import { personFetch } from './browser-fetch';
 import { unprotectedPage } from './browser-injection';

@@ -1,5 +1,5 @@
 // Readers' provenance badges on pages whose adapter names their posts. Registered at run time for
-// those pages only. Entry only: the logic is lib/content/badges.ts. Chrome may inject at
+// those pages only. Entry only: the logic is lib/content/badges/. Chrome may inject at
 // document_idle before the page's load event; the badges start after it, so they never delay it.
 import { startBadges } from '@/lib/content/badges';
 

@@ -22,7 +22,7 @@ export function cannotOpen(env = process.env, platform = process.platform) {
 
 /**
  * The command line: a fresh profile, the extension loaded unpacked, background networking off (the
- * switches of the browser tests' CHROMIUM_FLAGS, test/e2e/support/browser.ts), so a throwaway profile
+ * switches of the browser tests' CHROMIUM_FLAGS, test/helpers/browser/browser.ts), so a throwaway profile
  * phones nobody; and the DevTools pipe, through which the options page is opened once the extension is
  * loaded (a start URL on the command line is blocked: the extension is not loaded yet when it opens).
  */

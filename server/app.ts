@@ -9,8 +9,7 @@ import { createMetrics } from './metrics';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { publicRoutes } from './routes/public';
-import { createDecisionWriter } from './store/decision-writer';
-import { pruneConsumed } from './store/decisions';
+import { createDecisionWriter, pruneConsumed } from './store/decisions';
 import { enrolledKeys, keyLookup } from './store/devices';
 import { verifyReads } from './store/verify-reads';
 import { loadActivePolicy } from './store/policies';
@@ -75,9 +74,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       signer = s;
     },
     verifyDeps: {
-      db,
       decisions,
-      lookupKey: keyLookup(db, keys, options.database.pool),
+      lookupKey: keyLookup(options.database, keys),
       reads: verifyReads(options.database, keys),
       policy: () => policy,
       signer: () => signer,

@@ -1,21 +1,18 @@
 // What a presented token says about itself before it is verified: its header and payload as JSON
 // objects, or empty ones. Only ever evidence (a refusal's record) or a lookup key (which rows one
 // verify reads); never trusted. Node only.
-import { MAX_TOKEN_BYTES, decodeBase64urlStrict } from '../lib/protocol';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { MAX_TOKEN_BYTES } from '../lib/protocol';
 
 export interface Presented {
   header: Record<string, unknown>;
   claims: Record<string, unknown>;
 }
 
-const decoder = new TextDecoder();
-
-function segment(text: string | undefined): Record<string, unknown> {
-  const bytes = text ? decodeBase64urlStrict(text) : undefined;
-  if (!bytes) return {};
+/** jose's unverified read, or an empty object where it cannot read one. */
+function orEmpty(read: () => object): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(decoder.decode(bytes));
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return read() as Record<string, unknown>;
   } catch {
     return {};
   }
@@ -24,6 +21,5 @@ function segment(text: string | undefined): Record<string, unknown> {
 /** The token's header and payload, unverified; empty for anything that is not a string within the size cap. */
 export function readPresented(token: unknown): Presented {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES) return { header: {}, claims: {} };
-  const [h, p] = token.split('.', 2);
-  return { header: segment(h), claims: segment(p) };
+  return { header: orEmpty(() => decodeProtectedHeader(token)), claims: orEmpty(() => decodeJwt(token)) };
 }

@@ -1,6 +1,5 @@
 // The verify decision shared by `POST /v1/verify` and the in-process middleware: DESIGN.md's checks,
 // the replay insert and the decision record, then the receipt. Node only.
-import type { Kysely } from 'kysely';
 import type { EnrolledKey, Principal } from '../lib/protocol';
 import {
   CountersignError,
@@ -11,12 +10,10 @@ import {
   mintReceipt,
   verifyApprovalToken,
 } from '../lib/protocol';
-import type { Database } from './db/schema';
 import type { VerifierMetrics } from './metrics';
 import type { PolicySet } from './policy/engine';
 import { readPresented } from './presented-token';
-import type { DecisionWriter } from './store/decision-writer';
-import type { DecisionFacts } from './store/decisions';
+import type { DecisionFacts, DecisionWriter } from './store/decisions';
 import type { ReceiptSigner } from './store/receipt-keys';
 import type { VerifyReads } from './store/verify-reads';
 
@@ -40,7 +37,6 @@ export interface VerifyAllowed {
 }
 
 export interface VerifyDeps {
-  db: Kysely<Database>;
   /** The durable writes: replay insert with its allow record, refusal records. */
   decisions: DecisionWriter;
   lookupKey(kid: string): Promise<EnrolledKey | undefined>;
@@ -107,7 +103,8 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
     deps.metrics.decisions.inc({ code: refusal.code });
     const facts = { ...presentedFacts(call.token), code: refusal.code, policyVersion: policy.version };
     await deps.decisions.recordRefusal(facts, now).catch(() => undefined);
-    throw withTrace(refusal, facts.traceId);
+    // Answered with the same code and message, under the token's trace when it carried one.
+    throw facts.traceId ? new CountersignError(refusal.code, refusal.message, { cause: refusal, traceId: facts.traceId }) : refusal;
   } finally {
     stop();
   }
@@ -130,19 +127,4 @@ function presentedFacts(token: string | undefined): Omit<DecisionFacts, 'code' |
     digest: Digest.safeParse(act?.dig).success ? (act!.dig as string) : null,
     kid: str(header.kid, 128),
   };
-}
-
-/** The error as answered: same code and message, plus the trace id when the token carried one. */
-export class VerifyRefused extends CountersignError {
-  readonly traceId: string | null;
-
-  constructor(error: CountersignError, traceId: string | null) {
-    super(error.code, error.message, { cause: error });
-    this.name = 'VerifyRefused';
-    this.traceId = traceId;
-  }
-}
-
-function withTrace(error: CountersignError, traceId: string | null): CountersignError {
-  return traceId ? new VerifyRefused(error, traceId) : error;
 }

@@ -1,6 +1,6 @@
 // Approve or reject a held action: the background signs the stored record (what the owner saw is
 // what is signed), once, and keeps the token with it. Background only; reached only through the
-// popup's messages (see messages.ts), never from a content script or a page.
+// popup's messages (lib/messaging/contract.ts), never from a content script or a page.
 import Dexie from 'dexie';
 import { matchesAny, mintApprovalToken } from '../protocol';
 import type { LogEventType } from '../protocol';
@@ -11,6 +11,7 @@ import type { EffectivePolicy } from '../policy/effective-policy';
 import type { KillStateView } from '../messaging/contract';
 import { appendLog, logTables } from './log';
 import { ExtensionError } from '../messaging/errors';
+import { nextState, transition } from './held-action-states';
 
 export interface ApprovalGates {
   policy: EffectivePolicy;
@@ -36,14 +37,16 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
   const names = (patterns: string[]) => matchesAny(patterns, action.site) || matchesAny(patterns, action.spec.request.url);
   if (names(gates.policy.blockedSites)) throw new ExtensionError('site_blocked', 'Assistant actions are blocked on this site by policy.');
   if (names(gates.failClosed)) throw new ExtensionError('policy_invalid', 'The admin policy for this site is invalid: nothing is released here until it is fixed.');
+  // Approved already (a double click, a second window): the same token, never a second one.
   if (action.state === 'approved' && action.token) return action;
-  if (action.state !== 'held') throw new ExtensionError('not_pending', `This action is already ${action.state}.`);
+  transition(action.state, 'approve');
   if (gates.now >= action.expiresAt) throw new ExtensionError('expired', 'This action expired before it was approved.');
 
   const key = await deviceKey();
   return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
-    if (!current || current.state !== 'held') {
+    const state = current ? nextState(current.state, 'approve') : null;
+    if (!current || !state) {
       if (current?.state === 'approved' && current.token) return current;
       throw new ExtensionError('not_pending', 'This action changed while it was being approved.');
     }
@@ -64,9 +67,9 @@ export async function approveAction(actionId: string, gates: ApprovalGates): Pro
         now: Math.floor(gates.now / 1000),
       }),
     );
-    const updated: PendingActionRow = { ...current, state: 'approved', token, updatedAt: gates.now };
+    const updated: PendingActionRow = { ...current, state, token, updatedAt: gates.now };
     await db().actions.put(updated);
-    await appendLog(eventFields(updated, 'approved', { jti: claims.jti, exp: claims.exp }, enrollment.userId, gates.now));
+    await appendLog(eventFields(updated, state, { jti: claims.jti, exp: claims.exp }, enrollment.userId, gates.now));
     return updated;
   });
 }
@@ -76,10 +79,10 @@ export async function rejectAction(actionId: string, reason: string | undefined,
   return db().transaction('rw', logTables(db().actions), async () => {
     const current = await db().actions.get(actionId);
     if (!current) throw new ExtensionError('not_found', 'No such pending action.');
-    if (current.state !== 'held') throw new ExtensionError('not_pending', `This action is already ${current.state}.`);
-    const updated: PendingActionRow = { ...current, state: 'rejected', reason: reason ?? null, updatedAt: now };
+    const state = transition(current.state, 'reject');
+    const updated: PendingActionRow = { ...current, state, reason: reason ?? null, updatedAt: now };
     await db().actions.put(updated);
-    await appendLog(eventFields(updated, 'rejected', reason ? { reason } : null, enrollment?.userId ?? null, now));
+    await appendLog(eventFields(updated, state, reason ? { reason } : null, enrollment?.userId ?? null, now));
     return updated;
   });
 }

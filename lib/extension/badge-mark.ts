@@ -2,13 +2,12 @@
 // text chosen in the options page, or by default a random pattern made once per install
 // (mark-pattern.ts: inline SVG, no font needed). Background only.
 import { z } from 'zod';
-import { db } from './db';
+import { defineSetting } from './settings';
 import { SEED_PATTERN, newPatternSeed } from '../shared/mark-pattern';
 import type { BadgeMark } from '../shared/mark-pattern';
 
 export const BADGE_MARK_KEY = 'badge-mark';
 
-/** The stored mark. Before issue 22 it was a bare string: the person's text, or the old default. */
 const StoredMark = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('text'), text: z.string().min(1).max(64) }),
   z.strictObject({ kind: z.literal('pattern'), seed: z.string().regex(SEED_PATTERN) }),
@@ -22,28 +21,36 @@ function isOldDefault(mark: string): boolean {
   return symbols.length === 2 && symbols.every((s) => OLD_DEFAULT_SYMBOLS.has(s));
 }
 
+const newPattern = (): BadgeMark => ({ kind: 'pattern', seed: newPatternSeed() });
+
 /**
- * The mark, made on first use. A string stored by an earlier version is migrated: the person's own
- * text stays theirs; the old emoji default becomes a new pattern. One transaction: two first calls at
- * once agree on one mark.
+ * The mark, made on first use (and again for a stored value this build cannot read). Version 2 since
+ * issue 22: before, it was a bare string, the person's text or the old default; the person's own text
+ * stays theirs, the old emoji default becomes a new pattern.
  */
+export const badgeMarkSetting = defineSetting<BadgeMark>(BADGE_MARK_KEY, {
+  schema: StoredMark,
+  version: 2,
+  migrations: {
+    2: (old) => {
+      if (typeof old !== 'string') return old;
+      const text = old.trim();
+      return text && !isOldDefault(text) ? { kind: 'text', text } : newPattern();
+    },
+  },
+  init: newPattern,
+});
+
+/** The mark; two first calls at once agree on one. */
 export function badgeMark(): Promise<BadgeMark> {
-  return db().transaction('rw', db().settings, async () => {
-    const stored = (await db().settings.get(BADGE_MARK_KEY))?.value;
-    const parsed = StoredMark.safeParse(stored);
-    if (parsed.success) return parsed.data;
-    const text = typeof stored === 'string' ? stored.trim() : '';
-    const mark: BadgeMark = text && !isOldDefault(text) ? { kind: 'text', text } : { kind: 'pattern', seed: newPatternSeed() };
-    await db().settings.put({ key: BADGE_MARK_KEY, value: mark });
-    return mark;
-  });
+  return badgeMarkSetting.getValue();
 }
 
 /** The person's own mark; an empty one goes back to a new random pattern. */
 export async function setBadgeMark(text: string): Promise<BadgeMark> {
   const trimmed = text.trim();
-  const mark: BadgeMark = trimmed ? { kind: 'text', text: trimmed } : { kind: 'pattern', seed: newPatternSeed() };
-  await db().settings.put({ key: BADGE_MARK_KEY, value: mark });
+  const mark: BadgeMark = trimmed ? { kind: 'text', text: trimmed } : newPattern();
+  await badgeMarkSetting.setValue(mark);
   return mark;
 }
 

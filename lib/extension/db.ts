@@ -4,6 +4,9 @@
 import Dexie from 'dexie';
 import type { EntityTable } from 'dexie';
 import type { ActionSpec, ChainHead, Es256PublicJwk, LogEvent, NewEventFields } from '../protocol';
+import type { ActionState } from './held-action-states';
+
+export type { ActionState } from './held-action-states';
 
 export interface DeviceKeyRow {
   id: 'device';
@@ -23,8 +26,6 @@ export interface EnrollmentRow {
   label: string;
   enrolledAt: number;
 }
-
-export type ActionState = 'held' | 'approved' | 'released' | 'rejected' | 'expired' | 'blocked' | 'failed';
 
 export interface PendingActionRow {
   id: string;
@@ -76,9 +77,11 @@ export interface ReceiptCacheRow {
   checkedAt: number;
 }
 
+/** One setting (settings.ts): `v` is the version of its value's format, 1 when absent. Not indexed: no schema change. */
 export interface SettingRow {
   key: string;
   value: unknown;
+  v?: number;
 }
 
 export class CountersignDb extends Dexie {

@@ -1,19 +1,19 @@
 // Held actions in the background: a content script's proposal becomes a persisted, logged record
-// before anything else; releases and settlements go to its tab; expiry and closed tabs end in a
-// logged terminal state. Background only.
+// before anything else; the tab's report, expiry and closed tabs end it in a logged terminal state,
+// each move as held-action-states.ts lists it. Background only.
 import type { ActionSpec, SiteAdapter } from '../protocol';
-import { TERMINAL_EVENT_TYPES, actionDigest, matchesAny, newTraceId } from '../protocol';
+import { actionDigest, matchesAny, newTraceId } from '../protocol';
 import type { PendingActionRow } from './db';
 import { db } from './db';
 import { eventFields } from './approvals';
+import { nextState, transition } from './held-action-states';
+import type { ActionEvent } from './held-action-states';
 import type { EffectivePolicy, PolicyView } from '../policy/effective-policy';
 import { appendLog, logTables } from './log';
 import { proposalMismatch } from './proposal-check';
 import type { ProposalInput } from '../messaging/contract';
 import { ExtensionError } from '../messaging/errors';
 import { requestAction, siteConfig } from '../policy/site-adapters';
-
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 
 /**
  * The agent an assistant's action is: the agent a marker header names, only when it is an agent id
@@ -81,7 +81,7 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
   const blocked = assistant && (matchesAny(ctx.view.policy.blockedSites, ctx.pageUrl) || matchesAny(ctx.view.policy.blockedSites, requestUrl));
   const row: PendingActionRow = {
     id: crypto.randomUUID(),
-    state: blocked ? 'blocked' : 'held',
+    state: transition('new', blocked ? 'block' : 'propose'),
     spec,
     digest,
     site,
@@ -104,26 +104,25 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
     }
     await db().actions.add(row);
     await appendLog(eventFields(row, 'proposed', { kind: input.kind, signals: input.signals.join(',') }, ctx.userId, ctx.now));
-    await appendLog(eventFields(row, blocked ? 'blocked' : 'held', null, ctx.userId, ctx.now));
+    await appendLog(eventFields(row, row.state, null, ctx.userId, ctx.now));
     return row;
   });
 }
 
+/** The events that end an action without the owner's answer (approve and reject are approvals.ts's). */
+export type EndEvent = Extract<ActionEvent, 'release' | 'refuse' | 'expire' | 'lapse' | 'fail' | 'navigate'>;
+
 /**
- * Moves an action to a terminal state, logged in the same transaction; a no-op if it already has
- * one. Returns the updated row, or null when nothing changed.
+ * Moves an action as `event` does (held-action-states.ts), logged in the same transaction; a no-op
+ * when the table has no such move from the state it is in (it ended already, or a release of an
+ * action never approved). Returns the updated row, or null when nothing changed.
  */
-export async function endAction(
-  actionId: string,
-  state: 'released' | 'rejected' | 'expired' | 'failed',
-  detail: Record<string, string | number> | null,
-  now: number,
-  guard?: (row: PendingActionRow) => boolean,
-): Promise<PendingActionRow | null> {
+export async function endAction(actionId: string, event: EndEvent, detail: Record<string, string | number> | null, now: number): Promise<PendingActionRow | null> {
   const userId = (await db().enrollment.get('current'))?.userId ?? null;
   return db().transaction('rw', logTables(db().actions), async () => {
     const row = await db().actions.get(actionId);
-    if (!row || TERMINAL.has(row.state) || (guard && !guard(row))) return null;
+    const state = row ? nextState(row.state, event) : null;
+    if (!row || !state) return null;
     const updated: PendingActionRow = { ...row, state, reason: detail?.reason ? String(detail.reason) : row.reason, updatedAt: now };
     await db().actions.put(updated);
     await appendLog(eventFields(updated, state, detail, userId, now));
@@ -139,22 +138,25 @@ export async function sweepExpired(now: number, approvalTtlSeconds: number): Pro
   const ended: PendingActionRow[] = [];
   for (const row of await db().actions.where('state').anyOf('held', 'approved').toArray()) {
     if (row.state === 'held' && now >= row.expiresAt) {
-      const done = await endAction(row.id, 'expired', { reason: 'not approved within its time to live' }, now, (r) => r.state === 'held');
+      const done = await endAction(row.id, 'expire', { reason: 'not approved within its time to live' }, now);
       if (done) ended.push(done);
     } else if (row.state === 'approved' && now >= row.updatedAt + approvalTtlSeconds * 1000) {
-      const done = await endAction(row.id, 'failed', { reason: 'approved but never released before the approval expired' }, now, (r) => r.state === 'approved');
+      const done = await endAction(row.id, 'lapse', { reason: 'approved but never released before the approval expired' }, now);
       if (done) ended.push(done);
     }
   }
   return ended;
 }
 
-/** A tab closed (or its page went away): what it held can never be released. */
-export async function failActionsOfTab(tabId: number, reason: string, now: number, states: string[] = ['held', 'approved']): Promise<PendingActionRow[]> {
+/**
+ * A tab closed (`fail`: what it held can never be released) or its page went away (`navigate`: only
+ * what still waited for approval goes with it).
+ */
+export async function failActionsOfTab(tabId: number, reason: string, now: number, event: 'fail' | 'navigate' = 'fail'): Promise<PendingActionRow[]> {
   const ended: PendingActionRow[] = [];
   for (const row of await db().actions.where('tabId').equals(tabId).toArray()) {
-    if (!states.includes(row.state)) continue;
-    const done = await endAction(row.id, 'failed', { reason }, now);
+    if (!nextState(row.state, event)) continue;
+    const done = await endAction(row.id, event, { reason }, now);
     if (done) ended.push(done);
   }
   return ended;

@@ -1,29 +1,40 @@
 // The kill switch as the extension sees it: the admin policy's (managed, or the organisation policy
 // on the verifier) and the verifier's own (`/v1/status`, polled on an alarm). While either is on,
 // nothing is signed or released. Background only.
+import { z } from 'zod';
 import { StatusResponse } from '../protocol';
-import { db } from './db';
+import { defineSetting } from './settings';
 import type { EffectivePolicy } from '../policy/effective-policy';
 import type { KillStateView } from '../messaging/contract';
 
-export interface VerifierStatusRow {
+const VerifierStatusRow = z.object({
   /** The verifier asked (null: none to ask, or not asked yet). */
-  url: string | null;
-  reachable: boolean;
-  engaged: boolean;
-  entries: Array<{ scope: string; target: string | null; since: number }>;
-  policyVersion: string | null;
-  checkedAt: number | null;
+  url: z.string().nullable(),
+  reachable: z.boolean(),
+  engaged: z.boolean(),
+  entries: z.array(z.object({ scope: z.string(), target: z.string().nullable(), since: z.number() })),
+  policyVersion: z.string().nullable(),
+  checkedAt: z.number().nullable(),
   /** Why the last request failed, without the URL (shown beside it); null when it did not fail. */
-  error: string | null;
-}
+  error: z.string().nullable(),
+});
+export type VerifierStatusRow = z.infer<typeof VerifierStatusRow>;
 
-const KEY = 'verifier-status';
 const UNKNOWN: VerifierStatusRow = { url: null, reachable: false, engaged: false, entries: [], policyVersion: null, checkedAt: null, error: null };
 
-export async function verifierStatus(): Promise<VerifierStatusRow> {
-  // A row stored before `url` was kept reads with `url: null`.
-  return { ...UNKNOWN, ...((await db().settings.get(KEY))?.value as Partial<VerifierStatusRow> | undefined) };
+/**
+ * The last status asked. Version 2: a row stored before `url` was kept reads with `url: null`. One
+ * this build cannot read is "not asked yet", which approves nothing (not reachable).
+ */
+export const verifierStatusSetting = defineSetting<VerifierStatusRow>('verifier-status', {
+  schema: VerifierStatusRow,
+  fallback: UNKNOWN,
+  version: 2,
+  migrations: { 2: (old) => ({ ...UNKNOWN, ...(old as object) }) },
+});
+
+export function verifierStatus(): Promise<VerifierStatusRow> {
+  return verifierStatusSetting.getValue();
 }
 
 /** Asks `/v1/status`: its answer, or what went wrong (a network error's own message, a timeout, an HTTP status, a wrong answer). */
@@ -55,7 +66,7 @@ export async function refreshVerifierStatus(verifierUrl: string | null, fetchFn:
       row = { ...previous, url: verifierUrl, reachable: false, checkedAt: now, error: status };
     }
   }
-  await db().settings.put({ key: KEY, value: row });
+  await verifierStatusSetting.setValue(row);
   return row;
 }
 

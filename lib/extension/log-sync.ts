@@ -1,22 +1,27 @@
 // Sends the local log to the verifier (`POST /v1/log/batch`) in signed batches of up to 500, with
 // backoff; at-least-once and idempotent, resuming after restarts and outages. Background only.
+import { z } from 'zod';
 import { ErrorBody, LogBatchResponse, MAX_BATCH_EVENTS, signLogBatch } from '../protocol';
 import type { LogEvent } from '../protocol';
 import { db } from './db';
 import { deviceKey } from './device-key';
+import { defineSetting } from './settings';
 
-export interface SyncState {
-  failures: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-  lastSyncedAt: number | null;
-}
+const SyncState = z.object({
+  failures: z.int().min(0),
+  nextAttemptAt: z.number(),
+  lastError: z.string().nullable(),
+  lastSyncedAt: z.number().nullable(),
+});
+export type SyncState = z.infer<typeof SyncState>;
 
-const SYNC_KEY = 'log-sync';
 const INITIAL: SyncState = { failures: 0, nextAttemptAt: 0, lastError: null, lastSyncedAt: null };
 
-export async function syncState(): Promise<SyncState> {
-  return ((await db().settings.get(SYNC_KEY))?.value as SyncState | undefined) ?? INITIAL;
+/** One this build cannot read starts over: no backoff, nothing synced yet. */
+export const syncStateSetting = defineSetting<SyncState>('log-sync', { schema: SyncState, fallback: INITIAL });
+
+export function syncState(): Promise<SyncState> {
+  return syncStateSetting.getValue();
 }
 
 /** Exponential backoff: 30 s, 1, 2, 4 … capped at 30 minutes. */
@@ -56,13 +61,13 @@ export async function syncLog(options: { now?: number; force?: boolean; fetch?: 
     const error = await send(doFetch, enrollment.verifierUrl, await signLogBatch(key.privateKey, key.kid, { deviceId: enrollment.deviceId, events }));
     if (error) {
       const failures = state.failures + 1;
-      await db().settings.put({ key: SYNC_KEY, value: { ...state, failures, nextAttemptAt: now + backoffMs(failures), lastError: error } satisfies SyncState });
+      await syncStateSetting.setValue({ ...state, failures, nextAttemptAt: now + backoffMs(failures), lastError: error });
       return { sent, pending: await pending(), error };
     }
     await db().log.bulkUpdate(batch.map((e) => ({ key: e.id, changes: { synced: 1 as const } })));
     sent += batch.length;
   }
-  await db().settings.put({ key: SYNC_KEY, value: { failures: 0, nextAttemptAt: 0, lastError: null, lastSyncedAt: now } satisfies SyncState });
+  await syncStateSetting.setValue({ failures: 0, nextAttemptAt: 0, lastError: null, lastSyncedAt: now });
   return { sent, pending: await pending() };
 }
 

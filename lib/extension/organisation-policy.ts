@@ -4,8 +4,8 @@
 // Joined into the effective policy by effective-policy.ts. Background only.
 import { z } from 'zod';
 import { ErrorBody, OrganisationPolicyVersion, canonicalJson, mintDeviceProof, parseJsonStrict } from '../protocol';
-import { db } from './db';
 import { deviceKey } from './device-key';
+import { defineSetting } from './settings';
 import type { OrganisationPolicyInput } from '../policy/effective-policy';
 import { currentEnrollment } from './enrollment';
 
@@ -28,7 +28,7 @@ const HeldCopy = z.strictObject({
 });
 export type HeldCopy = z.infer<typeof HeldCopy>;
 
-/** The stored row, versioned by `format` so that a later change can migrate it. */
+/** The stored row. `format` versioned it before settings.ts kept a version of its own; it stays, so builds on either side read it. */
 const StoredState = z.strictObject({
   format: z.literal(1),
   copy: HeldCopy.nullable(),
@@ -54,12 +54,15 @@ const AnswerFrame = z.strictObject({
   updatedAt: OrganisationPolicyVersion.shape.updatedAt,
 });
 
-export async function readOrganisationPolicy(): Promise<OrganisationPolicyState> {
-  const stored = (await db().settings.get(ORGANISATION_POLICY_KEY))?.value;
-  if (stored === undefined) return EMPTY;
-  const parsed = StoredState.safeParse(stored);
-  // A row this build cannot read (a newer format after a downgrade) is no copy: the next fetch makes one.
-  return parsed.success ? parsed.data : { ...EMPTY, error: 'the stored organisation policy could not be read; it is fetched again' };
+/** A row this build cannot read (a newer format after a downgrade) is no copy: the next fetch makes one. */
+export const organisationPolicySetting = defineSetting<OrganisationPolicyState>(ORGANISATION_POLICY_KEY, {
+  schema: StoredState,
+  fallback: EMPTY,
+  invalid: () => ({ ...EMPTY, error: 'the stored organisation policy could not be read; it is fetched again' }),
+});
+
+export function readOrganisationPolicy(): Promise<OrganisationPolicyState> {
+  return organisationPolicySetting.getValue();
 }
 
 /** The held copy as the join takes it, or null. */
@@ -106,7 +109,7 @@ async function refresh({ enabled, fetchFn = fetch, now = Date.now() }: RefreshOp
   const url = new URL(ORGANISATION_POLICY_PATH, enrollment.verifierUrl).href;
   const keep = async (error: string): Promise<RefreshResult> => {
     const next = { ...state, attemptedAt: now, error };
-    await db().settings.put({ key: ORGANISATION_POLICY_KEY, value: next });
+    await organisationPolicySetting.setValue(next);
     return { state: next, changed: false, fetched: true };
   };
   if (key.kid !== enrollment.kid) return keep('this device\'s key is not the enrolled one: enroll again');
@@ -130,7 +133,7 @@ async function refresh({ enabled, fetchFn = fetch, now = Date.now() }: RefreshOp
   if (res.status === 304) {
     if (!held) return keep('the verifier answered 304 Not Modified, but no copy is held');
     const next = { ...state, checkedAt: now, attemptedAt: now, error: null };
-    await db().settings.put({ key: ORGANISATION_POLICY_KEY, value: next });
+    await organisationPolicySetting.setValue(next);
     return { state: next, changed: false, fetched: true };
   }
   if (!res.ok) {
@@ -150,6 +153,6 @@ async function refresh({ enabled, fetchFn = fetch, now = Date.now() }: RefreshOp
   const changed = !state.copy || state.copy.verifierUrl !== copy.verifierUrl || state.copy.version !== copy.version || canonicalJson(state.copy.policy) !== canonicalJson(copy.policy);
   // A verifier that answers the same version again does not make it newer than it is.
   const next: OrganisationPolicyState = { format: 1, copy: changed ? copy : state.copy, checkedAt: now, attemptedAt: now, error: null };
-  await db().settings.put({ key: ORGANISATION_POLICY_KEY, value: next });
+  await organisationPolicySetting.setValue(next);
   return { state: next, changed, fetched: true };
 }

@@ -1,9 +1,10 @@
-// Readers' provenance verdicts: each post's receipt checked against the verifier's JWKS (cached,
-// refreshed on an unknown kid), the policy's issuer, and the post's rendered text. Background only.
+// Readers' provenance verdicts: each post's receipt checked against the verifier's JWKS (cached per
+// issuer, refreshed on an unknown kid), the policy's issuer, and the post's rendered text. Background only.
+import { createRemoteJWKSet, customFetch } from 'jose';
+import type { RemoteJWKSet } from 'jose';
 import { importEs256Jwks, verifyReceipt } from '../protocol';
 import type { CountersignError } from '../protocol';
-
-export type BadgeState = 'verified' | 'unverified-ai' | 'invalid' | 'none';
+import type { Verdict } from '../messaging/views';
 
 export interface PostInput {
   receipt: string | null;
@@ -13,56 +14,83 @@ export interface PostInput {
   marked: boolean;
 }
 
-export interface Verdict {
-  state: BadgeState;
-  agent?: string;
-  approver?: string;
-  /** Seconds since 1970: when the verifier allowed it. */
-  time?: number;
-  traceId?: string;
-  /** What was checked, in order, for the details panel. */
-  checks: string[];
-  reason?: string;
+/** Receipt keys by `kid`: the verifier's JWKS (JwksCache), or none. */
+export interface ReceiptKeys {
+  lookup(kid: string): Promise<CryptoKey | undefined>;
 }
 
 export interface VerdictContext {
   issuer: string | null;
   assistantAccounts: string[];
-  keys: JwksCache;
+  keys: ReceiptKeys;
 }
 
-/** The verifier's receipt keys, fetched once and again only for an unknown kid (at most once a minute). */
+/** An unknown kid fetches the key set again at most this often, after a success or a failure alike. */
+const REFETCH_MS = 60_000;
+/** The fetch had no timeout of its own before jose and has none now: the largest a timer takes. */
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * One verifier's receipt keys: jose's remote key set (fetched once, again only for an unknown kid, at
+ * most once a minute; lookups during a fetch wait for it), and on top of it the key-set check jose does
+ * not make: a set that mixes key kinds, repeats a kid or has an invalid member is refused whole
+ * (SECURITY-CASES J-17), and the keys held before stay.
+ */
 export class JwksCache {
-  private keys = new Map<string, CryptoKey>();
-  private fetchedAt: number | null = null;
-  /** The refresh under way: lookups that arrive meanwhile wait for it instead of missing the key. */
-  private refreshing: Promise<void> | null = null;
+  private readonly remote: RemoteJWKSet;
+  /** jose's cooldown counts from a success only; after a failure a minute passes too. */
+  private failedAt: number | null = null;
 
   constructor(
-    private readonly url: () => string | null,
-    private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async lookup(kid: string): Promise<CryptoKey | undefined> {
-    if (this.refreshing) await this.refreshing;
-    if (!this.keys.has(kid) && (this.fetchedAt === null || this.now() - this.fetchedAt > 60_000)) {
-      this.refreshing = this.refresh().finally(() => (this.refreshing = null));
-      await this.refreshing;
-    }
-    return this.keys.get(kid);
+    readonly issuer: string,
+    fetchFn: typeof fetch = (...args) => fetch(...args),
+  ) {
+    this.remote = createRemoteJWKSet(new URL('/.well-known/jwks.json', issuer), {
+      cooldownDuration: REFETCH_MS,
+      // Kept until an unknown kid asks for a fresh set, as before.
+      cacheMaxAge: Infinity,
+      timeoutDuration: NO_TIMEOUT_MS,
+      // Redirects are followed, as before jose (which would refuse them).
+      [customFetch]: async (url, { headers, signal }) => {
+        if (this.failedAt !== null && Date.now() - this.failedAt <= REFETCH_MS) throw new Error('the last JWKS fetch failed less than a minute ago');
+        try {
+          const res = await fetchFn(url, { headers, signal });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          const body: unknown = await res.json();
+          await importEs256Jwks(body);
+          this.failedAt = null;
+          return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+        } catch (error) {
+          this.failedAt = Date.now();
+          throw error;
+        }
+      },
+    });
   }
 
-  private async refresh(): Promise<void> {
-    this.fetchedAt = this.now();
-    const base = this.url();
-    if (!base) return;
+  async lookup(kid: string): Promise<CryptoKey | undefined> {
     try {
-      const res = await this.fetchFn(new URL('/.well-known/jwks.json', base));
-      if (res.ok) this.keys = await importEs256Jwks(await res.json());
+      return await this.remote({ alg: 'ES256', kid });
     } catch {
-      // Unreachable or a bad key set: keep what we had; unknown receipts stay unverified.
+      // Unreachable, a refused set, or no such key: the receipt stays unverified.
+      return undefined;
     }
+  }
+}
+
+/** A key cache per issuer: receipts are checked against the keys of the verifier in use, whichever it is now. */
+export class IssuerKeys {
+  private readonly caches = new Map<string, JwksCache>();
+
+  constructor(private readonly fetchFn?: typeof fetch) {}
+
+  of(issuer: string): JwksCache {
+    let cache = this.caches.get(issuer);
+    if (!cache) {
+      cache = new JwksCache(issuer, this.fetchFn);
+      this.caches.set(issuer, cache);
+    }
+    return cache;
   }
 }
 

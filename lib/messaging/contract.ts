@@ -1,16 +1,18 @@
-// Every message between extension contexts: its payload schema and who may send it, in one map.
-// Runtime-neutral declarations; handlers live with the modules that own the state.
+// Every message between extension contexts, in one map: its payload (input) schema, the schema of
+// what it answers (output), and who may send it. The protocol map the messenger is typed with is
+// derived from it. Runtime-neutral declarations; handlers live with the modules that own the state.
+// Content scripts and extension pages import its types only (zod stays in the background).
 import { z } from 'zod';
-import { AuthorshipSignal, Diff, Identifier } from '../protocol/index';
-import type { LogEvent, SiteAdapter } from '../protocol/index';
-import type { PolicyView } from '../policy/effective-policy';
-import type { BadgeMark } from '../shared/mark-pattern';
-import type { Verdict } from '../extension/post-verdicts';
+import { AuthorshipSignal, Diff, Identifier, LogEvent } from '../protocol/index';
+import { BadgeConfig, ExtensionStateView, KillStateView, OrganisationPolicyView, SiteConfig, Verdict } from './views';
+import { TO_CONTENT, parseToContent } from './to-content';
+import type { ReleaseData, SettleData, ToContentType } from './to-content';
 import type { SenderKind } from './senders';
 import type { Reply } from './errors';
 
 export type { Reply } from './errors';
-import type { VerifierStatusView } from '../policy/verifier-in-use';
+export type { BadgeConfig, BadgeState, ExtensionStateView, KillStateView, OrganisationPolicyView, PolicyView, SiteConfig, VerifierStatusView, Verdict } from './views';
+export type { ReleaseData, SettleData, ToContentType } from './to-content';
 
 export const EnrollInput = z.strictObject({
   verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
@@ -41,7 +43,9 @@ export const LocalSettingsInput = z.strictObject({
 });
 export type LocalSettingsInput = z.infer<typeof LocalSettingsInput>;
 
+/** No payload: `{}`, or nothing at all. */
 export const EmptyInput = z.strictObject({}).optional();
+export type EmptyInput = z.infer<typeof EmptyInput>;
 
 const HeldRequestInput = z.strictObject({
   method: z.string().regex(/^[A-Za-z]{1,16}$/),
@@ -67,13 +71,13 @@ export const ProposalInput = z.strictObject({
 });
 export type ProposalInput = z.infer<typeof ProposalInput>;
 
-export const OutcomeInput = z.strictObject({
+export const ReleaseResultInput = z.strictObject({
   actionId: z.string().min(1).max(64),
   outcome: z.enum(['released', 'failed']),
   status: z.int().min(0).max(999).optional(),
   reason: z.string().max(500).optional(),
 });
-export type OutcomeInput = z.infer<typeof OutcomeInput>;
+export type ReleaseResultInput = z.infer<typeof ReleaseResultInput>;
 
 export const PostsInput = z.strictObject({
   posts: z
@@ -87,107 +91,84 @@ export const PageSummaryInput = z.strictObject({
 });
 export type PageSummaryInput = z.infer<typeof PageSummaryInput>;
 
-export const ReleaseInput = z.strictObject({ actionId: z.string(), token: z.string().max(8192) });
-export const SettleInput = z.strictObject({ actionId: z.string(), outcome: z.enum(['rejected', 'expired', 'blocked', 'failed']), message: z.string().max(500) });
+// What the background answers, beside the payloads above; the larger views are in views.ts.
 
+export const EnrollOutput = z.strictObject({ userId: z.string(), deviceId: z.string(), kid: z.string() });
+export type EnrollOutput = z.infer<typeof EnrollOutput>;
 
-/** The message map: name → payload schema and the senders allowed (direction in the name: ui-bg, cs-bg). */
+export const SyncOutput = z.strictObject({ sent: z.number(), pending: z.number(), error: z.string().optional() });
+export type SyncOutput = z.infer<typeof SyncOutput>;
+
+/** An action's state after the message (approve, reject, outcome). */
+export const ActionStateOutput = z.strictObject({ state: z.string() });
+export type ActionStateOutput = z.infer<typeof ActionStateOutput>;
+
+export const ProposalOutput = z.strictObject({ actionId: z.string(), state: z.string(), owner: z.string().nullable(), expiresAt: z.number(), message: z.string() });
+export type ProposalOutput = z.infer<typeof ProposalOutput>;
+
+/** The active tab's posts as its badge script last reported them, and the tab's URL. */
+export const PageSummaryOutput = PageSummaryInput.extend({ url: z.string().nullable() });
+export type PageSummaryOutput = z.infer<typeof PageSummaryOutput>;
+
+const NoValue = z.null();
+
+/** The bg-cs payloads, checked with to-content.ts's shapes (as the content script checks them). */
+const ReleaseInput = z.custom<ReleaseData>((data) => parseToContent('bg-cs:release', data) !== null, 'not a release');
+const SettleInput = z.custom<SettleData>((data) => parseToContent('bg-cs:settle', data) !== null, 'not a settlement');
+/** A content script answers a bg-cs message with nothing. */
+const NoAnswer = z.void();
+
+/**
+ * The message map: name → payload schema, answer schema and the senders allowed. The direction is
+ * in the name: ui-bg (extension pages to the background), cs-bg (content scripts to the background),
+ * bg-cs (the background to one tab's content script, checked on arrival by acceptFromBackground).
+ */
 export const MESSAGES = {
-  'ui-bg:get-state': { input: EmptyInput, senders: ['popup', 'options'] },
-  'ui-bg:enroll': { input: EnrollInput, senders: ['options'] },
-  'ui-bg:save-settings': { input: LocalSettingsInput, senders: ['options'] },
-  'ui-bg:list-log': { input: LogFilterInput, senders: ['options'] },
-  'ui-bg:export-log': { input: LogFilterInput, senders: ['options'] },
-  'ui-bg:sync-now': { input: EmptyInput, senders: ['options'] },
+  'ui-bg:get-state': { input: EmptyInput, output: ExtensionStateView, senders: ['popup', 'options'] },
+  'ui-bg:enroll': { input: EnrollInput, output: EnrollOutput, senders: ['options'] },
+  'ui-bg:save-settings': { input: LocalSettingsInput, output: NoValue, senders: ['options'] },
+  'ui-bg:list-log': { input: LogFilterInput, output: z.array(LogEvent), senders: ['options'] },
+  'ui-bg:export-log': { input: LogFilterInput, output: z.string(), senders: ['options'] },
+  'ui-bg:sync-now': { input: EmptyInput, output: SyncOutput, senders: ['options'] },
   // The options page opening asks the verifier for the organisation policy now, not at the next poll.
-  'ui-bg:refresh-organisation-policy': { input: EmptyInput, senders: ['options'] },
-  'ui-bg:check-kill-switch': { input: EmptyInput, senders: ['popup', 'options'] },
+  'ui-bg:refresh-organisation-policy': { input: EmptyInput, output: OrganisationPolicyView, senders: ['options'] },
+  'ui-bg:check-kill-switch': { input: EmptyInput, output: KillStateView, senders: ['popup', 'options'] },
   // Only the popup, where the owner reviews the stored record, can cause a signature.
-  'ui-bg:approve': { input: ActionIdInput, senders: ['popup'] },
-  'ui-bg:reject': { input: RejectInput, senders: ['popup'] },
+  'ui-bg:approve': { input: ActionIdInput, output: ActionStateOutput, senders: ['popup'] },
+  'ui-bg:reject': { input: RejectInput, output: ActionStateOutput, senders: ['popup'] },
   // Content scripts may propose and report, never approve.
-  'cs-bg:site-config': { input: EmptyInput, senders: ['content-script'] },
-  'cs-bg:propose': { input: ProposalInput, senders: ['content-script'] },
-  'cs-bg:outcome': { input: OutcomeInput, senders: ['content-script'] },
-  'cs-bg:badge-config': { input: EmptyInput, senders: ['content-script'] },
-  'cs-bg:verify-posts': { input: PostsInput, senders: ['content-script'] },
-  'cs-bg:page-posts': { input: PageSummaryInput, senders: ['content-script'] },
-  'ui-bg:page-posts': { input: EmptyInput, senders: ['popup'] },
-} as const satisfies Record<string, { input: z.ZodType; senders: readonly SenderKind[] }>;
+  'cs-bg:site-config': { input: EmptyInput, output: SiteConfig, senders: ['content-script'] },
+  'cs-bg:propose': { input: ProposalInput, output: ProposalOutput, senders: ['content-script'] },
+  'cs-bg:release-result': { input: ReleaseResultInput, output: ActionStateOutput, senders: ['content-script'] },
+  'cs-bg:badge-config': { input: EmptyInput, output: BadgeConfig, senders: ['content-script'] },
+  // Up to 500 verdicts an answer: Verdict is plain members only.
+  'cs-bg:verify-posts': { input: PostsInput, output: z.array(Verdict), senders: ['content-script'] },
+  'cs-bg:page-posts': { input: PageSummaryInput, output: NoValue, senders: ['content-script'] },
+  'ui-bg:page-posts': { input: EmptyInput, output: PageSummaryOutput, senders: ['popup'] },
+  // Background → content script (sent to one tab); only the background, never an extension page.
+  'bg-cs:release': { input: ReleaseInput, output: NoAnswer, senders: ['background'] },
+  'bg-cs:settle': { input: SettleInput, output: NoAnswer, senders: ['background'] },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType; senders: readonly SenderKind[] }>;
 
 export type MessageType = keyof typeof MESSAGES;
+/** The messages the background answers; the bg-cs ones are the content scripts' to receive. */
+export type ToBackgroundType = Exclude<MessageType, ToContentType>;
 
-export interface ProtocolMap {
-  'ui-bg:get-state'(data?: Record<string, never>): Reply<ExtensionStateView>;
-  'ui-bg:enroll'(data: EnrollInput): Reply<{ userId: string; deviceId: string; kid: string }>;
-  'ui-bg:save-settings'(data: LocalSettingsInput): Reply<null>;
-  'ui-bg:list-log'(data: LogFilterInput): Reply<LogEvent[]>;
-  'ui-bg:export-log'(data: LogFilterInput): Reply<string>;
-  'ui-bg:sync-now'(data?: Record<string, never>): Reply<{ sent: number; pending: number; error?: string }>;
-  'ui-bg:refresh-organisation-policy'(data?: Record<string, never>): Reply<OrganisationPolicyView>;
-  'ui-bg:check-kill-switch'(data?: Record<string, never>): Reply<KillStateView>;
-  'ui-bg:approve'(data: ActionIdInput): Reply<{ state: string }>;
-  'ui-bg:reject'(data: RejectInput): Reply<{ state: string }>;
-  'cs-bg:site-config'(data?: Record<string, never>): Reply<SiteConfig>;
-  'cs-bg:propose'(data: ProposalInput): Reply<{ actionId: string; state: string; owner: string | null; expiresAt: number; message: string }>;
-  'cs-bg:outcome'(data: OutcomeInput): Reply<{ state: string }>;
-  'cs-bg:badge-config'(data?: Record<string, never>): Reply<BadgeConfig>;
-  'cs-bg:verify-posts'(data: PostsInput): Reply<Verdict[]>;
-  'cs-bg:page-posts'(data: PageSummaryInput): Reply<null>;
-  'ui-bg:page-posts'(data?: Record<string, never>): Reply<PageSummaryInput & { url: string | null }>;
-  // Background → content script (sent to one tab).
-  'bg-cs:release'(data: z.infer<typeof ReleaseInput>): void;
-  'bg-cs:settle'(data: z.infer<typeof SettleInput>): void;
-}
+export const TO_BACKGROUND = (Object.keys(MESSAGES) as MessageType[]).filter((type): type is ToBackgroundType => !Object.hasOwn(TO_CONTENT, type));
 
-/** What the badge script needs: where posts are, which authors are assistants, the secret mark. */
-export interface BadgeConfig {
-  posts: NonNullable<SiteAdapter['posts']> | null;
-  markerSelectors: string[];
-  assistantAccounts: string[];
-  mark: BadgeMark;
-}
+/** What the sender passes (the payload schema's input) and what the receiver gets (its output). */
+export type DataOf<T extends MessageType> = z.input<(typeof MESSAGES)[T]['input']>;
+export type InputOf<T extends MessageType> = z.output<(typeof MESSAGES)[T]['input']>;
+/** What the receiver answers (the answer schema's input) and what the sender gets back (its output). */
+export type AnswerOf<T extends MessageType> = z.input<(typeof MESSAGES)[T]['output']>;
+export type ValueOf<T extends MessageType> = z.output<(typeof MESSAGES)[T]['output']>;
 
-/** What a content script on a protected site needs: its adapter (if any) and the policy switches. */
-export interface SiteConfig {
-  protected: boolean;
-  adapter: SiteAdapter | null;
-  strictMode: boolean;
-}
+type Answered<T extends MessageType> = T extends ToContentType ? ValueOf<T> : Reply<ValueOf<T>>;
 
-export interface KillStateView {
-  engaged: boolean;
-  reasons: string[];
-  verifier: { engaged: boolean; checkedAt: number | null; error: string | null };
-}
-
-export interface ExtensionStateView {
-  enrollment: { verifierUrl: string; userId: string; deviceId: string; kid: string; label: string; enrolledAt: number } | null;
-  kid: string;
-  policy: PolicyView;
-  kill: KillStateView;
-  sync: { pending: number; lastSyncedAt: number | null; lastError: string | null };
-  /** The last request to the verifier: which URL, what it answered or why it failed, and when. */
-  verifierStatus: VerifierStatusView;
-  organisationPolicy: OrganisationPolicyView;
-  /** The secret mark genuine badges carry, for the options page to show. */
-  badgeMark: BadgeMark;
-}
-
-/** The organisation policy's fetch state, for the options page (times in ms). */
-export interface OrganisationPolicyView {
-  /** False under a managed `verifierPolicy: "off"`: neither fetched nor applied. */
-  enabled: boolean;
-  /** The held copy's version, or null when none is held. */
-  version: number | null;
-  /** The verifier the held copy came from. */
-  verifierUrl: string | null;
-  /** When the admin set that version on the verifier. */
-  updatedAt: number | null;
-  /** When the verifier sent the held version. */
-  fetchedAt: number | null;
-  /** The last answer that confirmed the held copy (200 or 304). */
-  checkedAt: number | null;
-  /** Why the last fetch kept the held copy as it was (unreachable, refused, a bad answer), or null. */
-  error: string | null;
-}
+/**
+ * The messenger's protocol map, derived from MESSAGES: a payload that may be left out (the empty
+ * ones) is an optional argument; the background answers a Reply, a content script nothing.
+ */
+export type ProtocolMap = {
+  [T in MessageType]: undefined extends DataOf<T> ? (data?: DataOf<T>) => Answered<T> : (data: DataOf<T>) => Answered<T>;
+};

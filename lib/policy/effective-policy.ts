@@ -5,6 +5,9 @@
 import { AdminPolicy, DEFAULT_APPROVAL_TTL_SECONDS, OrganisationPolicy, parseAdapters, parseJsonStrict, parseMatchPattern, siteOfPattern } from '../protocol/index';
 import type { AdapterProblem, SiteAdapter } from '../protocol/index';
 import { registrationRefusal } from './match-patterns';
+import type { PolicyView } from '../messaging/views';
+
+export type { PolicyView } from '../messaging/views';
 
 /** Where a value came from; `verifier` is the organisation policy on the verifier (its version is the view's `verifier`). */
 export type PolicySource = 'managed' | 'verifier' | 'local' | 'default' | 'built-in';
@@ -38,23 +41,6 @@ export interface OrganisationPolicyInput {
   version: number;
   updatedAt: number | null;
   policy: unknown;
-}
-
-export interface PolicyView {
-  policy: EffectivePolicy;
-  /**
-   * Every layer the effective value came from, in precedence order (managed, verifier, local; default
-   * or built-in when nothing else set it). A joined value lists each layer that contributed, e.g.
-   * `['managed', 'verifier']` for protected sites from both.
-   */
-  sources: Record<keyof EffectivePolicy, PolicySource[]>;
-  /** Each effective adapter's source, by id. */
-  adapterSources: Record<string, AdapterSource>;
-  problems: PolicyProblem[];
-  /** Match patterns where an invalid part of the policy applies: fail closed there (hold, never release). */
-  failClosed: string[];
-  /** The organisation policy joined in, or null: none held, or managed `verifierPolicy: "off"`. */
-  verifier: { version: number; updatedAt: number | null } | null;
 }
 
 const DEFAULTS: EffectivePolicy = {

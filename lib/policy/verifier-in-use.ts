@@ -1,5 +1,6 @@
 // Which verifier this browser uses and where that came from, and what the last request to it
 // found, in the words the options page and popup show. Pure; runtime-neutral.
+import type { VerifierStatusView } from '../messaging/views';
 import { describeSources } from './effective-policy';
 import type { PolicyView } from './effective-policy';
 
@@ -28,13 +29,7 @@ export function verifierInUseText(v: VerifierInUse): string {
   return `${v.url} (from ${SOURCE_WORDS[v.source] ?? v.source})`;
 }
 
-export interface VerifierStatusView {
-  url: string | null;
-  reachable: boolean;
-  policyVersion: string | null;
-  checkedAt: number | null;
-  error: string | null;
-}
+export type { VerifierStatusView };
 
 /** "Not reachable" only after a request that failed, with the URL asked, the error and when. */
 export function verifierStatusText(s: VerifierStatusView): string {

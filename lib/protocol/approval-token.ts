@@ -2,8 +2,10 @@
 import { z } from 'zod';
 import type { ActionRequest, Principal } from './action';
 import { Digest, Identifier, LIMITS, TraceId, principalAgentId } from './action';
-import { JWS_TYP, assertJwsSignature, parseCompactJws, signCompactJws } from './compact-jws';
+import { JWS_TYP, parseCompactJws, signCompactJws } from './compact-jws';
 import type { ProtectedHeader } from './compact-jws';
+import { enrolledSigner, signedPayload } from './device-signed';
+import type { EnrolledKey, EnrolledKeyLookup } from './device-signed';
 import { actionDigest, canonicalUrl } from './digest';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
@@ -17,13 +19,6 @@ export const DEFAULT_APPROVAL_TTL_SECONDS = 120;
 export const MAX_APPROVAL_TTL_SECONDS = 600;
 
 const Seconds = z.int().min(0).max(2 ** 40);
-
-export const ApprovalTokenHeader = z.strictObject({
-  alg: z.literal('ES256'),
-  typ: z.literal(JWS_TYP.approval),
-  kid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
-});
-export type ApprovalTokenHeader = z.infer<typeof ApprovalTokenHeader>;
 
 export const ActionBinding = z.strictObject({
   dig: Digest,
@@ -85,15 +80,6 @@ export async function mintApprovalToken(input: MintApprovalInput): Promise<{ tok
   return { token, claims };
 }
 
-/** An enrolled device key as the verifier's registry knows it. */
-export interface EnrolledKey {
-  kid: string;
-  deviceId: string;
-  userId: string;
-  revoked: boolean;
-  publicKey: CryptoKey;
-}
-
 /** The request facts the policy decides on. */
 export interface ApprovalQuestion {
   sub: string;
@@ -113,7 +99,7 @@ export interface KillCover {
 
 export interface ApprovalVerifyContext {
   /** Exact-match key lookup by `kid`. */
-  lookupKey(kid: string): Promise<EnrolledKey | undefined> | EnrolledKey | undefined;
+  lookupKey: EnrolledKeyLookup;
   /** The request the tool actually received. */
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
   /** The scope of the route the request is on (from the tool's configuration): `scp` must equal it. */
@@ -168,21 +154,11 @@ export interface VerifiedApproval {
 export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyContext): Promise<VerifiedApproval> {
   const jws = parseCompactJws(token, JWS_TYP.approval);
 
-  const key = await ctx.lookupKey(jws.header.kid);
-  if (!key || key.kid !== jws.header.kid) throw new TokenRejected('key_unknown', 'kid is not an enrolled key');
-  if (key.userId !== jws.payload.sub || key.deviceId !== jws.payload.iss) {
-    throw new TokenRejected('key_unknown', 'kid is not a key of this approver and device');
-  }
-  if (key.revoked) throw new TokenRejected('key_revoked', 'key has been revoked');
-
-  await assertJwsSignature(jws, key.publicKey);
-
-  const parsed = ApprovalClaims.safeParse(jws.payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TokenRejected('token_malformed', `claim ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const claims = parsed.data;
+  const key = await enrolledSigner(jws, ctx.lookupKey, {
+    matches: (k) => k.userId === jws.payload.sub && k.deviceId === jws.payload.iss,
+    message: 'kid is not a key of this approver and device',
+  });
+  const claims = signedPayload(ApprovalClaims, jws.payload, 'claim');
 
   const maxTtl = Math.min(ctx.maxTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
   if (ctx.now > claims.exp + CLOCK_SKEW_SECONDS) throw new TokenRejected('token_expired', 'token has expired');

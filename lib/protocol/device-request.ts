@@ -2,8 +2,9 @@
 // request's method and URL, DPoP-shaped, single use, 60 s window. Minted by the extension with its
 // device key, checked by the verifier. Runtime-neutral.
 import { z } from 'zod';
-import type { EnrolledKey } from './approval-token';
-import { JWS_TYP, assertJwsSignature, parseCompactJws, signCompactJws } from './compact-jws';
+import { JWS_TYP, parseCompactJws, signCompactJws } from './compact-jws';
+import { enrolledSigner, signedPayload } from './device-signed';
+import type { EnrolledKey, EnrolledKeyLookup } from './device-signed';
 import { canonicalUrl } from './digest';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
@@ -38,7 +39,7 @@ export async function mintDeviceProof(input: { privateKey: CryptoKey; kid: strin
 }
 
 export interface DeviceProofContext {
-  lookupKey(kid: string): Promise<EnrolledKey | undefined> | EnrolledKey | undefined;
+  lookupKey: EnrolledKeyLookup;
   /** The request as the verifier received it: its method and its public URL (configured origin + path and query). */
   method: string;
   url: string;
@@ -58,16 +59,8 @@ export async function verifyDeviceProof(authorization: unknown, ctx: DeviceProof
   const prefix = `${DEVICE_AUTH_SCHEME} `;
   if (!authorization.startsWith(prefix)) throw new TokenRejected('token_malformed', `authorization is not ${DEVICE_AUTH_SCHEME}`);
   const jws = parseCompactJws(authorization.slice(prefix.length), JWS_TYP.device);
-  const key = await ctx.lookupKey(jws.header.kid);
-  if (!key || key.kid !== jws.header.kid) throw new TokenRejected('key_unknown', 'kid is not an enrolled key');
-  if (key.revoked) throw new TokenRejected('key_revoked', 'key has been revoked');
-  await assertJwsSignature(jws, key.publicKey);
-  const parsed = DeviceProofClaims.safeParse(jws.payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TokenRejected('token_malformed', `claim ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const claims = parsed.data;
+  const key = await enrolledSigner(jws, ctx.lookupKey);
+  const claims = signedPayload(DeviceProofClaims, jws.payload, 'claim');
   if (ctx.now > claims.iat + DEVICE_PROOF_WINDOW_SECONDS) throw new TokenRejected('token_expired', 'device proof is too old');
   if (claims.iat > ctx.now + DEVICE_PROOF_WINDOW_SECONDS) throw new TokenRejected('token_not_yet_valid', 'device proof issued in the future');
   if (claims.htm !== ctx.method.toUpperCase() || claims.htu !== proofUrl(ctx.url)) throw new TokenRejected('action_mismatch', 'device proof is for another request');

@@ -63,14 +63,25 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
 }
 
-/** Base class of every Countersign error. `code` is stable; `message` is for people. */
+export interface CountersignErrorOptions {
+  cause?: unknown;
+  /** The trace id of the action refused (an approval's `trc`), when one is known. */
+  traceId?: string | undefined;
+}
+
+/**
+ * Base class of every Countersign error. `code` is stable; `message` is for people; `traceId`, when
+ * set, is the trace the refusal is answered under (DESIGN.md: the token's `trc` when it carried one).
+ */
 export class CountersignError extends Error {
   readonly code: ErrorCode;
+  declare readonly traceId?: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: CountersignErrorOptions) {
     super(message, options);
     this.name = 'CountersignError';
     this.code = code;
+    if (options?.traceId !== undefined) this.traceId = options.traceId;
   }
 
   get status(): number {
@@ -82,7 +93,7 @@ export class CountersignError extends Error {
 export class TokenRejected extends CountersignError {
   declare readonly code: TokenErrorCode;
 
-  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: TokenErrorCode, message: string, options?: CountersignErrorOptions) {
     super(code, message, options);
     this.name = 'TokenRejected';
   }
@@ -93,7 +104,7 @@ export class PayloadInvalid extends CountersignError {
   declare readonly code: 'payload_invalid';
   readonly field: string | undefined;
 
-  constructor(message: string, field?: string, options?: { cause?: unknown }) {
+  constructor(message: string, field?: string, options?: CountersignErrorOptions) {
     super('payload_invalid', field ? `${field}: ${message}` : message, options);
     this.name = 'PayloadInvalid';
     this.field = field;
@@ -124,7 +135,7 @@ export class ChainBroken extends CountersignError {
 export class VerifierUnavailable extends CountersignError {
   declare readonly code: 'verifier_unavailable';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: CountersignErrorOptions) {
     super('verifier_unavailable', message, options);
     this.name = 'VerifierUnavailable';
   }

@@ -13,7 +13,7 @@ export {
   VerifierUnavailable,
   isErrorCode,
 } from './errors';
-export type { ErrorCode, TokenErrorCode, ChainBreak } from './errors';
+export type { ErrorCode, TokenErrorCode, ChainBreak, CountersignErrorOptions } from './errors';
 
 export {
   isCanonicalBase64url,
@@ -79,11 +79,12 @@ export {
 } from './compact-jws';
 export type { JwsTyp, ProtectedHeader, ParsedJws, SplitJws } from './compact-jws';
 
+export type { EnrolledKey, EnrolledKeyLookup } from './device-signed';
+
 export {
   CLOCK_SKEW_SECONDS,
   DEFAULT_APPROVAL_TTL_SECONDS,
   MAX_APPROVAL_TTL_SECONDS,
-  ApprovalTokenHeader,
   ActionBinding,
   ApprovalClaims,
   mintApprovalToken,
@@ -91,7 +92,6 @@ export {
 } from './approval-token';
 export type {
   MintApprovalInput,
-  EnrolledKey,
   ApprovalQuestion,
   PolicyRefusal,
   KillCover,

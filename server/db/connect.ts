@@ -8,18 +8,33 @@ import type { SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { VerifierConfig } from '../config';
 import { migrateToLatest } from './migrations';
+import { kyselyPrepare, pgPrepare } from './prepared';
+import type { Prepare } from './prepared';
 import { driverReason } from './reason';
 import type { Database } from './schema';
 
-export interface DatabaseHandle {
+interface OpenDatabase {
   db: Kysely<Database>;
-  dialect: 'sqlite' | 'postgres';
-  /** SQLite only: the raw connection (group commit, PRAGMA checks in tests and tools). */
-  sqlite?: SQLite.Database;
-  /** PostgreSQL only: the pool under Kysely, for named (server-side prepared) hot statements. */
-  pool?: pg.Pool;
+  /** Compiles a hot query once (prepared.ts); on PostgreSQL it runs as a named, server-side prepared statement. */
+  prepare: Prepare;
   close(): Promise<void>;
 }
+
+export interface SqliteHandle extends OpenDatabase {
+  dialect: 'sqlite';
+  /** The raw connection (group commit, PRAGMA checks in tests and tools). */
+  sqlite: SQLite.Database;
+}
+
+export interface PostgresHandle extends OpenDatabase {
+  dialect: 'postgres';
+  /** The pool under Kysely (the group commit's named statements). */
+  pool: pg.Pool;
+}
+
+export type DatabaseHandle = SqliteHandle | PostgresHandle;
+
+type DatabaseConfig = VerifierConfig['database'];
 
 /** node-pg returns int8 as strings; every bigint here is a millisecond time or a seq, safe as a number. */
 const pgTypes = {
@@ -51,7 +66,10 @@ function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-export async function openDatabase(database: VerifierConfig['database']): Promise<DatabaseHandle> {
+export function openDatabase(database: Extract<DatabaseConfig, { kind: 'sqlite' }>): Promise<SqliteHandle>;
+export function openDatabase(database: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<PostgresHandle>;
+export function openDatabase(database: DatabaseConfig): Promise<DatabaseHandle>;
+export async function openDatabase(database: DatabaseConfig): Promise<DatabaseHandle> {
   if (database.kind === 'sqlite') {
     if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true });
     const sqlite = new SQLite(database.file);
@@ -63,7 +81,7 @@ export async function openDatabase(database: VerifierConfig['database']): Promis
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     await migrateOrClose(db);
-    return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+    return { db, dialect: 'sqlite', sqlite, prepare: kyselyPrepare(db), close: () => db.destroy() };
   }
   const connectionString = withLibpqUser(database.url);
   // Connect once before anything else, so that a URL the verifier cannot use fails the start with
@@ -77,7 +95,7 @@ export async function openDatabase(database: VerifierConfig['database']): Promis
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateOrClose(db);
-  return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+  return { db, dialect: 'postgres', pool, prepare: pgPrepare(pool), close: () => db.destroy() };
 }
 
 /** A database that cannot be migrated is closed again: the caller gets the reason, not an open pool. */

@@ -5,40 +5,49 @@ import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type pg from 'pg';
 
+/**
+ * Compiles `build(placeholders)` once and returns it as a function of its arguments. Each argument
+ * is passed to `build` as a unique placeholder string; every placeholder must come out as a bound
+ * parameter (never in the SQL text), and at run time each is replaced by the call's value. Throws
+ * TypeError at preparation if that does not hold.
+ */
+export type Prepare = <N extends string, R>(names: readonly N[], build: (args: Record<N, string>) => Compilable<R>) => (args: Record<N, string>) => Promise<R[]>;
+
+/** How a compiled query's SQL is run with one call's parameters. */
+type Runner = <R>(compiled: CompiledQuery<R>) => (parameters: unknown[]) => Promise<R[]>;
+
 /** A parameter of the compiled query: one of the call's arguments, or a constant of the query. */
 type Slot<N extends string> = { argument: N } | { constant: unknown };
 
-/**
- * Compiles `build(placeholders)` once. Each argument is passed to `build` as a unique placeholder
- * string; every placeholder must come out as a bound parameter (never in the SQL text), and at run
- * time each is replaced by the call's value. Throws TypeError at preparation if that does not hold.
- */
-export function preparedQuery<DB, N extends string, R>(
-  db: Kysely<DB>,
-  names: readonly N[],
-  build: (args: Record<N, string>) => Compilable<R>,
-  pool?: pg.Pool,
-): (args: Record<N, string>) => Promise<R[]> {
-  const placeholders = Object.fromEntries(names.map((name) => [name, `\u0000countersign-argument:${name}\u0000`])) as Record<N, string>;
-  const compiled: CompiledQuery<R> = build(placeholders).compile();
-  const slots: Slot<N>[] = compiled.parameters.map((value) => {
-    const name = names.find((n) => placeholders[n] === value);
-    return name === undefined ? { constant: value } : { argument: name };
-  });
-  for (const name of names) {
-    if (compiled.sql.includes(placeholders[name]) || !slots.some((s) => 'argument' in s && s.argument === name)) {
-      throw new TypeError(`prepared query: argument ${name} is not a bound parameter`);
+function preparer(run: Runner): Prepare {
+  return <N extends string, R>(names: readonly N[], build: (args: Record<N, string>) => Compilable<R>) => {
+    const placeholders = Object.fromEntries(names.map((name) => [name, `\u0000countersign-argument:${name}\u0000`])) as Record<N, string>;
+    const compiled: CompiledQuery<R> = build(placeholders).compile();
+    const slots: Slot<N>[] = compiled.parameters.map((value) => {
+      const name = names.find((n) => placeholders[n] === value);
+      return name === undefined ? { constant: value } : { argument: name };
+    });
+    for (const name of names) {
+      if (compiled.sql.includes(placeholders[name]) || !slots.some((s) => 'argument' in s && s.argument === name)) {
+        throw new TypeError(`prepared query: argument ${name} is not a bound parameter`);
+      }
     }
-  }
-  if (pool) {
-    const statement = pgStatement(compiled.sql, pool);
-    return (args) => statement<R>(slots.map((slot) => ('argument' in slot ? args[slot.argument] : slot.constant)));
-  }
-  return async (args) => {
-    const parameters = slots.map((slot) => ('argument' in slot ? args[slot.argument] : slot.constant));
-    const result = await db.executeQuery<R>({ ...compiled, parameters });
-    return result.rows;
+    const execute = run(compiled);
+    return (args: Record<N, string>) => execute(slots.map((slot) => ('argument' in slot ? args[slot.argument] : slot.constant)));
   };
+}
+
+/** Prepared queries run through Kysely's own driver (on SQLite, the connection's statement cache in connect.ts). */
+export function kyselyPrepare<DB>(db: Kysely<DB>): Prepare {
+  return preparer(<R>(compiled: CompiledQuery<R>) => async (parameters: unknown[]) => (await db.executeQuery<R>({ ...compiled, parameters })).rows);
+}
+
+/** Prepared queries run as named statements on the pool (pgStatement). */
+export function pgPrepare(pool: pg.Pool): Prepare {
+  return preparer(<R>(compiled: CompiledQuery<R>) => {
+    const statement = pgStatement(compiled.sql, pool);
+    return (parameters: unknown[]) => statement<R>(parameters);
+  });
 }
 
 /**

@@ -28,7 +28,6 @@ export function inProcessVerifier(deps: VerifyDeps): VerifierClient {
 const RemoteErrorBody = z.object({
   error: z.object({ code: ErrorCodeSchema, message: z.string(), traceId: TraceId.optional().catch(undefined) }),
 });
-type RemoteErrorBody = z.infer<typeof RemoteErrorBody>;
 
 export interface RemoteVerifierOptions {
   /** The verifier's base URL, e.g. http://127.0.0.1:8787. */
@@ -36,16 +35,6 @@ export interface RemoteVerifierOptions {
   /** Give up (and refuse with 503) after this long; default 2 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-}
-
-/** A refusal the verifier answered, with its trace id. */
-class RemoteRefusal extends CountersignError {
-  readonly traceId: string | null;
-
-  constructor(body: RemoteErrorBody) {
-    super(body.error.code as ErrorCode, body.error.message);
-    this.traceId = body.error.traceId ?? null;
-  }
 }
 
 /**
@@ -78,7 +67,10 @@ export function remoteVerifier(options: RemoteVerifierOptions): VerifierClient {
         throw new VerifierUnavailable('the verifier answered something unexpected');
       }
       const refusal = RemoteErrorBody.safeParse(payload);
-      if (response.status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') throw new RemoteRefusal(refusal.data);
+      if (response.status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') {
+        const { code, message, traceId } = refusal.data.error;
+        throw new CountersignError(code as ErrorCode, message, { traceId });
+      }
       throw new VerifierUnavailable(`the verifier failed (HTTP ${response.status})`);
     },
   };

@@ -136,14 +136,14 @@ export interface Middleware {
 }
 
 /** A refusal in DESIGN.md's shape; `traceId` the token's `trc` when there was one, else a fresh id. */
-export function refusal(code: ErrorCode, message: string, traceId?: string | null): Refusal {
+export function refusal(code: ErrorCode, message: string, traceId?: string): Refusal {
   const trace = typeof traceId === 'string' && TraceId.safeParse(traceId).success ? traceId : newTraceId();
   return { action: 'refuse', status: ERROR_STATUS[code], body: { error: { code, message, traceId: trace } } };
 }
 
 /** A CountersignError (or anything else: then the verifier could not be asked) as a refusal. */
 export function refusalOf(error: unknown): Refusal {
-  if (error instanceof CountersignError) return refusal(error.code, error.message, (error as { traceId?: unknown }).traceId as string | undefined);
+  if (error instanceof CountersignError) return refusal(error.code, error.message, error.traceId);
   return refusal('verifier_unavailable', 'the verifier could not be asked');
 }
 

@@ -28,8 +28,3 @@ export async function readRawBody(stream: NodeJS.ReadableStream, options: { limi
     throw new PayloadInvalid('the body could not be read', 'request.body', { cause: error });
   }
 }
-
-/** True when a body over the limit may still be streaming in: answer with `Connection: close` so the client stops. */
-export function isTooLarge(error: unknown): boolean {
-  return error instanceof CountersignError && error.code === 'payload_too_large';
-}

@@ -4,7 +4,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ErrorBody, ErrorCode } from '../../lib/protocol';
 import { CountersignError, ERROR_STATUS, TraceId, newTraceId } from '../../lib/protocol';
-import { VerifyRefused } from '../verify';
 
 /**
  * The trace id a refusal carries when no token gave one: the request's own id, which the app makes a
@@ -19,7 +18,7 @@ export function requestTraceId(request: FastifyRequest): string {
  * otherwise the request's own id. Either way the refusal's log line names it, so an operator can go
  * from the answer a client saw to the verifier's log.
  */
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string, traceId?: string | null): FastifyReply {
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, traceId?: string): FastifyReply {
   const id = traceId ?? requestTraceId(reply.request);
   reply.request.log.info({ code, traceId: id }, 'request refused');
   const body: ErrorBody = { error: { code, message, traceId: id } };
@@ -38,7 +37,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | CountersignError | Error, request, reply) => {
     if (error instanceof CountersignError) {
-      return sendError(reply, error.code, error.message, error instanceof VerifyRefused ? error.traceId : null);
+      return sendError(reply, error.code, error.message, error.traceId);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const first = error.validation[0];

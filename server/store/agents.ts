@@ -1,8 +1,7 @@
 // The agent registry: agent id → owner, scopes, sites. Node only.
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import type { AgentRegistration } from '../../lib/protocol';
-import { preparedQuery } from '../db/prepared';
+import type { DatabaseHandle } from '../db/connect';
 import type { AgentTable, Database } from '../db/schema';
 
 export interface AgentEntry {
@@ -23,8 +22,8 @@ export async function putAgent(db: Kysely<Database>, agentId: string, registrati
 }
 
 /** The registry entry of an agent, by exact id; read from the database on every call. */
-export function agentLookup(db: Kysely<Database>, pool?: pg.Pool): (agentId: string) => Promise<AgentEntry | undefined> {
-  const select = preparedQuery(db, ['agentId'], ({ agentId }) => db.selectFrom('agents').selectAll().where('agent_id', '=', agentId), pool);
+export function agentLookup({ db, prepare }: DatabaseHandle): (agentId: string) => Promise<AgentEntry | undefined> {
+  const select = prepare(['agentId'], ({ agentId }) => db.selectFrom('agents').selectAll().where('agent_id', '=', agentId));
   return async (agentId) => {
     const [row] = await select({ agentId });
     return row ? agentFromRow(row) : undefined;

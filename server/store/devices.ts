@@ -1,10 +1,9 @@
 // Device enrollment: one-time codes, key registration, revocation, and the key lookup tokens use. Node only.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import type { EnrolledKey, Es256PublicJwk } from '../../lib/protocol';
 import { CountersignError, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
-import { preparedQuery } from '../db/prepared';
+import type { DatabaseHandle } from '../db/connect';
 import type { Database, DeviceTable } from '../db/schema';
 import { newEnrollmentCode, newId, normaliseEnrollmentCode } from './ids';
 
@@ -83,8 +82,8 @@ export function enrolledKeys(): (row: DeviceTable) => Promise<EnrolledKey> {
  * Exact-match lookup by kid (J-06). The revocation state is read from the database on every call,
  * so a revocation on any replica counts.
  */
-export function keyLookup(db: Kysely<Database>, toKey = enrolledKeys(), pool?: pg.Pool): (kid: string) => Promise<EnrolledKey | undefined> {
-  const select = preparedQuery(db, ['kid'], ({ kid }) => db.selectFrom('devices').selectAll().where('kid', '=', kid), pool);
+export function keyLookup({ db, prepare }: DatabaseHandle, toKey = enrolledKeys()): (kid: string) => Promise<EnrolledKey | undefined> {
+  const select = prepare(['kid'], ({ kid }) => db.selectFrom('devices').selectAll().where('kid', '=', kid));
   return async (kid) => {
     const [row] = await select({ kid });
     return row ? toKey(row) : undefined;

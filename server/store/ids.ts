@@ -1,20 +1,12 @@
 // Random identifiers and one-time codes of the verifier. Node only.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
-/** Random bytes drawn from the CSPRNG in blocks: one call per 512 ids instead of one per id. */
-const POOL_BYTES = 12 * 512;
-let pool = Buffer.alloc(0);
-let used = POOL_BYTES;
-
-/** `prefix_` + 96 random bits, base64url. Every id gets its own fresh bytes (the pool is never reused). */
+/**
+ * `prefix_` + a random (version 4) UUID: 122 random bits. Node draws them from the CSPRNG in
+ * blocks it keeps (randomUUID's entropy cache), one call per many ids, and never reuses them.
+ */
 export function newId(prefix: string): string {
-  if (used + 12 > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    used = 0;
-  }
-  const id = pool.toString('base64url', used, used + 12);
-  used += 12;
-  return `${prefix}_${id}`;
+  return `${prefix}_${randomUUID()}`;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

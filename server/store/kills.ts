@@ -1,8 +1,7 @@
 // The kill switch: global, per agent, per user, per site; every kill ever engaged stays on record. Node only.
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type pg from 'pg';
 import type { ApprovalQuestion, KillCover, KillEntry, KillRequest } from '../../lib/protocol';
-import { preparedQuery } from '../db/prepared';
+import type { DatabaseHandle } from '../db/connect';
 import type { Database } from '../db/schema';
 import { newId } from './ids';
 
@@ -40,8 +39,8 @@ export async function activeKills(db: Kysely<Database>): Promise<KillEntry[]> {
  * Every kill, engaged or lifted, that covers a request: global, its agent, its approver, its site.
  * Read from the database on every call, so a kill engaged on any replica counts from the next verify.
  */
-export function killLookup(db: Kysely<Database>, pool?: pg.Pool): (q: ApprovalQuestion) => Promise<KillCover[]> {
-  const select = preparedQuery(db, ['agt', 'sub', 'site'], (q) => db.selectFrom('kills').select(['since', 'lifted_at']).where((eb) => coversRequest(eb, q)), pool);
+export function killLookup({ db, prepare }: DatabaseHandle): (q: ApprovalQuestion) => Promise<KillCover[]> {
+  const select = prepare(['agt', 'sub', 'site'], (q) => db.selectFrom('kills').select(['since', 'lifted_at']).where((eb) => coversRequest(eb, q)));
   return async (q) => (await select({ agt: q.agt, sub: q.sub, site: q.site })).map(killCover);
 }
 

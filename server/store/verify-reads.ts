@@ -4,7 +4,6 @@ import * as postgresJson from 'kysely/helpers/postgres';
 import * as sqliteJson from 'kysely/helpers/sqlite';
 import type { ApprovalQuestion, EnrolledKey, KillCover } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
-import { preparedQuery } from '../db/prepared';
 import type { AgentTable, DeviceTable } from '../db/schema';
 import { readPresented } from '../presented-token';
 import { agentFromRow, agentLookup } from './agents';
@@ -42,17 +41,16 @@ interface Snapshot {
  * check reads nothing, as before.
  */
 export function verifyReads(database: DatabaseHandle, toKey = enrolledKeys()): (token: unknown) => VerifyReads {
-  const { db, pool } = database;
+  const { db, prepare } = database;
   const json = database.dialect === 'postgres' ? postgresJson : sqliteJson;
-  const single: VerifyReads = { lookupKey: keyLookup(db, toKey, pool), lookupAgent: agentLookup(db, pool), killsCovering: killLookup(db, pool) };
-  const select = preparedQuery(db, ['kid', 'agt', 'sub', 'site'], (q) =>
+  const single: VerifyReads = { lookupKey: keyLookup(database, toKey), lookupAgent: agentLookup(database), killsCovering: killLookup(database) };
+  const select = prepare(['kid', 'agt', 'sub', 'site'], (q) =>
     db.selectNoFrom((eb) => [
       // Columns named, not selectAll(): SQLite's json_object needs them spelled out.
       json.jsonObjectFrom(eb.selectFrom('devices').select(['kid', 'device_id', 'user_id', 'label', 'public_jwk', 'created_at', 'revoked_at']).where('kid', '=', q.kid)).as('device'),
       json.jsonObjectFrom(eb.selectFrom('agents').select(['agent_id', 'owner', 'scopes', 'sites', 'updated_at']).where('agent_id', '=', q.agt)).as('agent'),
       json.jsonArrayFrom(eb.selectFrom('kills').select(['since', 'lifted_at']).where((k) => coversRequest(k, q))).as('kills'),
     ]),
-    pool,
   );
 
   return (token) => {

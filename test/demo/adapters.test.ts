@@ -8,8 +8,8 @@ import { effectivePolicy } from '../../lib/policy/effective-policy';
 import { adapterFor, isProtected } from '../../lib/policy/site-adapters';
 import { DEMO_ORIGINS, consoleAdapter, demoAdapters, demoSitePolicy, forumAdapter, originPattern } from '../../demo/adapters';
 import { CONSOLE_ROUTES, FORUM_ROUTES, MARKERS } from '../../demo/protection';
-import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from './world';
-import type { DemoWorld } from './world';
+import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from '../helpers/demo-world';
+import type { DemoWorld } from '../helpers/demo-world';
 
 const ADAPTERS = demoAdapters({ forum: FORUM_ORIGIN, console: CONSOLE_ORIGIN });
 const byId = (id: string) => ADAPTERS.find((a) => a.id === id)!;

@@ -2,8 +2,8 @@
 // changes who can read a dataset without a signed approval, a person's own included; the assistant's
 // change is refused and the dataset stays team-only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_ORIGIN, dom, startDemoWorld } from './world';
-import type { DemoWorld } from './world';
+import { CONSOLE_ORIGIN, dom, startDemoWorld } from '../helpers/demo-world';
+import type { DemoWorld } from '../helpers/demo-world';
 
 const ACCESS = '/api/datasets/payroll-2026/access';
 const WIDEN = '{"visibility":"all-employees","groups":["payroll-team"]}';

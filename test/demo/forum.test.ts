@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDigest } from '../../lib/protocol';
 import type { AddressInfo } from 'node:net';
 import { BODY_LIMIT, CONTENT_SECURITY_POLICY } from '../../demo/http';
-import { rawRequest, streamedRequest } from '../server/middleware/support';
-import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from './world';
-import type { DemoWorld } from './world';
+import { rawRequest, streamedRequest } from '../helpers/middleware';
+import { CONSOLE_ORIGIN, FORUM_ORIGIN, dom, startDemoWorld } from '../helpers/demo-world';
+import type { DemoWorld } from '../helpers/demo-world';
 
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDemoConfig } from '../../demo/config';
 import { startVerifier } from '../helpers/verifier';
 import type { TestVerifier } from '../helpers/verifier';
-import { freePort } from './world';
+import { freePort } from '../helpers/demo-world';
 
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 

@@ -9,7 +9,7 @@ import type { Demo } from '../../demo/app';
 import { runRogueAgent } from '../../demo/agent';
 import { startVerifier } from '../helpers/verifier';
 import type { TestVerifier } from '../helpers/verifier';
-import { freePort } from './world';
+import { freePort } from '../helpers/demo-world';
 
 describe('npm run demo:agent (runRogueAgent)', () => {
   let v: TestVerifier;

@@ -3,12 +3,12 @@
 // right badge with the reader's secret mark; human posts get none; posts added later are badged;
 // a badge the page draws itself lacks the mark; the popup lists the page's posts.
 import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, mintReceipt, newTraceId } from '@/lib/protocol';
-import { expect, test } from './fixtures';
-import type { Stack } from './support/stack';
-import { ForumPage } from './pages/demo-pages';
-import { OptionsPage, PopupPage } from './pages/extension-pages';
-import { badgesOnPage } from './support/shadow';
-import { screenshot } from './support/screenshots';
+import { expect, test } from '../helpers/browser/fixtures';
+import type { Stack } from '../helpers/browser/stack';
+import { ForumPage } from '../helpers/browser/pages/demo-pages';
+import { OptionsPage, PopupPage } from '../helpers/browser/pages/extension-pages';
+import { badgesOnPage } from '../helpers/browser/shadow';
+import { screenshot } from '../helpers/browser/screenshots';
 
 const MARK = '🦉Q7';
 

@@ -2,9 +2,9 @@
 // enrolls the browser with a one-time code, shows the user and kid, and the extension's log
 // events (policy, then enrollment) arrive at the verifier in chain order.
 import type { LogEvent } from '@/lib/protocol';
-import { expect, test } from './fixtures';
-import { OptionsPage } from './pages/extension-pages';
-import { screenshot } from './support/screenshots';
+import { expect, test } from '../helpers/browser/fixtures';
+import { OptionsPage } from '../helpers/browser/pages/extension-pages';
+import { screenshot } from '../helpers/browser/screenshots';
 
 test('the options page enrolls the browser, and its log reaches the verifier in order', async ({ browser, stack }) => {
   const { code } = (await (await stack.admin('POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json()) as { code: string };

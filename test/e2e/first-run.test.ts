@@ -6,13 +6,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXTENSION_ID } from '@/lib/extension-identity';
-import { PopupPage } from './pages/extension-pages';
-import { launchWithExtension } from './support/browser';
-import { managedPoliciesNamingCountersign, removeManagedPolicy, setManagedPoliciesAside } from './support/managed-policy';
-import { waitForProtection } from './support/protection';
-import { screenshot } from './support/screenshots';
-import { badgesOnPage } from './support/shadow';
-import { readSummary, runStart, SUMMARY_END } from './support/start-process';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
+import { launchWithExtension } from '../helpers/browser/browser';
+import { managedPoliciesNamingCountersign, removeManagedPolicy, setManagedPoliciesAside } from '../helpers/browser/managed-policy';
+import { waitForProtection } from '../helpers/browser/protection';
+import { screenshot } from '../helpers/browser/screenshots';
+import { badgesOnPage } from '../helpers/browser/shadow';
+import { readSummary, runStart, SUMMARY_END } from '../helpers/browser/start-process';
 
 let putBack: () => void = () => undefined;
 beforeAll(() => {

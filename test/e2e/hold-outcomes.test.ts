@@ -1,11 +1,11 @@
 // Every way a held action ends, in real Chromium: rejected, expired, changed by the page, blocked,
 // killed, released after a service-worker stop; a person's own typing passes; the access console
 // shows its diff and applies the change only after approval.
-import { enrollAs, expect, test } from './fixtures';
-import { ConsolePage, ForumPage } from './pages/demo-pages';
-import { PopupPage } from './pages/extension-pages';
-import { extensionLog } from './support/extension-log';
-import { screenshot } from './support/screenshots';
+import { enrollAs, expect, test } from '../helpers/browser/fixtures';
+import { ConsolePage, ForumPage } from '../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
+import { extensionLog } from '../helpers/browser/extension-log';
+import { screenshot } from '../helpers/browser/screenshots';
 
 async function forumAsAlice(browser: Parameters<typeof enrollAs>[0], stack: Parameters<typeof enrollAs>[1]): Promise<ForumPage> {
   await enrollAs(browser, stack);

@@ -1,10 +1,10 @@
 // All three submission paths are held and released: fetch, XMLHttpRequest, and a form the
 // assistant filled and submitted by script; a released token re-sent is refused by the tool.
-import { enrollAs, expect, test } from './fixtures';
-import { ForumPage } from './pages/demo-pages';
-import { PopupPage } from './pages/extension-pages';
-import type { ExtensionBrowser } from './support/browser';
-import type { Stack } from './support/stack';
+import { enrollAs, expect, test } from '../helpers/browser/fixtures';
+import { ForumPage } from '../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
+import type { ExtensionBrowser } from '../helpers/browser/browser';
+import type { Stack } from '../helpers/browser/stack';
 
 /** Enrolled as alice, signed in to Intraforum as `user`, on topic 1. */
 async function onTopic(browser: ExtensionBrowser, stack: Stack, user = 'alice'): Promise<ForumPage> {

@@ -1,10 +1,10 @@
 // Hold, review, release in real Chromium against the demo tools and a running verifier: an
 // assistant's post is held until its owner approves it in the popup, then released with the token
 // and accepted by the tool, which stores the receipt.
-import { enrollAs, expect, test } from './fixtures';
-import { ForumPage } from './pages/demo-pages';
-import { PopupPage } from './pages/extension-pages';
-import { screenshot } from './support/screenshots';
+import { enrollAs, expect, test } from '../helpers/browser/fixtures';
+import { ForumPage } from '../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
+import { screenshot } from '../helpers/browser/screenshots';
 
 test('an assistant post sent by fetch is held, approved in the popup, released and stored with its receipt', async ({ browser, stack }) => {
   await enrollAs(browser, stack);

@@ -1,8 +1,8 @@
 // The kill switch in real Chromium: pushed by the admin through managed policy, or engaged at the
 // verifier, the popup says that nothing can be approved or released, and why.
-import { expect, test } from './fixtures';
-import { PopupPage } from './pages/extension-pages';
-import { screenshot } from './support/screenshots';
+import { expect, test } from '../helpers/browser/fixtures';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
+import { screenshot } from '../helpers/browser/screenshots';
 
 test.override({ policy: { killSwitch: true } });
 

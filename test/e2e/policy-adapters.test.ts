@@ -4,11 +4,11 @@
 // pattern the extension cannot parse is a policy problem in the options page and its site fails closed
 // (held, never released); a policy that names no site protects nothing.
 import { demoSitePolicy } from '../../demo/adapters';
-import { enrollAs, expect, test } from './fixtures';
-import { ForumPage } from './pages/demo-pages';
-import { OptionsPage, PopupPage } from './pages/extension-pages';
-import type { ExtensionBrowser } from './support/browser';
-import type { Stack } from './support/stack';
+import { enrollAs, expect, test } from '../helpers/browser/fixtures';
+import { ForumPage } from '../helpers/browser/pages/demo-pages';
+import { OptionsPage, PopupPage } from '../helpers/browser/pages/extension-pages';
+import type { ExtensionBrowser } from '../helpers/browser/browser';
+import type { Stack } from '../helpers/browser/stack';
 
 const AGENT = 'agent:forum-helper';
 

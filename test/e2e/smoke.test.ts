@@ -2,10 +2,10 @@
 // service worker runs, its pages open, admin policy reaches it, the demo tools answer, and the
 // rogue agent's direct API calls are refused by the tools' middleware with DESIGN.md's codes.
 import { runRogueAgent } from '../../demo/agent';
-import { demoPolicy, expect, test } from './fixtures';
-import { OptionsPage, PopupPage } from './pages/extension-pages';
-import { ConsolePage, ForumPage } from './pages/demo-pages';
-import { screenshot } from './support/screenshots';
+import { demoPolicy, expect, test } from '../helpers/browser/fixtures';
+import { OptionsPage, PopupPage } from '../helpers/browser/pages/extension-pages';
+import { ConsolePage, ForumPage } from '../helpers/browser/pages/demo-pages';
+import { screenshot } from '../helpers/browser/screenshots';
 
 test('the extension loads with its fixed id and its service worker runs', async ({ browser }) => {
   expect(browser.extensionId).toBe('leelpbfgmamkjjkciaifjeihgadjnmgj');

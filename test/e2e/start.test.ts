@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { expect, it, onTestFinished } from 'vitest';
 import { EXTENSION_ID } from '@/lib/extension-identity';
-import { CHROMIUM } from './support/browser';
-import { freePort } from './support/stack';
-import { readSummary, runStart, SUMMARY_END } from './support/start-process';
+import { CHROMIUM } from '../helpers/browser/browser';
+import { freePort } from '../helpers/browser/stack';
+import { readSummary, runStart, SUMMARY_END } from '../helpers/browser/start-process';
 
 const down = (url: string) => fetch(url).then(() => 'up', () => 'down');
 

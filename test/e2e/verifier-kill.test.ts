@@ -1,6 +1,6 @@
 // The verifier's kill switch reaches the extension through /v1/status.
-import { expect, test } from './fixtures';
-import { PopupPage } from './pages/extension-pages';
+import { expect, test } from '../helpers/browser/fixtures';
+import { PopupPage } from '../helpers/browser/pages/extension-pages';
 
 test('a global kill at the verifier shows in the popup once the extension checks', async ({ browser, stack }) => {
   await stack.admin('POST', '/v1/admin/kill', { scope: 'global' });

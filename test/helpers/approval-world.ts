@@ -1,6 +1,7 @@
 // A small world for approval-token tests: one enrolled device key, a request, and a verify
 // context with recorders. Also raw JWS crafting for attacks. Node only (tests).
-import type { ApprovalVerifyContext, EnrolledKey } from '@/lib/protocol/approval-token';
+import type { ApprovalVerifyContext } from '@/lib/protocol/approval-token';
+import type { EnrolledKey } from '@/lib/protocol/device-signed';
 import { mintApprovalToken } from '@/lib/protocol/approval-token';
 import { exportEs256PublicJwk, generateEs256KeyPair, jwkThumbprint } from '@/lib/protocol/es256';
 import { encodeBase64url, newTraceId, utf8 } from '@/lib/protocol/encoding';
@@ -82,6 +83,14 @@ export function malleate(token: string): string {
   const sValue = BigInt(`0x${sig.subarray(32).toString('hex')}`);
   const flipped = Buffer.from((P256_N - sValue).toString(16).padStart(64, '0'), 'hex');
   return `${h}.${p}.${Buffer.concat([sig.subarray(0, 32), flipped]).toString('base64url')}`;
+}
+
+/** The token with its last character's unused low bits changed: the same bytes, a non-canonical spelling. */
+export function flipUnusedBits(token: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  // A 64-byte signature is 86 characters: the last carries 2 unused bits.
+  const last = token.at(-1)!;
+  return token.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
 }
 
 export function decodePart(token: string, i: 0 | 1): Record<string, unknown> {

@@ -8,12 +8,15 @@ import { buildApp } from '../../server/app';
 import type { BuildAppOptions } from '../../server/app';
 import { openDatabase } from '../../server/db/connect';
 import type { DatabaseHandle } from '../../server/db/connect';
+import type { VerifierConfig } from '../../server/config';
 import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '../../lib/protocol';
 import type { ActionRequest } from '../../lib/protocol';
 import { createTestDatabase } from './postgres';
 
 export const DATABASES = ['sqlite', 'postgres'] as const;
 export type DatabaseKind = (typeof DATABASES)[number];
+/** The handle a kind of database opens as: SQLite's carries its raw connection, PostgreSQL's its pool. */
+export type HandleOf<K extends DatabaseKind> = Extract<DatabaseHandle, { dialect: K }>;
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PUBLIC_URL = 'https://verifier.corp.example';
@@ -37,9 +40,9 @@ export interface Device {
   privateKey: CryptoKey;
 }
 
-export interface TestVerifier {
+export interface TestVerifier<D extends DatabaseHandle = DatabaseHandle> {
   app: FastifyInstance;
-  database: DatabaseHandle;
+  database: D;
   clock: { now: number };
   /** Seconds on the test clock. */
   seconds(): number;
@@ -58,7 +61,7 @@ export interface TestVerifier {
   close(): Promise<void>;
 }
 
-export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAppOptions> = {}): Promise<TestVerifier> {
+export async function startVerifier<K extends DatabaseKind>(kind: K, options: Partial<BuildAppOptions> = {}): Promise<TestVerifier<HandleOf<K>>> {
   let storage: { config: Parameters<typeof openDatabase>[0]; dispose(): Promise<void> };
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'cs-verifier-'));
@@ -69,13 +72,14 @@ export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAp
   }
   const clock = { now: T0 };
   const build = async () => {
-    const database = await openDatabase(storage.config);
+    // The storage was made for `kind`, so the handle is of that dialect.
+    const database = (await openDatabase(storage.config)) as HandleOf<K>;
     const app = await buildApp({ database, adminToken: ADMIN_TOKEN, publicUrl: PUBLIC_URL, now: () => clock.now, ...options });
     return { database, app };
   };
   let current = await build();
 
-  const t: TestVerifier = {
+  const t: TestVerifier<HandleOf<K>> = {
     get app() {
       return current.app;
     },
@@ -129,6 +133,11 @@ export async function startVerifier(kind: DatabaseKind, options: Partial<BuildAp
     },
   };
   return t;
+}
+
+/** Where an open handle's data lives: to open a second handle (another verifier instance) on the same storage. */
+export function sameStorage(database: DatabaseHandle): VerifierConfig['database'] {
+  return database.dialect === 'sqlite' ? { kind: 'sqlite', file: database.sqlite.name } : { kind: 'postgres', url: database.pool.options.connectionString! };
 }
 
 /** A verify body with the route's scope filled in when it names none (an explicit `scope` is kept, even undefined). */

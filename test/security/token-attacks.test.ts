@@ -18,9 +18,9 @@ import { buildDemo } from '../../demo/app';
 import type { Demo } from '../../demo/app';
 import { FORUM_ROUTES, MARKERS, protectionOf } from '../../demo/protection';
 import { countersignFastify, remoteVerifier } from '../../server/middleware';
-import { P256_N, decodePart, malleate } from '../helpers/approval-world';
+import { P256_N, decodePart, flipUnusedBits, malleate } from '../helpers/approval-world';
 import { recordAttacks } from '../helpers/tally';
-import { readVector } from '../helpers/vectors';
+import { ES256_JWS_TCIDS, range, readVector } from '../helpers/vectors';
 import { startVerifier, withRouteScope } from '../helpers/verifier';
 import type { Device, TestVerifier } from '../helpers/verifier';
 
@@ -755,8 +755,7 @@ describe('A-08 the replay store unavailable → fail closed', () => {
 interface JwsTest { tcId: number; comment: string; jws: string; result: 'valid' | 'invalid' }
 interface JwsGroup { comment: string; public?: Record<string, unknown>; tests: JwsTest[] }
 const jwsFile = readVector<{ testGroups: JwsGroup[] }>('wycheproof/json_web_signature_test.json');
-const ES256_IDS = new Set([...range(18, 32), 354, 356, ...range(378, 401)]);
-const wycheproof = jwsFile.testGroups.flatMap((group) => group.tests.filter((t) => ES256_IDS.has(t.tcId)).map((t) => ({ ...t, group })));
+const wycheproof = jwsFile.testGroups.flatMap((group) => group.tests.filter((t) => ES256_JWS_TCIDS.has(t.tcId)).map((t) => ({ ...t, group })));
 const vectorById = new Map(wycheproof.map((t) => [t.tcId, t]));
 
 /**
@@ -971,14 +970,4 @@ function big(bytes: Buffer): bigint {
 
 function int(n: bigint, bytes: number): Buffer {
   return Buffer.from(n.toString(16).padStart(bytes * 2, '0'), 'hex');
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-function flipUnusedBits(token: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const last = token.at(-1)!;
-  return token.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
 }

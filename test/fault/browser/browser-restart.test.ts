@@ -5,16 +5,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '../../e2e/fixtures';
-import { ConsolePage } from '../../e2e/pages/demo-pages';
-import { PopupPage } from '../../e2e/pages/extension-pages';
-import { launchWithExtension } from '../../e2e/support/browser';
-import type { ExtensionBrowser } from '../../e2e/support/browser';
-import { removeManagedPolicy, writeManagedPolicy } from '../../e2e/support/managed-policy';
-import { demoPolicy, waitForProtection } from '../../e2e/support/protection';
+import { expect, test } from '../../helpers/browser/fixtures';
+import { ConsolePage } from '../../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../../helpers/browser/pages/extension-pages';
+import { launchWithExtension } from '../../helpers/browser/browser';
+import type { ExtensionBrowser } from '../../helpers/browser/browser';
+import { removeManagedPolicy, writeManagedPolicy } from '../../helpers/browser/managed-policy';
+import { demoPolicy, waitForProtection } from '../../helpers/browser/protection';
 import { recordFaults } from '../../helpers/tally';
-import { ExtensionStore } from './support/extension-store';
-import { forumAsAlice } from './support/observe';
+import { ExtensionStore } from '../../helpers/browser/extension-store';
+import { forumAsAlice } from '../../helpers/browser/observe';
 
 test('S-06 browser restarted with two actions held: both still held, listed and counted; the queue is not in storage.session; nothing reached the tools', async ({ stack }) => {
   const profile = mkdtempSync(join(tmpdir(), 'cs-restart-'));

@@ -9,15 +9,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'playwright-core';
-import { expect, test } from '../../e2e/fixtures';
-import { PopupPage } from '../../e2e/pages/extension-pages';
-import { EXTENSION_DIR, launchWithExtension } from '../../e2e/support/browser';
-import type { ExtensionBrowser } from '../../e2e/support/browser';
-import { removeManagedPolicy, writeManagedPolicy } from '../../e2e/support/managed-policy';
-import { demoPolicy, waitForProtection } from '../../e2e/support/protection';
+import { expect, test } from '../../helpers/browser/fixtures';
+import { PopupPage } from '../../helpers/browser/pages/extension-pages';
+import { EXTENSION_DIR, launchWithExtension } from '../../helpers/browser/browser';
+import type { ExtensionBrowser } from '../../helpers/browser/browser';
+import { removeManagedPolicy, writeManagedPolicy } from '../../helpers/browser/managed-policy';
+import { demoPolicy, waitForProtection } from '../../helpers/browser/protection';
 import { recordFaults } from '../../helpers/tally';
-import { ExtensionStore } from './support/extension-store';
-import { forumAsAlice } from './support/observe';
+import { ExtensionStore } from '../../helpers/browser/extension-store';
+import { forumAsAlice } from '../../helpers/browser/observe';
 
 /** What the reloaded worker finds of its device key: the kid, whether it exports, and whether it signs verifiably. */
 function probeDeviceKey(worker: Worker): Promise<{ kid: string; extractable: boolean; usages: string[]; exportRefused: boolean; signs: boolean }> {

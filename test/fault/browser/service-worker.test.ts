@@ -6,15 +6,15 @@
 // Covered elsewhere: a stop while an action is held and listed, and expiry with the worker running
 // (test/e2e/hold-outcomes.test.ts).
 import { afterEach } from 'vitest';
-import { expect, test } from '../../e2e/fixtures';
-import type { ForumPage } from '../../e2e/pages/demo-pages';
-import { PopupPage } from '../../e2e/pages/extension-pages';
-import type { ExtensionBrowser } from '../../e2e/support/browser';
-import type { Stack } from '../../e2e/support/stack';
+import { expect, test } from '../../helpers/browser/fixtures';
+import type { ForumPage } from '../../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../../helpers/browser/pages/extension-pages';
+import type { ExtensionBrowser } from '../../helpers/browser/browser';
+import type { Stack } from '../../helpers/browser/stack';
 import { recordFaults } from '../../helpers/tally';
-import { ExtensionStore } from './support/extension-store';
-import { askBackground, assistantStatus, claimsOf, decisionsFor, forumAsAlice, watchReleases } from './support/observe';
-import { POINTS, WorkerControl } from './support/worker-control';
+import { ExtensionStore } from '../../helpers/browser/extension-store';
+import { askBackground, assistantStatus, claimsOf, decisionsFor, forumAsAlice, watchReleases } from '../../helpers/browser/observe';
+import { POINTS, WorkerControl } from '../../helpers/browser/worker-control';
 
 const AGENT = 'agent:forum-helper';
 const SCOPE = 'forum.post';

@@ -1,8 +1,17 @@
 // Receipt verdicts for readers' badges: verified, unverified AI, each kind of invalid, human; the
-// JWKS cache refreshes on an unknown kid, at most once a minute.
-import { describe, expect, it, vi } from 'vitest';
-import { JwksCache, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
+// JWKS cache (one per issuer) refreshes on an unknown kid, at most once a minute after a success or a
+// failure, and refuses a key set that mixes key kinds while keeping the keys it held.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IssuerKeys, JwksCache, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
 import { exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, signCompactJws } from '@/lib/protocol';
+
+// jose's key set keeps time with Date.now(): the tests move it.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const ISSUER = 'https://verifier.corp.example';
 const TEXT = 'Ask the payroll team for a time-boxed grant.';
@@ -10,12 +19,11 @@ const TEXT = 'Ask the payroll team for a time-boxed grant.';
 async function setup() {
   const pair = await generateEs256KeyPair();
   const jwk = { ...(await exportEs256PublicJwk(pair.publicKey)), kid: 'rk-1' };
-  const fetchFn = vi.fn(async () => new Response(JSON.stringify({ keys: [jwk] }), { headers: { 'content-type': 'application/json' } }));
-  let now = 0;
-  const keys = new JwksCache(() => ISSUER, fetchFn as unknown as typeof fetch, () => now);
+  const fetchFn = vi.fn(async (_url: string | URL | Request, _init?: RequestInit) => new Response(JSON.stringify({ keys: [jwk] }), { headers: { 'content-type': 'application/json' } }));
+  const keys = new JwksCache(ISSUER, fetchFn as unknown as typeof fetch);
   const { receipt, claims } = await mintReceipt({ privateKey: pair.privateKey, kid: 'rk-1', issuer: ISSUER, agent: 'agent:forum-helper', approver: 'alice', traceId: newTraceId(), digest: 'A'.repeat(43), policyVersion: 'v1', content: TEXT });
   const ctx = { issuer: ISSUER, assistantAccounts: ['assistant'], keys };
-  return { pair, receipt, claims, ctx, fetchFn, tick: (ms: number) => (now += ms) };
+  return { pair, jwk, receipt, claims, ctx, fetchFn, tick: (ms: number) => vi.setSystemTime(Date.now() + ms) };
 }
 
 describe('post verdicts', () => {
@@ -67,9 +75,76 @@ describe('post verdicts', () => {
     const found = await Promise.all(Array.from({ length: 20 }, () => s.ctx.keys.lookup('rk-1')));
     expect(found.every((k) => k !== undefined)).toBe(true);
     expect(s.fetchFn).toHaveBeenCalledTimes(1);
-    const cold = { ...s.ctx, keys: new JwksCache(() => ISSUER, s.fetchFn as unknown as typeof fetch) };
+    const cold = { ...s.ctx, keys: new JwksCache(ISSUER, s.fetchFn as unknown as typeof fetch) };
     const verdicts = await Promise.all(Array.from({ length: 20 }, () => verdictFor({ receipt: s.receipt, author: 'assistant', content: TEXT, marked: false }, cold)));
     expect(verdicts.map((v) => v.state)).toEqual(Array(20).fill('verified'));
+  });
+});
+
+describe('the JWKS cache', () => {
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('asks the issuer\'s /.well-known/jwks.json, and keeps the keys until an unknown kid (no expiry of its own)', async () => {
+    const s = await setup();
+    expect(await s.ctx.keys.lookup('rk-1')).toBeDefined();
+    expect(String(s.fetchFn.mock.calls[0]![0])).toBe(`${ISSUER}/.well-known/jwks.json`);
+    s.tick(24 * 3600_000);
+    expect(await s.ctx.keys.lookup('rk-1')).toBeDefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(1);
+  });
+
+  it('J-17: a key set that mixes key kinds is refused whole; the keys held before stay, and the next try waits a minute', async () => {
+    const s = await setup();
+    expect(await s.ctx.keys.lookup('rk-1')).toBeDefined();
+    const next = { ...(await exportEs256PublicJwk((await generateEs256KeyPair()).publicKey)), kid: 'rk-2' };
+    const rsa = { kty: 'RSA', kid: 'rk-3', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw', e: 'AQAB' };
+    s.fetchFn.mockImplementation(async () => json({ keys: [s.jwk, next, rsa] }));
+    s.tick(61_000);
+    expect(await s.ctx.keys.lookup('rk-2')).toBeUndefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(2);
+    expect(await s.ctx.keys.lookup('rk-1')).toBeDefined();
+    expect(await s.ctx.keys.lookup('rk-3')).toBeUndefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(2);
+    s.fetchFn.mockImplementation(async () => json({ keys: [s.jwk, next] }));
+    s.tick(61_000);
+    expect(await s.ctx.keys.lookup('rk-2')).toBeDefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(3);
+  });
+
+  it.each([
+    ['a mixed set', async () => json({ keys: [{ kty: 'oct', kid: 'rk-1', k: 'c2VjcmV0' }] })],
+    ['a repeated kid', async (jwk: object) => json({ keys: [jwk, jwk] })],
+    ['an HTTP error', async () => json({ error: { code: 'internal', message: 'down' } }, 503)],
+    ['an unreachable verifier', async () => Promise.reject(new TypeError('Failed to fetch'))],
+    ['an answer that is not JSON', async () => new Response('<html>', { status: 200 })],
+  ])('a first fetch that fails (%s) holds no key, and sends nothing more for a minute', async (_name, answer) => {
+    const s = await setup();
+    s.fetchFn.mockImplementation(async () => answer(s.jwk));
+    expect(await s.ctx.keys.lookup('rk-1')).toBeUndefined();
+    expect(await s.ctx.keys.lookup('rk-1')).toBeUndefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(1);
+    s.tick(30_000);
+    expect(await s.ctx.keys.lookup('rk-1')).toBeUndefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(1);
+    s.fetchFn.mockImplementation(async () => json({ keys: [s.jwk] }));
+    s.tick(31_000);
+    expect(await s.ctx.keys.lookup('rk-1')).toBeDefined();
+    expect(s.fetchFn).toHaveBeenCalledTimes(2);
+  });
+
+  it('one cache per issuer: the verifier in use is asked for its own keys, and another verifier\'s receipt does not verify against them', async () => {
+    const s = await setup();
+    const other = await generateEs256KeyPair();
+    const otherJwk = { ...(await exportEs256PublicJwk(other.publicKey)), kid: 'rk-1' };
+    const fetchFn = vi.fn(async (url: string | URL | Request) => json({ keys: [String(url).startsWith(ISSUER) ? s.jwk : otherJwk] }));
+    const keys = new IssuerKeys(fetchFn as unknown as typeof fetch);
+    expect(keys.of(ISSUER)).toBe(keys.of(ISSUER));
+    const OTHER = 'https://other-verifier.example';
+    const post = { receipt: s.receipt, author: 'assistant', content: TEXT, marked: false };
+    expect((await verdictFor(post, { ...s.ctx, keys: keys.of(ISSUER) })).state).toBe('verified');
+    const elsewhere = await verdictFor(post, { ...s.ctx, issuer: OTHER, keys: keys.of(OTHER) });
+    expect(elsewhere).toMatchObject({ state: 'invalid', reason: 'the signature does not verify' });
+    expect(fetchFn.mock.calls.map(([url]) => String(url))).toEqual([`${ISSUER}/.well-known/jwks.json`, `${OTHER}/.well-known/jwks.json`]);
   });
 });
 

@@ -7,17 +7,10 @@ import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
 import { effectivePolicy } from '@/lib/policy/effective-policy';
 import { proposeAction } from '@/lib/extension/held-actions';
 import type { ProposalInput } from '@/lib/messaging/contract';
+import { FORUM_PAGE, forumReplyProposal } from '../../helpers/proposals';
 
-const PAGE = 'http://127.0.0.1:8080/t/1';
-const proposal: ProposalInput = {
-  kind: 'fetch',
-  request: { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}' },
-  content: 'Try revoking the group grant.',
-  signals: ['assistant-marker'],
-  agentHint: 'agent:forum-helper',
-  diff: { kind: 'text', before: null, after: 'Try revoking the group grant.' },
-  proposalId: 'c0ffee00-1111-4222-8333-444455556666',
-};
+const PAGE = FORUM_PAGE;
+const proposal: ProposalInput = { ...forumReplyProposal, proposalId: 'c0ffee00-1111-4222-8333-444455556666' };
 const view = effectivePolicy({ protectedSites: ['http://127.0.0.1:8080/*'], adapters: JSON.stringify(demoAdapters()) }, {});
 const propose = (input: ProposalInput, tabId = 7) => proposeAction(input, { view, pageUrl: PAGE, tabId, userId: null, now: Date.now() });
 /** Not enrolled: events wait in `unchained`, one row each (keyed by a random id, so sorted here). */

@@ -8,8 +8,8 @@ import { checkProtectedHeader, splitCompactJws, assertJwsSignature } from '@/lib
 import { encodeBase64url } from '@/lib/protocol/encoding';
 import { importEs256PublicJwk } from '@/lib/protocol/es256';
 import { TOKEN_CHECK_ORDER, TokenRejected } from '@/lib/protocol/errors';
-import { NOW, REQUEST, SCOPE, decodePart, makeWorld, malleate } from '../../helpers/approval-world';
-import { readVector } from '../../helpers/vectors';
+import { NOW, REQUEST, SCOPE, decodePart, flipUnusedBits, makeWorld, malleate } from '../../helpers/approval-world';
+import { ES256_JWS_TCIDS, range, readVector } from '../../helpers/vectors';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -566,8 +566,7 @@ describe('check order: the first failing check decides, and a forged token costs
 interface JwsTest { tcId: number; comment: string; jws: string | object; result: 'valid' | 'invalid' }
 interface JwsGroup { comment: string; public?: Record<string, unknown>; tests: JwsTest[] }
 const jwsFile = readVector<{ testGroups: JwsGroup[] }>('wycheproof/json_web_signature_test.json');
-const ES256_IDS = new Set([...range(18, 32), 354, 356, ...range(378, 401)]);
-const es256Cases = jwsFile.testGroups.flatMap((group) => group.tests.filter((t) => ES256_IDS.has(t.tcId)).map((t) => ({ ...t, group })));
+const es256Cases = jwsFile.testGroups.flatMap((group) => group.tests.filter((t) => ES256_JWS_TCIDS.has(t.tcId)).map((t) => ({ ...t, group })));
 
 describe('Wycheproof json_web_signature ES256 cases (tcId 18–32, 354, 356, 378–401)', () => {
   it('has all 41 cases', () => expect(es256Cases).toHaveLength(41));
@@ -630,14 +629,3 @@ describe('Wycheproof json_web_signature "base64" group through the strict compac
     expect(accepted).toBe(expected === 'valid');
   });
 });
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-function flipUnusedBits(token: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  // A 64-byte signature is 86 characters: the last carries 2 unused bits.
-  const last = token.at(-1)!;
-  return token.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
-}

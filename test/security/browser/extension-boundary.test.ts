@@ -5,11 +5,11 @@
 // and framing or opening the popup over a held action (E-12); approval fields made of markup and
 // bidirectional overrides shown as text (E-06). Node only (browser tests).
 import type { CDPSession, Page } from 'playwright-core';
-import { expect, test } from '../../e2e/fixtures';
-import { PopupPage } from '../../e2e/pages/extension-pages';
-import { extensionLog } from '../../e2e/support/extension-log';
+import { expect, test } from '../../helpers/browser/fixtures';
+import { PopupPage } from '../../helpers/browser/pages/extension-pages';
+import { extensionLog } from '../../helpers/browser/extension-log';
 import { recordAttacks } from '../../helpers/tally';
-import { forumAsAlice, heldRecords } from './hostile-support';
+import { forumAsAlice, heldRecords } from '../../helpers/browser/hostile-pages';
 
 const ASSISTANT = 'agent:forum-helper';
 const SCOPE = 'forum.post';
@@ -63,7 +63,7 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
         proposeScope: ['cs-bg:propose', { ...p, scope: 'admin.acl.write' }],
         proposeNoAction: ['cs-bg:propose', { ...p, request: { ...p.request, url: p.request.url.replace('/api/topics/1/replies', '/api/admin/users') } }],
         proposeActionVariant: ['cs-bg:propose', { ...p, request: { ...p.request, url: p.request.url.replace('/api/topics/', '/API/topics/') } }],
-        outcomeReleased: ['cs-bg:outcome', { actionId: ${JSON.stringify(record!.id)}, outcome: 'released', status: 201 }],
+        outcomeReleased: ['cs-bg:release-result', { actionId: ${JSON.stringify(record!.id)}, outcome: 'released', status: 201 }],
       };
       const out = {};
       for (const [name, [type, data]] of Object.entries(tries)) out[name] = await send(type, data);

@@ -5,12 +5,12 @@
 // name itself to reach its shadow root through ElementInternals. Node only (browser tests).
 import type { Page } from 'playwright-core';
 import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '@/lib/protocol';
-import { expect, test } from '../../e2e/fixtures';
-import { ForumPage } from '../../e2e/pages/demo-pages';
-import { OptionsPage } from '../../e2e/pages/extension-pages';
-import type { ExtensionBrowser } from '../../e2e/support/browser';
-import { badgesOnPage } from '../../e2e/support/shadow';
-import type { Stack } from '../../e2e/support/stack';
+import { expect, test } from '../../helpers/browser/fixtures';
+import { ForumPage } from '../../helpers/browser/pages/demo-pages';
+import { OptionsPage } from '../../helpers/browser/pages/extension-pages';
+import type { ExtensionBrowser } from '../../helpers/browser/browser';
+import { badgesOnPage } from '../../helpers/browser/shadow';
+import type { Stack } from '../../helpers/browser/stack';
 import { recordAttacks } from '../../helpers/tally';
 
 const MARK = 'ZQ7🦉';

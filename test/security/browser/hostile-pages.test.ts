@@ -9,12 +9,12 @@
 // native fetch. Ordinary page scripts run after the hooks, but every page-world global the hooks
 // call later (MessagePort.prototype.postMessage, Headers.prototype.set) remains the page's to wrap.
 import { actionDigest, generateEs256KeyPair, mintApprovalToken } from '@/lib/protocol';
-import { expect, test } from '../../e2e/fixtures';
-import { ConsolePage } from '../../e2e/pages/demo-pages';
-import { PopupPage } from '../../e2e/pages/extension-pages';
-import { extensionLog } from '../../e2e/support/extension-log';
+import { expect, test } from '../../helpers/browser/fixtures';
+import { ConsolePage } from '../../helpers/browser/pages/demo-pages';
+import { PopupPage } from '../../helpers/browser/pages/extension-pages';
+import { extensionLog } from '../../helpers/browser/extension-log';
 import { recordAttacks } from '../../helpers/tally';
-import { APPROVAL_HEADER, claimsOf, forumAsAlice, heldRecords, recordReplyRequests } from './hostile-support';
+import { APPROVAL_HEADER, claimsOf, forumAsAlice, heldRecords, recordReplyRequests } from '../../helpers/browser/hostile-pages';
 
 type Win = Window & Record<string, unknown>;
 const ASSISTANT = 'agent:forum-helper';

@@ -4,13 +4,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, withLibpqUser } from '@/server/db/connect';
-import type { DatabaseHandle } from '@/server/db/connect';
+import type { PostgresHandle } from '@/server/db/connect';
 import { asSuperuser, createTestDatabase, ownByOsUser, socketUrl } from '../../helpers/postgres';
 import type { TestDatabase } from '../../helpers/postgres';
 
 describe('openDatabase (PostgreSQL)', () => {
   let storage: TestDatabase;
-  let database: DatabaseHandle;
+  let database: PostgresHandle;
   beforeAll(async () => {
     storage = await createTestDatabase('connect');
     database = await openDatabase({ kind: 'postgres', url: storage.url });
@@ -22,8 +22,8 @@ describe('openDatabase (PostgreSQL)', () => {
 
   it('keeps serving after the server terminates its idle connections (no uncaught error from the pool)', async () => {
     // Several idle connections in the pool.
-    await Promise.all(Array.from({ length: 4 }, () => database.pool!.query('SELECT pg_sleep(0.05)')));
-    expect(database.pool!.idleCount).toBeGreaterThan(0);
+    await Promise.all(Array.from({ length: 4 }, () => database.pool.query('SELECT pg_sleep(0.05)')));
+    expect(database.pool.idleCount).toBeGreaterThan(0);
     const admin = new pg.Client({ connectionString: storage.url });
     await admin.connect();
     try {
@@ -33,7 +33,7 @@ describe('openDatabase (PostgreSQL)', () => {
       await admin.end();
     }
     // The pool notices the dead connections, drops them, and a new query gets a fresh one.
-    await expect.poll(() => database.pool!.idleCount, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => database.pool.idleCount, { timeout: 5_000 }).toBe(0);
     const [row] = await database.db.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).execute();
     expect(Number(row!.n)).toBe(0);
   });
@@ -113,10 +113,10 @@ describe('postgres:///db?host=<socket dir> works as with libpq: the OS user when
     const saved = { PGUSER: process.env.PGUSER, USER: process.env.USER };
     delete process.env.PGUSER;
     delete process.env.USER;
-    let database: DatabaseHandle | undefined;
+    let database: PostgresHandle | undefined;
     try {
       database = await openDatabase({ kind: 'postgres', url: socketUrl(storage.name) });
-      const { rows } = await database.pool!.query<{ user: string }>('SELECT current_user AS user');
+      const { rows } = await database.pool.query<{ user: string }>('SELECT current_user AS user');
       expect(rows[0]!.user).toBe(osUser);
       const [row] = await database.db.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).execute();
       expect(Number(row!.n)).toBe(0);

@@ -5,8 +5,8 @@
 // Content-Length over it: before reading at all), never buffered the rest, and closed the connection.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_KEY, FRAMEWORKS, REPLIES, buildTool, rawRequest, startWorld, streamedRequest } from './support';
-import type { Tool, World } from './support';
+import { AGENT_KEY, FRAMEWORKS, REPLIES, buildTool, rawRequest, startWorld, streamedRequest } from '../../helpers/middleware';
+import type { Tool, World } from '../../helpers/middleware';
 
 const LIMIT = 64 * 1024;
 const HUGE = 96 * 1024 * 1024;

@@ -3,8 +3,8 @@
 // position, repeated form fields reordered after approval, the approval given twice; and the handler
 // gets exactly the protocol's one parse of the digested bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_KEY, FORM_TYPE, FRAMEWORKS, JSON_TYPE, REPLIES, buildTool, rawRequest, startWorld } from './support';
-import type { Tool, World } from './support';
+import { AGENT_KEY, FORM_TYPE, FRAMEWORKS, JSON_TYPE, REPLIES, buildTool, rawRequest, startWorld } from '../../helpers/middleware';
+import type { Tool, World } from '../../helpers/middleware';
 
 const agent = { 'x-agent-key': AGENT_KEY };
 const BOUNDARY = '----WebKitFormBoundary7MA4YWxkTrZu0gW';

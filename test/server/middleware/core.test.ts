@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileOrigins, createMiddleware, resolveRequestUrl } from '../../../server/middleware';
 import type { Decision, IncomingRequest, RouteProtection, VerifierCall, VerifierClient } from '../../../server/middleware';
 import { CountersignError, VerifierUnavailable } from '../../../lib/protocol';
-import { MARKERS } from './support';
+import { MARKERS } from '../../helpers/middleware';
 
 const ORIGIN = 'http://forum.corp.example';
 const ROUTE: RouteProtection = { scope: 'forum.post', content: 'body' };

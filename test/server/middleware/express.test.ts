@@ -8,8 +8,8 @@ import express from 'express';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countersignExpress } from '../../../server/middleware';
-import { AGENT_KEY, FORM_TYPE, MARKERS, REPLIES, REPLY_BODY, TOOL_ORIGIN, principalFrom, rawRequest, startWorld } from './support';
-import type { World } from './support';
+import { AGENT_KEY, FORM_TYPE, MARKERS, REPLIES, REPLY_BODY, TOOL_ORIGIN, principalFrom, rawRequest, startWorld } from '../../helpers/middleware';
+import type { World } from '../../helpers/middleware';
 
 const agent = { 'x-agent-key': AGENT_KEY };
 const PROTECTION = { scope: 'forum.post', content: '/body' };

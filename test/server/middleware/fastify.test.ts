@@ -5,8 +5,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countersignFastify } from '../../../server/middleware';
-import { AGENT_KEY, FORM_TYPE, MARKERS, REPLIES, REPLY_BODY, TOOL_ORIGIN, principalFrom, startWorld } from './support';
-import type { World } from './support';
+import { AGENT_KEY, FORM_TYPE, MARKERS, REPLIES, REPLY_BODY, TOOL_ORIGIN, principalFrom, startWorld } from '../../helpers/middleware';
+import type { World } from '../../helpers/middleware';
 
 const agent = { 'x-agent-key': AGENT_KEY, host: '127.0.0.1:8080' };
 const protection = { countersign: { scope: 'forum.post', content: 'body' } };

@@ -4,8 +4,8 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteVerifier } from '../../../server/middleware';
-import { ACCESS, ACCESS_BODY, AGENT_KEY, FORM_TYPE, FRAMEWORKS, REPLIES, REPLY_BODY, buildTool, rawRequest, startWorld } from './support';
-import type { Framework, Tool, World } from './support';
+import { ACCESS, ACCESS_BODY, AGENT_KEY, FORM_TYPE, FRAMEWORKS, REPLIES, REPLY_BODY, buildTool, rawRequest, startWorld } from '../../helpers/middleware';
+import type { Framework, Tool, World } from '../../helpers/middleware';
 
 const agent = { 'x-agent-key': AGENT_KEY };
 

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countersignNode } from '../../../server/middleware';
 import type { Guarded } from '../../../server/middleware';
-import { AGENT_KEY, MARKERS, REPLY_BODY, TOOL_ORIGIN, principalFrom, rawRequest, startWorld } from './support';
-import type { World } from './support';
+import { AGENT_KEY, MARKERS, REPLY_BODY, TOOL_ORIGIN, principalFrom, rawRequest, startWorld } from '../../helpers/middleware';
+import type { World } from '../../helpers/middleware';
 
 let world: World;
 beforeAll(async () => {

@@ -4,8 +4,8 @@
 // A's. On every front door, over a real socket with the bytes as written: the tool answers only to
 // its configured origins, and the digested URL is that origin plus the path and query as received.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_KEY, FRAMEWORKS, PUBLIC_ORIGIN, REPLIES, REPLY_BODY, TOOL_ORIGIN, buildTool, rawRequest, startWorld } from './support';
-import type { Tool, World } from './support';
+import { AGENT_KEY, FRAMEWORKS, PUBLIC_ORIGIN, REPLIES, REPLY_BODY, TOOL_ORIGIN, buildTool, rawRequest, startWorld } from '../../helpers/middleware';
+import type { Tool, World } from '../../helpers/middleware';
 
 const OTHER_TOOL = 'http://127.0.0.1:8081';
 const agent = { 'x-agent-key': AGENT_KEY };

@@ -8,8 +8,8 @@
 // Also HEAD on a protected GET, and method overrides.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyServerOptions } from 'fastify';
-import { ACCESS, ACCESS_BODY, AGENT_KEY, EXPORT, REPLIES, REPLY_BODY, buildTool, rawRequest, startWorld } from './support';
-import type { Framework, RawResponse, Tool, World } from './support';
+import { ACCESS, ACCESS_BODY, AGENT_KEY, EXPORT, REPLIES, REPLY_BODY, buildTool, rawRequest, startWorld } from '../../helpers/middleware';
+import type { Framework, RawResponse, Tool, World } from '../../helpers/middleware';
 
 /** Variants of REPLIES that some router reads as the same route. */
 const VARIANTS = [

@@ -6,15 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDigest, importEs256Jwks, verifyReceipt } from '../../../lib/protocol';
 import type { VerifierClient } from '../../../server/middleware';
+import { decodePart } from '../../helpers/approval-world';
 import { DATABASES, PUBLIC_URL } from '../../helpers/verifier';
-import { ACCESS, ACCESS_BODY, AGENT, AGENT_KEY, FORM_TYPE, FRAMEWORKS, JSON_TYPE, REPLIES, buildTool, rawRequest, startWorld } from './support';
-import type { Tool, World } from './support';
+import { ACCESS, ACCESS_BODY, AGENT, AGENT_KEY, FORM_TYPE, FRAMEWORKS, JSON_TYPE, REPLIES, buildTool, rawRequest, startWorld } from '../../helpers/middleware';
+import type { Tool, World } from '../../helpers/middleware';
 
 const agent = { 'x-agent-key': AGENT_KEY };
 
-function claimsOf(receipt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(receipt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
 
 describe.each(DATABASES)('on %s', (kind) => {
   let world: World;
@@ -71,14 +69,14 @@ describe.each(DATABASES)('on %s', (kind) => {
           const res = await rawRequest(tool.port, { target: REPLIES, headers: { ...agent, 'countersign-approval': token }, contentType, body });
           expect(res.status, res.text).toBe(200);
           const receipt = tool.handled.at(-1)!.receipt!;
-          expect(claimsOf(receipt)).toMatchObject({ sub: AGENT, apv: 'alice', cdg: await contentDigest(text) });
+          expect(decodePart(receipt, 1)).toMatchObject({ sub: AGENT, apv: 'alice', cdg: await contentDigest(text) });
           await expect(verifyReceipt(receipt, { lookupKey: (kid) => jwks.get(kid), issuer: PUBLIC_URL, content: text })).resolves.toBeDefined();
           await expect(verifyReceipt(receipt, { lookupKey: (kid) => jwks.get(kid), issuer: PUBLIC_URL, content: `${text} (edited)` })).rejects.toMatchObject({ code: 'action_mismatch' });
         }
         // A route without a content field: a receipt without cdg.
         const token = await world.approve({ method: 'PUT', url: ACCESS, body: ACCESS_BODY }, { scope: 'admin.acl.write', agent: 'user:alice' });
         await rawRequest(tool.port, { method: 'PUT', target: ACCESS, headers: { 'x-user': 'alice', 'countersign-approval': token }, body: ACCESS_BODY });
-        expect(claimsOf(tool.handled.at(-1)!.receipt!)).not.toHaveProperty('cdg');
+        expect(decodePart(tool.handled.at(-1)!.receipt!, 1)).not.toHaveProperty('cdg');
       });
     });
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../server/app';
 import { openDatabase } from '../../../server/db/connect';
 import type { DatabaseHandle } from '../../../server/db/connect';
-import { ADMIN_TOKEN, DATABASES, FORUM_REQUEST, PUBLIC_URL, startVerifier } from '../../helpers/verifier';
+import { ADMIN_TOKEN, DATABASES, FORUM_REQUEST, PUBLIC_URL, sameStorage, startVerifier } from '../../helpers/verifier';
 import type { Device, TestVerifier } from '../../helpers/verifier';
 
 describe.each(DATABASES)('verify reads across two verifier instances (%s)', (kind) => {
@@ -17,9 +17,7 @@ describe.each(DATABASES)('verify reads across two verifier instances (%s)', (kin
 
   beforeAll(async () => {
     v = await startVerifier(kind);
-    const database = await openDatabase(
-      kind === 'sqlite' ? { kind: 'sqlite', file: v.database.sqlite!.name } : { kind: 'postgres', url: v.database.pool!.options.connectionString! },
-    );
+    const database = await openDatabase(sameStorage(v.database));
     other = { database, app: await buildApp({ database, adminToken: ADMIN_TOKEN, publicUrl: PUBLIC_URL, now: () => v.clock.now }) };
     alice = await v.enroll('alice');
     await v.registerAgent('agent:forum-helper', 'alice');

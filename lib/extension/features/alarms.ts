@@ -1,0 +1,24 @@
+// The background's timers: log sync, the verifier's status with the organisation policy, and expiry,
+// every 30 s. Alarms survive service-worker restarts; their listener is registered on every wake.
+// Background only.
+import { browser } from 'wxt/browser';
+import { syncLog } from '../log-sync';
+import { sweep } from './holds';
+import { refreshOrganisation } from './policy';
+import { refreshStatus } from './verifier';
+
+export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry' } as const;
+
+export function startAlarms(): void {
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === ALARMS.sync) void syncLog();
+    if (alarm.name === ALARMS.status) {
+      void refreshStatus();
+      void refreshOrganisation().catch(() => undefined);
+    }
+    if (alarm.name === ALARMS.expiry) void sweep();
+  });
+  void browser.alarms.create(ALARMS.sync, { periodInMinutes: 0.5 });
+  void browser.alarms.create(ALARMS.status, { periodInMinutes: 0.5 });
+  void browser.alarms.create(ALARMS.expiry, { periodInMinutes: 0.5 });
+}

@@ -1,0 +1,112 @@
+// Verify decisions on PostgreSQL: each event-loop turn's decisions in one statement, so one commit
+// and one WAL flush for the group; one statement per decision if the group's fails. Node only.
+import type pg from 'pg';
+import { pgStatement } from '../../db/prepared';
+import { GroupCommit } from './queue';
+import type { Job, JobResult } from './queue';
+import type { DecisionRow } from './records';
+
+/**
+ * The whole group as arrays (one named statement whatever its size). `fresh` inserts the (iss, jti)
+ * of the allows — the unique index decides, also against other groups and other replicas committing
+ * at the same time — and the decisions insert keeps an allow's record exactly when its jti was
+ * inserted here; refusals (iss null) are recorded as they are. One statement is one transaction:
+ * all of it commits or none.
+ */
+const GROUP = `WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+    AS t(iss, jti, expires_at, id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
+), fresh AS (
+  INSERT INTO consumed (iss, jti, expires_at)
+  SELECT iss, jti, expires_at FROM input WHERE iss IS NOT NULL
+  ON CONFLICT (iss, jti) DO NOTHING
+  RETURNING iss, jti
+)
+INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
+SELECT i.id, i.ts, i.code, i.trace_id, i.agent, i.approver, i.digest, i.policy_version, i.kid
+FROM input i LEFT JOIN fresh f ON f.iss = i.iss AND f.jti = i.jti
+WHERE i.iss IS NULL OR f.jti IS NOT NULL
+RETURNING id`;
+
+/** One allow on its own: the same statement shape for a single row. */
+const ONE_ALLOW = `WITH fresh AS (
+  INSERT INTO consumed (iss, jti, expires_at) VALUES ($1, $2, $3)
+  ON CONFLICT (iss, jti) DO NOTHING
+  RETURNING jti
+)
+INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
+SELECT $4::text, $5::bigint, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text
+FROM fresh
+RETURNING id`;
+
+const ONE_REFUSAL = 'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+
+/**
+ * A second use of a jti within one group is answered as replayed without being sent: whether the
+ * first use consumes it or finds it consumed, the second cannot. It is still answered only once the
+ * group's statement committed. If the group's statement fails (one bad row aborts a statement), each
+ * decision is retried alone, so only the bad one fails.
+ */
+export class PostgresGroupCommit extends GroupCommit {
+  private readonly group: <R>(values: unknown[]) => Promise<R[]>;
+  private readonly oneAllow: <R>(values: unknown[]) => Promise<R[]>;
+  private readonly oneRefusal: <R>(values: unknown[]) => Promise<R[]>;
+
+  constructor(pool: pg.Pool) {
+    super();
+    this.group = pgStatement(GROUP, pool);
+    this.oneAllow = pgStatement(ONE_ALLOW, pool);
+    this.oneRefusal = pgStatement(ONE_REFUSAL, pool);
+  }
+
+  protected async flush(jobs: Job[]): Promise<JobResult[]> {
+    const seen = new Set<string>();
+    const sent = new Set<Job>();
+    for (const job of jobs) {
+      if (job.kind === 'allow') {
+        const key = JSON.stringify([job.entry.iss, job.entry.jti]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      sent.add(job);
+    }
+    let inserted: Set<string>;
+    try {
+      inserted = await this.sendGroup([...sent]);
+    } catch {
+      return Promise.all(jobs.map((job) => (sent.has(job) ? this.alone(job) : Promise.resolve<JobResult>({ ok: true, value: false }))));
+    }
+    return jobs.map((job): JobResult => {
+      if (job.kind === 'refusal') return inserted.has(job.row.id) ? { ok: true, value: true } : { ok: false, error: new Error('refusal record not written') };
+      return { ok: true, value: sent.has(job) && inserted.has(job.row.id) };
+    });
+  }
+
+  private async sendGroup(jobs: Job[]): Promise<Set<string>> {
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const job of jobs) {
+      const consume = job.kind === 'allow' ? [job.entry.iss, job.entry.jti, job.entry.expiresAt] : [null, null, null];
+      [...consume, ...decisionValues(job.row)].forEach((value, i) => columns[i]!.push(value));
+    }
+    const rows = await this.group<{ id: string }>(columns);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private async alone(job: Job): Promise<JobResult> {
+    try {
+      if (job.kind === 'refusal') {
+        await this.oneRefusal(decisionValues(job.row));
+        return { ok: true, value: true };
+      }
+      const rows = await this.oneAllow([job.entry.iss, job.entry.jti, job.entry.expiresAt, ...decisionValues(job.row)]);
+      return { ok: true, value: rows.length === 1 };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+}
+
+/** A decision row's values in the column order of the statements above. */
+function decisionValues(r: DecisionRow): unknown[] {
+  return [r.id, r.ts, r.code, r.trace_id, r.agent, r.approver, r.digest, r.policy_version, r.kid];
+}

@@ -1,0 +1,59 @@
+// The replay cache and the decision record: their rows, pruning and reading back (the writes, one
+// transaction for a consumed (iss, jti) and its allow decision, are queue.ts and its two databases). Node only.
+import type { Kysely } from 'kysely';
+import type { DecisionRecord } from '../../../lib/protocol';
+import type { Database } from '../../db/schema';
+import { newId } from '../ids';
+
+export interface DecisionFacts {
+  code: DecisionRecord['code'];
+  traceId: string | null;
+  agent: string | null;
+  approver: string | null;
+  digest: string | null;
+  policyVersion: string;
+  kid: string | null;
+}
+
+/** The `decisions` row of one decision (DecisionWriter writes it). */
+export function decisionRow(facts: DecisionFacts, now: number) {
+  return {
+    id: newId('dec'),
+    ts: now,
+    code: facts.code,
+    trace_id: facts.traceId,
+    agent: facts.agent,
+    approver: facts.approver,
+    digest: facts.digest,
+    policy_version: facts.policyVersion,
+    kid: facts.kid,
+  };
+}
+
+export type DecisionRow = ReturnType<typeof decisionRow>;
+
+/**
+ * A consumed entry outlives its token's last valid second by this much, so that a verify that
+ * checked the time just before a prune cannot insert the same jti afresh just after it (A-11).
+ */
+export const PRUNE_MARGIN_SECONDS = 300;
+
+/** Drops consumed entries whose tokens expired more than PRUNE_MARGIN_SECONDS ago. */
+export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number): Promise<number> {
+  const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function decisionsForTrace(db: Kysely<Database>, traceId: string): Promise<DecisionRecord[]> {
+  const rows = await db.selectFrom('decisions').selectAll().where('trace_id', '=', traceId).orderBy('ts').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    ts: r.ts,
+    code: r.code,
+    traceId: r.trace_id,
+    agent: r.agent,
+    approver: r.approver,
+    digest: r.digest,
+    policyVersion: r.policy_version,
+  }));
+}

@@ -1,0 +1,78 @@
+// What the bridge puts before the owner: the post's text read where the adapter action says (a field or
+// a JSON pointer, with the protocol's reader), and a config change's rows with every value of a repeated
+// field in order, each beside its before value (read through the adapter in the user's session). The
+// action is found from the request itself; the background checks both again. Node only (tests).
+import { parseHTML } from 'linkedom';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { review } from '@/lib/content/hold-bridge/review';
+import type { Proposed } from '@/lib/content/hold-bridge/review';
+import type { SiteAdapter } from '@/lib/protocol';
+
+const ORIGIN = 'http://wiki.corp:8090';
+const wiki: SiteAdapter = {
+  id: 'wiki',
+  match: [`${ORIGIN}/*`],
+  actions: [
+    { scope: 'wiki.edit', request: { method: 'PUT', url: '/api/pages/*' }, content: '/page/text' },
+    { scope: 'wiki.acl', request: { method: 'PUT', url: '/api/pages/*/acl' }, form: 'form#acl', before: { form: 'form#acl' } },
+    { scope: 'wiki.share', request: { method: 'POST', url: '/api/pages/*/share' }, before: { get: '/api/pages/{1}/share' } },
+  ],
+};
+const proposed = (method: string, path: string, contentType: string, body: string): Proposed => ({ t: 'propose', id: 1, kind: 'fetch', request: { method, url: `${ORIGIN}${path}`, contentType, body }, signals: ['assistant-marker'], agentHint: null });
+
+function withPage(html: string) {
+  const { document } = parseHTML(`<html><body>${html}</body></html>`);
+  // linkedom has no FormData: the form's successful controls, in order, as a browser lists them.
+  class FormData {
+    entries: Array<[string, string]>;
+    constructor(form: Element) {
+      this.entries = [...form.querySelectorAll('input[name]')].map((el) => [el.getAttribute('name')!, el.getAttribute('value') ?? '']);
+    }
+    [Symbol.iterator]() {
+      return this.entries[Symbol.iterator]();
+    }
+  }
+  vi.stubGlobal('document', document);
+  vi.stubGlobal('location', { href: `${ORIGIN}/p/runbook` });
+  vi.stubGlobal('FormData', FormData);
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('the review the bridge proposes', () => {
+  it('reads the post text at the action\'s JSON pointer, not a top-level key of the same name', async () => {
+    const r = await review(wiki, proposed('PUT', '/api/pages/runbook', 'application/json', '{"text":"decoy","page":{"text":"Rotate the keys."}}'));
+    expect(r).toEqual({ content: 'Rotate the keys.', diff: { kind: 'text', before: null, after: 'Rotate the keys.' } });
+  });
+
+  it('a config change with a repeated field: every value in order, each beside the value it replaces', async () => {
+    withPage('<form id="acl"><input name="group" value="payroll"><input name="group" value="hr"><input name="mode" value="read"></form>');
+    const r = await review(wiki, proposed('PUT', '/api/pages/runbook/acl', 'application/x-www-form-urlencoded', 'group=everyone&group=payroll&mode=read'));
+    expect(r.diff).toEqual({
+      kind: 'fields',
+      fields: [
+        { name: 'group', before: 'payroll', after: 'everyone' },
+        { name: 'group', before: 'hr', after: 'payroll' },
+        { name: 'mode', before: 'read', after: 'read' },
+      ],
+    });
+  });
+
+  it('a "before" read with the request\'s own wildcard values', async () => {
+    const fetch = vi.fn(async () => new Response('{"with":["team"]}', { status: 200 }));
+    vi.stubGlobal('location', { href: `${ORIGIN}/p/a b` });
+    vi.stubGlobal('fetch', fetch);
+    const r = await review(wiki, proposed('POST', '/api/pages/a%20b/share', 'application/json', '{"with":["everyone"]}'));
+    expect(String((fetch.mock.calls[0] as unknown[])[0])).toBe(`${ORIGIN}/api/pages/a%20b/share`);
+    expect(r.diff).toEqual({ kind: 'fields', fields: [{ name: 'with', before: ['team'], after: ['everyone'] }] });
+  });
+
+  it('an ambiguous text (the content field sent twice) is no text: the background refuses the proposal', async () => {
+    const adapter: SiteAdapter = { ...wiki, actions: [{ scope: 'wiki.comment', request: { method: 'POST', url: '/c' }, content: 'text' }] };
+    expect(await review(adapter, proposed('POST', '/c', 'application/x-www-form-urlencoded', 'text=a&text=b'))).toEqual({ content: null, diff: null });
+  });
+
+  it('no adapter (generic site): no text, no diff', async () => {
+    expect(await review(null, proposed('POST', '/x', 'application/json', '{"text":"a"}'))).toEqual({ content: null, diff: null });
+  });
+});

@@ -1,0 +1,71 @@
+// The message map is one table: every message has a payload schema, an answer schema and its
+// senders; the direction in its name agrees with them (only the background sends bg-cs, and sends
+// nothing else); the types the messenger is checked with are derived from it, and the views it
+// carries are the same types the policy, kill-switch and badge modules make.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { MESSAGES, TO_BACKGROUND } from '@/lib/messaging/contract';
+import type { BadgeConfig, DataOf, ExtensionStateView, MessageType, PolicyView, ProtocolMap, Reply, ValueOf, Verdict } from '@/lib/messaging/contract';
+import { SENDER_KINDS } from '@/lib/messaging/senders';
+import { TO_CONTENT } from '@/lib/messaging/to-content';
+import type { ReleaseData, SettleData } from '@/lib/messaging/to-content';
+import type { AdapterSource, EffectivePolicy, PolicyProblem, PolicySource } from '@/lib/policy/effective-policy';
+import type { VerifierStatusView } from '@/lib/policy/verifier-in-use';
+import type { BadgeMark } from '@/lib/shared/mark-pattern';
+import type { SyncResult } from '@/lib/extension/log-sync';
+import type { LogEvent, SiteAdapter } from '@/lib/protocol/index';
+
+const rows = Object.entries(MESSAGES) as Array<[MessageType, (typeof MESSAGES)[MessageType]]>;
+
+describe('the message map', () => {
+  it.each(rows)('%s has a payload schema, an answer schema and senders of known kinds', (_type, row) => {
+    expect(row.input).toBeInstanceOf(z.ZodType);
+    expect(row.output).toBeInstanceOf(z.ZodType);
+    expect(row.senders.length).toBeGreaterThan(0);
+    for (const kind of row.senders) expect(SENDER_KINDS).toContain(kind);
+  });
+
+  it.each(rows)('%s: the direction in its name agrees with its senders', (type, row) => {
+    const direction = type.split(':')[0];
+    const allowed = { 'ui-bg': ['popup', 'options'], 'cs-bg': ['content-script'], 'bg-cs': ['background'] }[direction!];
+    expect(allowed, `${type} names no known direction`).toBeDefined();
+    for (const kind of row.senders) expect(allowed).toContain(kind);
+  });
+
+  it('the bg-cs rows are the ones the content scripts check (to-content.ts), and only the background sends them', () => {
+    const bgCs = rows.filter(([type]) => type.startsWith('bg-cs:'));
+    expect(bgCs.map(([type]) => type)).toEqual(Object.keys(TO_CONTENT));
+    for (const [, row] of bgCs) expect(row.senders).toEqual(['background']);
+    expect(rows.filter(([, row]) => (row.senders as readonly string[]).includes('background')).map(([type]) => type)).toEqual(Object.keys(TO_CONTENT));
+  });
+
+  it('the background answers every message but the bg-cs ones', () => {
+    expect(TO_BACKGROUND).toEqual(rows.map(([type]) => type).filter((type) => !type.startsWith('bg-cs:')));
+  });
+});
+
+describe('the types derived from the map', () => {
+  it('the protocol map: payloads in, a Reply of the answer back (bg-cs: nothing back)', () => {
+    expectTypeOf<ProtocolMap['ui-bg:approve']>().toEqualTypeOf<(data: { actionId: string }) => Reply<{ state: string }>>();
+    expectTypeOf<ProtocolMap['cs-bg:verify-posts']>().returns.toEqualTypeOf<Reply<Verdict[]>>();
+    expectTypeOf<ProtocolMap['ui-bg:get-state']>().returns.toEqualTypeOf<Reply<ExtensionStateView>>();
+    expectTypeOf<ProtocolMap['cs-bg:badge-config']>().returns.toEqualTypeOf<Reply<BadgeConfig>>();
+    expectTypeOf<ProtocolMap['ui-bg:list-log']>().returns.toEqualTypeOf<Reply<LogEvent[]>>();
+    expectTypeOf<ProtocolMap['bg-cs:release']>().toEqualTypeOf<(data: ReleaseData) => void>();
+    expectTypeOf<ProtocolMap['bg-cs:settle']>().toEqualTypeOf<(data: SettleData) => void>();
+    // An empty payload may be left out, as before.
+    expectTypeOf<Parameters<ProtocolMap['ui-bg:get-state']>>().toEqualTypeOf<[data?: Record<string, never> | undefined]>();
+    expectTypeOf<DataOf<'ui-bg:save-settings'>>().toEqualTypeOf<{ verifierUrl?: string | undefined; badgeMark?: string | undefined; newBadgePattern?: true | undefined }>();
+    expectTypeOf<ValueOf<'ui-bg:sync-now'>>().toEqualTypeOf<SyncResult>();
+  });
+
+  it('the views are the types their producers declare', () => {
+    expectTypeOf<PolicyView['policy']>().toEqualTypeOf<EffectivePolicy>();
+    expectTypeOf<PolicyView['sources']>().toEqualTypeOf<Record<keyof EffectivePolicy, PolicySource[]>>();
+    expectTypeOf<PolicyView['adapterSources']>().toEqualTypeOf<Record<string, AdapterSource>>();
+    expectTypeOf<PolicyView['problems']>().toEqualTypeOf<PolicyProblem[]>();
+    expectTypeOf<ExtensionStateView['verifierStatus']>().toEqualTypeOf<VerifierStatusView>();
+    expectTypeOf<ExtensionStateView['badgeMark']>().toEqualTypeOf<BadgeMark>();
+    expectTypeOf<BadgeConfig['posts']>().toEqualTypeOf<NonNullable<SiteAdapter['posts']> | null>();
+  });
+});
