@@ -347,7 +347,13 @@ export async function fuzzEndpoint(app: FastifyInstance, spec: EndpointSpec, sec
         if (outcome.sent % 200 === 0) await new Promise((r) => setImmediate(r));
         outcome.statuses.set(res.statusCode, (outcome.statuses.get(res.statusCode) ?? 0) + 1);
         assertAnswer(res, secrets);
-        if (res.statusCode < 300 && spec.unauthorizedIf2xx({ auth: auth.kind, body })) {
+        // A path with dot segments (`/metrics/..`) is resolved before routing, as WHATWG URL parsing does;
+        // one that lands on the public discovery document (`GET /`) reached no protected endpoint.
+        const landsOnPublicRoot = new URL(path, 'http://verifier.test').pathname === '/';
+        if (landsOnPublicRoot && res.statusCode < 300 && !res.body.includes('"name":"Countersign verifier"')) {
+          throw new Error(`${spec.name}: ${path} answered ${res.statusCode} with something other than the discovery document`);
+        }
+        if (res.statusCode < 300 && !landsOnPublicRoot && spec.unauthorizedIf2xx({ auth: auth.kind, body })) {
           outcome.unauthorized++;
           throw new Error(`${spec.name}: a hostile request was accepted (${res.statusCode})`);
         }
