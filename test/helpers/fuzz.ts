@@ -349,7 +349,7 @@ export async function fuzzEndpoint(app: FastifyInstance, spec: EndpointSpec, sec
         assertAnswer(res, secrets);
         // A path with dot segments (`/metrics/..`) is resolved before routing, as WHATWG URL parsing does;
         // one that lands on the public discovery document (`GET /`) reached no protected endpoint.
-        const landsOnPublicRoot = new URL(path, 'http://verifier.test').pathname === '/';
+        const landsOnPublicRoot = URL.parse(`http://verifier.test${path.startsWith('/') ? '' : '/'}${path}`)?.pathname === '/';
         if (landsOnPublicRoot && res.statusCode < 300 && !res.body.includes('"name":"Countersign verifier"')) {
           throw new Error(`${spec.name}: ${path} answered ${res.statusCode} with something other than the discovery document`);
         }
