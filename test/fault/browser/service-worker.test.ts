@@ -39,6 +39,11 @@ async function setUp(browser: ExtensionBrowser, stack: Stack) {
  * replies without an approval, second tokens, second releases.
  */
 async function outcome(stack: Stack, store: ExtensionStore, releases: { tokens: string[] }, repliesBefore: number) {
+  // The page shows the post as soon as the tool stored it; the tab's report that ends the action
+  // reaches the background just after. Read the records once none is still on its way (or give up
+  // after 15 s and let the assertions say what is left).
+  const settled = (rs: Array<{ state: string }>) => rs.every((r) => r.state !== 'held' && r.state !== 'approved');
+  await expect.poll(async () => settled(await store.actions()), { timeout: 15_000 }).toBe(true).catch(() => undefined);
   const rows = await store.actions();
   const log = await store.log();
   const approved = log.filter((e) => e.type === 'approved');
