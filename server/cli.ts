@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorBody, EventsResponse } from '../lib/protocol';
+import { AgentKeyCreated } from '../lib/protocol/api';
 
 export interface CliIo {
   fetch: typeof fetch;
@@ -14,7 +15,7 @@ export interface CliIo {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const program = new Command('countersign-admin')
-    .description('Administer a Countersign verifier: enrollment codes, agents, kill switch, revocation, events.')
+    .description('Administer a Countersign verifier: enrollment codes, agents and their keys, kill switch, revocation, events.')
     .option('--url <url>', 'verifier base URL', io.env.COUNTERSIGN_URL ?? 'http://127.0.0.1:8787')
     .option('--token <token>', 'admin bearer token (default: from $COUNTERSIGN_ADMIN_TOKEN; never printed)')
     .exitOverride()
@@ -54,6 +55,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--site <origin...>', 'tool origins it may act on', [])
     .action(async (agentId: string, o: { owner: string; scope: string[]; site: string[] }) => {
       print(await call('PUT', `/v1/admin/agents/${encodeURIComponent(agentId)}`, { owner: o.owner, scopes: o.scope, sites: o.site }));
+    });
+
+  const agentKeys = program.command('agent-keys').description("agents' API keys (Authorization: Bearer <key>; the gateway's X-Countersign-Agent-Key)");
+  agentKeys
+    .command('create <agentId>')
+    .description('make a key for a registered agent; it is printed once and cannot be shown again')
+    .action(async (agentId: string) => {
+      const created = AgentKeyCreated.parse(await call('POST', `/v1/admin/agents/${encodeURIComponent(agentId)}/keys`));
+      print({ agentId, keyId: created.keyId, key: created.key });
+      io.err('Store the key now: the verifier keeps only its hash and cannot show it again.');
+    });
+  agentKeys
+    .command('revoke <agentId> <keyId>')
+    .description("revoke one key (the agent's other keys stay valid)")
+    .action(async (agentId: string, keyId: string) => {
+      print(await call('DELETE', `/v1/admin/agents/${encodeURIComponent(agentId)}/keys/${encodeURIComponent(keyId)}`));
     });
 
   program.command('kill <scope> [target]').description('engage the kill switch: global, or agent|user|site <target>').action(async (scope: string, target?: string) => {

@@ -1,5 +1,5 @@
 // The verify decision shared by `POST /v1/verify` and the in-process middleware: DESIGN.md's checks,
-// the replay insert and the decision record, then the receipt. Node only.
+// then the receipt, written with the replay insert and the decision record in one transaction. Node only.
 import type { EnrolledKey, Principal } from '../lib/protocol';
 import {
   CountersignError,
@@ -7,7 +7,9 @@ import {
   Digest,
   TraceId,
   VerifierUnavailable,
+  contentAt,
   mintReceipt,
+  readBodyFields,
   verifyApprovalToken,
 } from '../lib/protocol';
 import type { VerifierMetrics } from './metrics';
@@ -15,6 +17,7 @@ import type { PolicySet } from './policy/engine';
 import { readPresented } from './presented-token';
 import type { DecisionFacts, DecisionWriter } from './store/decisions';
 import type { ReceiptSigner } from './store/receipt-keys';
+import { receiptRow } from './store/receipts';
 import type { VerifyReads } from './store/verify-reads';
 
 export interface VerifyCall {
@@ -63,6 +66,8 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
   const now = deps.now();
   try {
     const reads = deps.reads(call.token);
+    const signer = deps.signer();
+    let issued: string | undefined;
     const verified = await verifyApprovalToken(call.token, {
       lookupKey: reads.lookupKey,
       request: call.request,
@@ -75,27 +80,39 @@ export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<
       bootEpoch: deps.bootEpoch,
       authorize: async (q) => policy.decide({ ...q, agent: await reads.lookupAgent(q.agt) }),
       kills: reads.killsCovering,
-      consume: (entry) =>
-        deps.decisions.consumeAndAllow(
+      // Called only once every other check passed. The receipt is minted here, before the jti is
+      // consumed, so that it is stored (for lookup by site and cdg) in the same transaction as the
+      // consumption and the allow record: a receipt a tool was handed is always findable, and it
+      // costs no commit of its own. A replay's receipt is never stored nor answered.
+      consume: async (entry) => {
+        // The same text verifyApprovalToken read from the same bytes (it has just succeeded, and the
+        // read is deterministic); its result reaches us only after the consumption.
+        const content = call.contentField === undefined ? null : contentAt(await readBodyFields(call.request.contentType, call.request.body), call.contentField);
+        const { receipt, claims } = await mintReceipt({
+          privateKey: signer.privateKey,
+          kid: signer.kid,
+          issuer: deps.issuer,
+          agent: entry.claims.agt,
+          approver: entry.claims.sub,
+          traceId: entry.claims.trc,
+          digest: entry.digest,
+          policyVersion: policy.version,
+          content,
+          now: Math.floor(now / 1000),
+        });
+        const fresh = await deps.decisions.consumeAndAllow(
           entry,
           { traceId: entry.claims.trc, agent: entry.claims.agt, approver: entry.claims.sub, digest: entry.digest, policyVersion: policy.version, kid: entry.kid },
           now,
-        ),
+          receiptRow({ jti: claims.jti, site: entry.claims.aud, cdg: claims.cdg, receipt }, now),
+        );
+        if (fresh) issued = receipt;
+        return fresh;
+      },
     });
     const { claims } = verified;
-    const signer = deps.signer();
-    const { receipt } = await mintReceipt({
-      privateKey: signer.privateKey,
-      kid: signer.kid,
-      issuer: deps.issuer,
-      agent: claims.agt,
-      approver: claims.sub,
-      traceId: claims.trc,
-      digest: verified.digest,
-      policyVersion: policy.version,
-      content: verified.content,
-      now: Math.floor(now / 1000),
-    });
+    if (issued === undefined) throw new VerifierUnavailable('the verifier could not issue a receipt');
+    const receipt = issued;
     deps.metrics.decisions.inc({ code: 'allow' });
     return { allow: true, receipt, traceId: claims.trc, agent: claims.agt, approver: claims.sub };
   } catch (error) {

@@ -106,3 +106,58 @@ export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
 export const EventsResponse = z.strictObject({ events: z.array(LogEvent), decisions: z.array(DecisionRecord) });
 export type EventsResponse = z.infer<typeof EventsResponse>;
+
+/** The prefix of every agent key: recognisable in a leaked log or a secret scanner's rules. */
+export const AGENT_KEY_PREFIX = 'csa_';
+
+/**
+ * An agent key as presented (`Authorization: Bearer <key>`, the gateway's `X-Countersign-Agent-Key`):
+ * `csa_` + 32 random bytes in canonical base64url (43 characters, the last one carrying no unused bits).
+ */
+export const AgentKey = z.string().regex(/^csa_[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'csa_ + 32 bytes of base64url');
+export type AgentKey = z.infer<typeof AgentKey>;
+
+/** `POST /v1/admin/agents/{agentId}/keys`: the key is in this answer only; the verifier keeps its SHA-256. */
+export const AgentKeyCreated = z.strictObject({ keyId: Identifier, key: AgentKey });
+export type AgentKeyCreated = z.infer<typeof AgentKeyCreated>;
+
+/** `GET /v1/agents/me`: the agent an agent key belongs to, and which of its keys it is. */
+export const AgentIdentity = z.strictObject({ agentId: Identifier, keyId: Identifier });
+export type AgentIdentity = z.infer<typeof AgentIdentity>;
+
+/** A tool's origin exactly as `URL.origin` spells it (`https://forum.corp.example`, no path, no trailing slash). */
+export const HttpOrigin = z
+  .string()
+  .max(LIMITS.url)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+    } catch {
+      return false;
+    }
+  }, 'an http(s) origin, e.g. https://forum.corp.example');
+
+export const RECEIPT_LOOKUP_LIMITS = {
+  /** Post digests per lookup (one page of posts). */
+  cdgs: 100,
+  /** Receipts answered per digest, newest first: the same text approved again on one site. */
+  perCdg: 5,
+} as const;
+
+/** `POST /v1/receipts/lookup`: the receipts the verifier issued on `site` for posts whose text has these `cdg`s. */
+export const ReceiptLookupRequest = z.strictObject({
+  site: HttpOrigin,
+  cdgs: z
+    .array(Digest)
+    .min(1)
+    .max(RECEIPT_LOOKUP_LIMITS.cdgs)
+    .refine((cdgs) => new Set(cdgs).size === cdgs.length, 'each cdg at most once'),
+});
+export type ReceiptLookupRequest = z.infer<typeof ReceiptLookupRequest>;
+
+/** Only the cdgs that have receipts on the site appear; each list is newest first. */
+export const ReceiptLookupResponse = z.strictObject({
+  receipts: z.record(Digest, z.array(z.string().min(1).max(LIMITS.token)).min(1).max(RECEIPT_LOOKUP_LIMITS.perCdg)),
+});
+export type ReceiptLookupResponse = z.infer<typeof ReceiptLookupResponse>;

@@ -24,9 +24,13 @@ export const ERROR_STATUS = {
   kill_switch_engaged: 403,
   site_blocked: 403,
   code_invalid: 403,
+  /** The gateway: an agent's mutating request that matches no listed route (agents may do only what is listed). */
+  route_not_protected: 403,
   replayed: 409,
   chain_broken: 409,
   payload_too_large: 413,
+  /** The gateway: the tool behind it did not answer (a departure from DESIGN.md, which names no code for it). */
+  upstream_unavailable: 502,
   verifier_unavailable: 503,
 } as const;
 

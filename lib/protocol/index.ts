@@ -164,4 +164,11 @@ export {
   AgentRegistration,
   DecisionRecord,
   EventsResponse,
+  AgentIdentity,
+  AgentKey,
+  AgentKeyCreated,
+  HttpOrigin,
+  ReceiptLookupRequest,
+  ReceiptLookupResponse,
+  RECEIPT_LOOKUP_LIMITS,
 } from './api';

@@ -125,6 +125,38 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Agent keys (DESIGN.md, "Agent proposals"): found only by the key's hash, exactly. A key belongs to
+  // its agent's registration: removing the agent removes its keys, so re-registering the same id
+  // later never brings an old key back.
+  '0003_agent_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('agent_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('key_hash', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.agent_id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('agent_keys_hash').unique().on('agent_keys').column('key_hash').execute();
+      await db.schema.createIndex('agent_keys_agent').on('agent_keys').column('agent_id').execute();
+    },
+  },
+  // Issued receipts, for readers' badges on tools that cannot render them (DESIGN.md, "The gateway").
+  // (site, cdg) finds them; issued_at last in the index so that "newest first" needs no sort.
+  '0004_receipts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('receipts')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('cdg', 'text')
+        .addColumn('receipt', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('receipts_site_cdg').on('receipts').columns(['site', 'cdg', 'issued_at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

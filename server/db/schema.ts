@@ -121,4 +121,28 @@ export interface Database {
   policies: PolicyTable;
   receipt_keys: ReceiptKeyTable;
   organisation_policies: OrganisationPolicyTable;
+  agent_keys: AgentKeyTable;
+  receipts: ReceiptTable;
+}
+
+/** An agent's API key: only its SHA-256 is kept (the key itself is shown once, when it is made). */
+export interface AgentKeyTable {
+  key_id: string;
+  /** Lower-case hex SHA-256 of the whole key (`csa_…`); unique, the only way a key is found. */
+  key_hash: string;
+  agent_id: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** Every receipt the verifier issued, kept for readers' lookups by (site, cdg). */
+export interface ReceiptTable {
+  /** The receipt's own `jti`. */
+  jti: string;
+  /** The token's `aud`: the tool's origin. */
+  site: string;
+  cdg: string | null;
+  /** The receipt as issued (compact JWS). */
+  receipt: string;
+  issued_at: number;
 }

@@ -60,7 +60,8 @@ export interface VerifierCall {
   scope: string;
   /** The route's content field: the verifier reads the post's text from the body itself. */
   contentField?: string;
-  principal: Principal;
+  /** The tool's requester; absent when nobody vouches for who is asking (the gateway without an identity). */
+  principal?: Principal;
   assisted?: boolean;
 }
 
@@ -129,8 +130,12 @@ export interface Middleware {
   readonly origins: readonly ToolOrigin[];
   /** Step one, no verifier: the URL, the body, the approval and the markers; or a refusal (400, 413). */
   inspect(request: RequestFacts, route: RouteProtection): Promise<Inspection | Refusal>;
-  /** Step two: whether the principal needs an approval, and the verifier's answer if it does. */
-  settle(inspection: Inspection, principal: Principal): Promise<Decision>;
+  /**
+   * Step two: whether the principal needs an approval, and the verifier's answer if it does. `null` is
+   * an unknown requester (a gateway whose authenticating proxy named nobody): treated as a person,
+   * and a token it carries is verified without binding its `agt` to anyone.
+   */
+  settle(inspection: Inspection, principal: Principal | null): Promise<Decision>;
   /** Both steps. */
   decide(request: IncomingRequest, route: RouteProtection): Promise<Decision>;
 }
@@ -190,11 +195,11 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
     };
   }
 
-  async function settle(inspection: Inspection, principal: Principal): Promise<Decision> {
-    if (!PrincipalSchema.safeParse(principal).success) throw new TypeError('countersign: principal() must return { kind: "user" | "agent", id }');
+  async function settle(inspection: Inspection, principal: Principal | null): Promise<Decision> {
+    if (principal !== null && !PrincipalSchema.safeParse(principal).success) throw new TypeError('countersign: principal() must return { kind: "user" | "agent", id }');
     const { route, token, marked, parsed } = inspection;
     const url = inspection.request.url;
-    const needed = (route.requires ?? 'agents') === 'always' || principal.kind === 'agent' || marked;
+    const needed = (route.requires ?? 'agents') === 'always' || principal?.kind === 'agent' || marked;
     // A person's request that needs no approval passes untouched, unless it carries one: an
     // assistant acted in their session and they signed it. Then it is verified like any other, so
     // that a bad token is never ignored and a good one yields its receipt.
@@ -205,7 +210,7 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
         request: inspection.request,
         scope: route.scope,
         ...(route.content !== undefined ? { contentField: route.content } : {}),
-        principal,
+        ...(principal !== null ? { principal } : {}),
         ...(marked ? { assisted: true } : {}),
       });
       return { action: 'allow', url, parsed, receipt: result.receipt, traceId: result.traceId, scope: route.scope };

@@ -1,5 +1,5 @@
-// Admin routes behind the bearer token: enrollment codes, agents, kill switch, revocation, events,
-// policy, receipt-key rotation, metrics. Node only.
+// Admin routes behind the bearer token: enrollment codes, agents and their keys, kill switch,
+// revocation, events, policy, receipt-key rotation, metrics. Node only.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -16,8 +16,10 @@ import {
   OrganisationPolicyVersion,
   TraceId,
 } from '../../lib/protocol';
+import { AgentKeyCreated } from '../../lib/protocol/api';
 import { adminGuard } from '../plugins/admin-auth';
 import { compilePolicy } from '../policy/engine';
+import { createAgentKey, revokeAgentKey } from '../store/agent-keys';
 import { putAgent } from '../store/agents';
 import { decisionsForTrace } from '../store/decisions';
 import { issueEnrollmentCode, revokeDevice } from '../store/devices';
@@ -54,6 +56,21 @@ export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: 
   app.put('/v1/admin/agents/:agentId', { schema: { params: z.strictObject({ agentId: Identifier }), body: AgentRegistration, response: { 200: AgentRegistration.extend({ id: z.string() }) } } }, async (request) => {
     return putAgent(db, request.params.agentId, request.body, ctx.now());
   });
+
+  // The key is in this answer only (never logged: the response body is not); an unregistered agent is 404 not_found.
+  app.post('/v1/admin/agents/:agentId/keys', { schema: { params: z.strictObject({ agentId: Identifier }), response: { 201: AgentKeyCreated } } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return reply.code(201).send(await createAgentKey(db, request.params.agentId, ctx.now()));
+  });
+
+  app.delete(
+    '/v1/admin/agents/:agentId/keys/:keyId',
+    { schema: { params: z.strictObject({ agentId: Identifier, keyId: Identifier }), response: { 200: Ok } } },
+    async (request) => {
+      if (!(await revokeAgentKey(db, request.params.agentId, request.params.keyId, ctx.now()))) throw new CountersignError('not_found', 'no key with this id for this agent');
+      return { ok: true as const };
+    },
+  );
 
   app.post('/v1/admin/kill', { schema: { body: KillRequest, response: { 200: KillEntry } } }, async (request) => {
     return engageKill(db, normaliseKill(request.body), ctx.now());

@@ -1,4 +1,5 @@
-// Public verifier routes: enroll, verify, log batch, status, JWKS. Node only.
+// Public verifier routes: enroll, verify, log batch, status, JWKS; the device-authenticated
+// extension policy and receipt lookup; the agent-authenticated `GET /v1/agents/me`. Node only.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -15,12 +16,15 @@ import {
   VerifyResponse,
   verifyLogBatch,
 } from '../../lib/protocol';
+import { AgentIdentity, ReceiptLookupRequest, ReceiptLookupResponse } from '../../lib/protocol/api';
+import { agentCaller } from '../plugins/agent-auth';
 import { deviceCaller } from '../plugins/device-auth';
 import { enrollDevice } from '../store/devices';
 import { currentOrganisationPolicy } from '../store/organisation-policy';
 import { activeKills } from '../store/kills';
 import { ingestBatch } from '../store/log';
 import { receiptJwks } from '../store/receipt-keys';
+import { lookupReceipts } from '../store/receipts';
 import { verifyAction } from '../verify';
 
 const ServiceIndex = z.strictObject({ name: z.string(), version: z.string(), links: z.record(z.string(), z.string()) });
@@ -69,6 +73,28 @@ export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
     reply.header('etag', etag).header('cache-control', 'no-cache');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return OrganisationPolicyVersion.parse(current);
+  });
+
+  // Receipts for tools that cannot render them: a reader's extension asks by the cdg of each post's
+  // text. The device proof is checked before the body is even parsed.
+  app.post(
+    '/v1/receipts/lookup',
+    {
+      onRequest: async (request) => {
+        await deviceCaller(ctx, request);
+      },
+      schema: { body: ReceiptLookupRequest, response: { 200: ReceiptLookupResponse } },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { receipts: await lookupReceipts(ctx.database.db, request.body.site, request.body.cdgs) };
+    },
+  );
+
+  // Which agent a key belongs to: the gateway asks, for the key an agent presented to it.
+  app.get('/v1/agents/me', { schema: { response: { 200: AgentIdentity } } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return agentCaller(ctx, request);
   });
 
   app.get('/', { schema: { response: { 200: ServiceIndex } } }, async () => ({

@@ -34,6 +34,30 @@ describe('admin CLI', () => {
     expect(JSON.parse(r.out.join('\n'))).toEqual({ id: 'agent:forum-helper', owner: 'alice', scopes: ['forum.post'], sites: ['http://127.0.0.1:8080'] });
   });
 
+  it('agent-keys create prints the key once with its id; the key then works; agent-keys revoke ends it', async () => {
+    const created = await cli('agent-keys', 'create', 'agent:forum-helper');
+    expect(created.code).toBe(0);
+    const printed = JSON.parse(created.out.join('\n')) as { agentId: string; keyId: string; key: string };
+    expect(printed).toEqual({ agentId: 'agent:forum-helper', keyId: expect.stringMatching(/^agk_/), key: expect.stringMatching(/^csa_[A-Za-z0-9_-]{43}$/) });
+    // Once: on standard output, and nowhere else (the hint on standard error does not repeat it).
+    expect(created.out.join('\n').split(printed.key)).toHaveLength(2);
+    expect(created.err.join('\n')).not.toContain(printed.key);
+    expect(created.err.join('\n')).toContain('cannot show it again');
+    const me = await fetch(new URL('/v1/agents/me', url), { headers: { authorization: `Bearer ${printed.key}` } });
+    expect(await me.json()).toEqual({ agentId: 'agent:forum-helper', keyId: printed.keyId });
+
+    const revoked = await cli('agent-keys', 'revoke', 'agent:forum-helper', printed.keyId);
+    expect(revoked).toMatchObject({ code: 0 });
+    expect(JSON.parse(revoked.out.join('\n'))).toEqual({ ok: true });
+    expect((await fetch(new URL('/v1/agents/me', url), { headers: { authorization: `Bearer ${printed.key}` } })).status).toBe(401);
+  });
+
+  it('agent-keys says why it failed: an unregistered agent, an unknown key, a missing argument', async () => {
+    expect(await cli('agent-keys', 'create', 'agent:nobody')).toMatchObject({ code: 1, out: [], err: [expect.stringMatching(/^error: not_found: /)] });
+    expect(await cli('agent-keys', 'revoke', 'agent:forum-helper', 'agk_nope')).toMatchObject({ code: 1, err: [expect.stringMatching(/^error: not_found: /)] });
+    expect((await cli('agent-keys', 'revoke', 'agent:forum-helper')).code).not.toBe(0);
+  });
+
   it('engages and lifts the kill switch, and status shows it', async () => {
     expect((await cli('kill', 'agent', 'agent:forum-helper')).code).toBe(0);
     expect(JSON.parse((await cli('status')).out.join('\n'))).toMatchObject({ killSwitch: { engaged: true, entries: [{ scope: 'agent', target: 'agent:forum-helper' }] } });

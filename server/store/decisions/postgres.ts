@@ -2,6 +2,7 @@
 // and one WAL flush for the group; one statement per decision if the group's fails. Node only.
 import type pg from 'pg';
 import { pgStatement } from '../../db/prepared';
+import type { ReceiptRow } from '../receipts';
 import { GroupCommit } from './queue';
 import type { Job, JobResult } from './queue';
 import type { DecisionRow } from './records';
@@ -9,18 +10,23 @@ import type { DecisionRow } from './records';
 /**
  * The whole group as arrays (one named statement whatever its size). `fresh` inserts the (iss, jti)
  * of the allows — the unique index decides, also against other groups and other replicas committing
- * at the same time — and the decisions insert keeps an allow's record exactly when its jti was
- * inserted here; refusals (iss null) are recorded as they are. One statement is one transaction:
- * all of it commits or none.
+ * at the same time — and the decisions and receipts inserts keep an allow's record and its receipt
+ * exactly when its jti was inserted here; refusals (iss null) are recorded as they are. One
+ * statement is one transaction: all of it commits or none.
  */
 const GROUP = `WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-    AS t(iss, jti, expires_at, id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
+    AS t(iss, jti, expires_at, id, ts, code, trace_id, agent, approver, digest, policy_version, kid, receipt_jti, site, cdg, receipt, issued_at)
 ), fresh AS (
   INSERT INTO consumed (iss, jti, expires_at)
   SELECT iss, jti, expires_at FROM input WHERE iss IS NOT NULL
   ON CONFLICT (iss, jti) DO NOTHING
   RETURNING iss, jti
+), kept AS (
+  INSERT INTO receipts (jti, site, cdg, receipt, issued_at)
+  SELECT i.receipt_jti, i.site, i.cdg, i.receipt, i.issued_at
+  FROM input i JOIN fresh f ON f.iss = i.iss AND f.jti = i.jti
+  WHERE i.receipt_jti IS NOT NULL
 )
 INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
 SELECT i.id, i.ts, i.code, i.trace_id, i.agent, i.approver, i.digest, i.policy_version, i.kid
@@ -33,6 +39,11 @@ const ONE_ALLOW = `WITH fresh AS (
   INSERT INTO consumed (iss, jti, expires_at) VALUES ($1, $2, $3)
   ON CONFLICT (iss, jti) DO NOTHING
   RETURNING jti
+), kept AS (
+  INSERT INTO receipts (jti, site, cdg, receipt, issued_at)
+  SELECT $13::text, $14::text, $15::text, $16::text, $17::bigint
+  FROM fresh
+  WHERE $13::text IS NOT NULL
 )
 INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
 SELECT $4::text, $5::bigint, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text
@@ -83,10 +94,11 @@ export class PostgresGroupCommit extends GroupCommit {
   }
 
   private async sendGroup(jobs: Job[]): Promise<Set<string>> {
-    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 17 }, () => []);
     for (const job of jobs) {
       const consume = job.kind === 'allow' ? [job.entry.iss, job.entry.jti, job.entry.expiresAt] : [null, null, null];
-      [...consume, ...decisionValues(job.row)].forEach((value, i) => columns[i]!.push(value));
+      const receipt = job.kind === 'allow' ? receiptValues(job.receipt) : receiptValues(undefined);
+      [...consume, ...decisionValues(job.row), ...receipt].forEach((value, i) => columns[i]!.push(value));
     }
     const rows = await this.group<{ id: string }>(columns);
     return new Set(rows.map((r) => r.id));
@@ -98,7 +110,7 @@ export class PostgresGroupCommit extends GroupCommit {
         await this.oneRefusal(decisionValues(job.row));
         return { ok: true, value: true };
       }
-      const rows = await this.oneAllow([job.entry.iss, job.entry.jti, job.entry.expiresAt, ...decisionValues(job.row)]);
+      const rows = await this.oneAllow([job.entry.iss, job.entry.jti, job.entry.expiresAt, ...decisionValues(job.row), ...receiptValues(job.receipt)]);
       return { ok: true, value: rows.length === 1 };
     } catch (error) {
       return { ok: false, error };
@@ -109,4 +121,9 @@ export class PostgresGroupCommit extends GroupCommit {
 /** A decision row's values in the column order of the statements above. */
 function decisionValues(r: DecisionRow): unknown[] {
   return [r.id, r.ts, r.code, r.trace_id, r.agent, r.approver, r.digest, r.policy_version, r.kid];
+}
+
+/** An allow's receipt row after them, in the same order; nulls when there is none (refusals, tests). */
+function receiptValues(r: ReceiptRow | undefined): unknown[] {
+  return r ? [r.jti, r.site, r.cdg, r.receipt, r.issued_at] : [null, null, null, null, null];
 }

@@ -1,5 +1,6 @@
 // The decision writer's contract and its queue: writes asked for during one event-loop turn are
 // handed to the database together on the next, each caller answered with its own result. Node only.
+import type { ReceiptRow } from '../receipts';
 import { decisionRow } from './records';
 import type { DecisionFacts, DecisionRow } from './records';
 
@@ -13,10 +14,11 @@ export interface ConsumeRequest {
 export interface DecisionWriter {
   /**
    * Inserts (iss, jti) — unique key, so concurrent uses of one token race on the index, never on a
-   * read — and, atomically with it, the allow decision. Resolves only once that is durable: true
-   * when this call consumed the jti, false when it was already consumed.
+   * read — and, atomically with it, the allow decision and the receipt issued for it (kept for
+   * lookup). Resolves only once that is durable: true when this call consumed the jti, false when it
+   * was already consumed (then neither the decision nor the receipt is written).
    */
-  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number): Promise<boolean>;
+  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean>;
   /** Records a refusal; resolves once it is durable. */
   recordRefusal(facts: DecisionFacts, now: number): Promise<void>;
   /** Settles every write queued so far and releases the writer's resources (before the database closes). */
@@ -24,7 +26,7 @@ export interface DecisionWriter {
 }
 
 export type Job =
-  | { kind: 'allow'; entry: ConsumeRequest; row: DecisionRow; settle: Settle<boolean> }
+  | { kind: 'allow'; entry: ConsumeRequest; row: DecisionRow; receipt: ReceiptRow | undefined; settle: Settle<boolean> }
   | { kind: 'refusal'; row: DecisionRow; settle: Settle<void> };
 
 interface Settle<T> {
@@ -51,8 +53,8 @@ export abstract class GroupCommit implements DecisionWriter {
   /** Called once, after the last flush settled. */
   protected release(): void {}
 
-  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number): Promise<boolean> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'allow', entry, row: decisionRow({ ...facts, code: 'allow' }, now), settle: { resolve, reject } }));
+  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'allow', entry, row: decisionRow({ ...facts, code: 'allow' }, now), receipt, settle: { resolve, reject } }));
   }
 
   recordRefusal(facts: DecisionFacts, now: number): Promise<void> {

@@ -1,5 +1,6 @@
 // The replay cache and the decision record: their rows, pruning and reading back (the writes, one
-// transaction for a consumed (iss, jti) and its allow decision, are queue.ts and its two databases). Node only.
+// transaction for a consumed (iss, jti), its allow decision and the receipt issued for it, are
+// queue.ts and its two databases). Node only.
 import type { Kysely } from 'kysely';
 import type { DecisionRecord } from '../../../lib/protocol';
 import type { Database } from '../../db/schema';

@@ -37,7 +37,7 @@ export class SqliteGroupCommit extends GroupCommit {
   /** The WAL fsync done after each group; undefined when each COMMIT syncs by itself. */
   private readonly wal: WalSync | undefined;
   private readonly statements: Record<
-    'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo' | 'consume' | 'decision' | 'deferSync' | 'restoreSync',
+    'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo' | 'consume' | 'decision' | 'receipt' | 'deferSync' | 'restoreSync',
     SQLite.Statement
   >;
 
@@ -63,6 +63,7 @@ export class SqliteGroupCommit extends GroupCommit {
       decision: sqlite.prepare(
         'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid) VALUES (@id, @ts, @code, @trace_id, @agent, @approver, @digest, @policy_version, @kid)',
       ),
+      receipt: sqlite.prepare('INSERT INTO receipts (jti, site, cdg, receipt, issued_at) VALUES (@jti, @site, @cdg, @receipt, @issued_at)'),
       deferSync: sqlite.prepare(`PRAGMA synchronous = ${SYNC_NORMAL}`),
       restoreSync: sqlite.prepare(`PRAGMA synchronous = ${syncLevel}`),
     };
@@ -117,7 +118,10 @@ export class SqliteGroupCommit extends GroupCommit {
       let value = true;
       if (job.kind === 'allow') {
         value = s.consume.run(job.entry.iss, job.entry.jti, job.entry.expiresAt).changes === 1;
-        if (value) s.decision.run(job.row);
+        if (value) {
+          s.decision.run(job.row);
+          if (job.receipt) s.receipt.run(job.receipt);
+        }
       } else {
         s.decision.run(job.row);
       }

@@ -10,6 +10,8 @@ const DESIGN_CODES: Record<number, string[]> = {
     'alg_not_allowed', 'typ_invalid', 'header_not_allowed', 'key_unknown', 'key_revoked', 'signature_invalid',
     'token_expired', 'token_not_yet_valid', 'ttl_too_long', 'audience_mismatch', 'action_mismatch',
     'approver_not_authorized', 'self_approval', 'kill_switch_engaged', 'site_blocked', 'code_invalid',
+    // DESIGN.md's "New codes" (the gateway, issue 15).
+    'route_not_protected',
   ],
   409: ['replayed', 'chain_broken'],
   413: ['payload_too_large'],
@@ -25,9 +27,9 @@ describe('error codes', () => {
     },
   );
 
-  it('adds only not_found (the JSON 404 for unknown routes) to DESIGN.md\'s codes', () => {
+  it('adds only not_found (the JSON 404 for unknown routes) and upstream_unavailable (the gateway\'s 502) to DESIGN.md\'s codes', () => {
     const design = Object.values(DESIGN_CODES).flat();
-    expect(Object.keys(ERROR_STATUS).filter((c) => !design.includes(c))).toEqual(['not_found']);
+    expect(Object.keys(ERROR_STATUS).filter((c) => !design.includes(c))).toEqual(['not_found', 'upstream_unavailable']);
   });
 
   it('subclasses carry their code and details and are CountersignErrors', () => {

@@ -16,6 +16,8 @@ describe.each(DATABASES)('admin and public routes (%s)', (kind) => {
   const adminRoutes: Array<[string, string, unknown?]> = [
     ['POST', '/v1/admin/enrollment-codes', { userId: 'alice' }],
     ['PUT', '/v1/admin/agents/agent:x', { owner: 'alice', scopes: [], sites: [] }],
+    ['POST', '/v1/admin/agents/agent:x/keys'],
+    ['DELETE', '/v1/admin/agents/agent:x/keys/agk_x'],
     ['POST', '/v1/admin/kill', { scope: 'global' }],
     ['DELETE', '/v1/admin/kill', { scope: 'global' }],
     ['POST', '/v1/admin/devices/abc/revoke'],

@@ -1,9 +1,11 @@
 // The durable decision writes on SQLite and PostgreSQL (the writer createDecisionWriter picks): one
-// consumption per (iss, jti) even inside one group, a bad row fails only its caller. SQLite's group
-// commit on its own is sqlite.test.ts. Node only (tests).
+// consumption per (iss, jti) even inside one group, a bad row fails only its caller, and an allow's
+// receipt is kept exactly when its consumption is. SQLite's group commit on its own is
+// sqlite.test.ts. Node only (tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionWriter } from '../../../../server/store/decisions';
 import type { DecisionFacts, DecisionWriter } from '../../../../server/store/decisions';
+import { receiptRow } from '../../../../server/store/receipts';
 import { DATABASES, T0, startVerifier } from '../../../helpers/verifier';
 import type { TestVerifier } from '../../../helpers/verifier';
 
@@ -59,5 +61,49 @@ describe.each(DATABASES)('decision writer (%s)', (kind) => {
     expect(await rows(good[1]!)).toEqual({ consumed: 1, allows: 1 });
     // The failed row left nothing behind: the token is not burnt by a write that was refused.
     expect(await rows(bad)).toEqual({ consumed: 0, allows: 0 });
+  });
+
+  async function receipts(jti: string): Promise<string[]> {
+    return (await v.database.db.selectFrom('receipts').select('receipt').where('jti', '=', jti).execute()).map((r) => r.receipt);
+  }
+  const receiptFor = (jti: string, site = 'https://forum.corp.example') => receiptRow({ jti: `r-${jti}`, site, cdg: 'c'.repeat(43), receipt: `receipt-of-${jti}` }, T0);
+
+  it('an allow\'s receipt is stored with its consumption and decision; a replay in the same group stores none', async () => {
+    const jti = freshJti();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, { ...facts, kid: jti }, T0, receiptRow({ jti: `r-${jti}-${i}`, site: 'https://forum.corp.example', cdg: undefined, receipt: `receipt-${i}` }, T0)),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const stored = await v.database.db.selectFrom('receipts').selectAll().where('jti', 'like', `r-${jti}-%`).execute();
+    // Exactly the winner's receipt: the one whose call answered true.
+    expect(stored).toEqual([{ jti: `r-${jti}-${results.indexOf(true)}`, site: 'https://forum.corp.example', cdg: null, receipt: `receipt-${results.indexOf(true)}`, issued_at: T0 }]);
+    expect(await rows(jti)).toEqual({ consumed: 1, allows: 1 });
+  });
+
+  it('a replay in a later group stores no receipt', async () => {
+    const jti = freshJti();
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0, receiptFor(jti))).toBe(true);
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti, expiresAt: 2_000_000_000 }, facts, T0, receiptFor(`${jti}-again`))).toBe(false);
+    expect(await receipts(`r-${jti}`)).toEqual([`receipt-of-${jti}`]);
+    expect(await receipts(`r-${jti}-again`)).toEqual([]);
+  });
+
+  it('one transaction: a receipt that cannot be stored undoes its consumption and decision, and only its caller fails', async () => {
+    const taken = freshJti();
+    expect(await writer.consumeAndAllow({ iss: 'dev_a', jti: taken, expiresAt: 2_000_000_000 }, facts, T0, receiptFor(taken))).toBe(true);
+    const bad = freshJti();
+    const good = freshJti();
+    const settled = await Promise.allSettled([
+      // Its receipt jti is already stored (primary key): the receipt insert fails inside the transaction.
+      writer.consumeAndAllow({ iss: 'dev_a', jti: bad, expiresAt: 2_000_000_000 }, { ...facts, kid: bad }, T0, receiptFor(taken)),
+      writer.consumeAndAllow({ iss: 'dev_a', jti: good, expiresAt: 2_000_000_000 }, { ...facts, kid: good }, T0, receiptFor(good)),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
+    // The token whose receipt was not kept is not burnt and has no allow record.
+    expect(await rows(bad)).toEqual({ consumed: 0, allows: 0 });
+    expect(await rows(good)).toEqual({ consumed: 1, allows: 1 });
+    expect(await receipts(`r-${good}`)).toEqual([`receipt-of-${good}`]);
   });
 });

@@ -1,0 +1,108 @@
+// Which of the gateway's routes a request is on (DESIGN.md, "The gateway"). The tool behind the
+// gateway is not ours, so its reading of a request is not ours either: matching is deliberately
+// wider than any one tool's, and a request one tool might read as a protected action is treated as
+// that action. Pure.
+//
+// - Method: equal; a HEAD request also matches a GET route.
+// - Path: segments, each literal compared once percent-decoded and folded (see `foldValue`: case,
+//   `_` and spaces, as wikis fold titles and case-insensitive file systems fold names); `*` matches
+//   one non-empty segment, a final `**` any number of segments (none too): `/index.php/**` covers
+//   `/index.php` and PATH_INFO forms such as `/index.php/Special:UserRights/Alice`.
+// - Fields (`query` and `body`): a condition holds when ANY value of the field, in the query string
+//   OR the form body, matches its pattern (`*` any run of characters), both folded. PHP tools read
+//   `$_POST + $_GET` (MediaWiki: `action`, `title` from either) and keep the LAST of a repeated
+//   field, so a field is looked for wherever and however often it is sent. Field names fold as PHP
+//   folds them (`a.b` and `a b` are `a_b`; `a[]` is `a`), and case-insensitively.
+// - Several matching routes of one scope: the strictest (`always`) is the one. Of two scopes: the
+//   request is ambiguous and refused; no reading of it may pick the weaker one.
+import type { GatewayRoute } from './config';
+
+export interface CompiledRoute {
+  route: GatewayRoute;
+  segments: string[];
+  /** The path ends in `**`. */
+  open: boolean;
+  fields: Array<{ name: string; pattern: RegExp }>;
+}
+
+export type RouteMatch = { kind: 'none' } | { kind: 'route'; route: GatewayRoute } | { kind: 'ambiguous'; scopes: string[] };
+
+/** Folds a value as tools fold names: NFC, lower case, `_` as a space, runs of whitespace as one space, trimmed. */
+export function foldValue(value: string): string {
+  return value.normalize('NFC').toLowerCase().replace(/_/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Folds a field name as PHP reads it: up to a `[`, leading spaces dropped, `.` and spaces as `_`, case-insensitively. */
+export function foldName(name: string): string {
+  const bracket = name.indexOf('[');
+  const base = bracket > 0 ? name.slice(0, bracket) : name;
+  return base.replace(/^\s+/, '').replace(/[.\s]/g, '_').toLowerCase();
+}
+
+function globRegExp(pattern: string): RegExp {
+  const folded = foldValue(pattern);
+  const source = folded
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's');
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] {
+  return routes.map((route) => {
+    const parts = route.path.slice(1).split('/');
+    const open = parts[parts.length - 1] === '**';
+    const segments = (open ? parts.slice(0, -1) : parts).map((s) => (s === '*' ? s : foldValue(s)));
+    const conditions = { ...route.query, ...route.body };
+    const fields = Object.entries(conditions).map(([name, value]) => ({ name: foldName(name), pattern: globRegExp(value) }));
+    return { route, segments, open, fields };
+  });
+}
+
+function methodMatches(route: GatewayRoute, method: string): boolean {
+  return route.method === method || (method === 'HEAD' && route.method === 'GET');
+}
+
+function pathMatches(compiled: CompiledRoute, pathname: string): boolean {
+  if (!pathname.startsWith('/')) return false;
+  const parts = pathname.slice(1).split('/');
+  if (compiled.open ? parts.length < compiled.segments.length : parts.length !== compiled.segments.length) return false;
+  for (let i = 0; i < compiled.segments.length; i++) {
+    const part = decodeSegment(parts[i]!);
+    if (part === undefined) return false;
+    const want = compiled.segments[i]!;
+    if (want === '*' ? part === '' : foldValue(part) !== want) return false;
+  }
+  return true;
+}
+
+/** The routes whose method and path a request has, whatever its fields: the requests whose body the gateway must read. */
+export function routesOnPath(routes: readonly CompiledRoute[], method: string, pathname: string): CompiledRoute[] {
+  return routes.filter((r) => methodMatches(r.route, method) && pathMatches(r, pathname));
+}
+
+/**
+ * The route a request is on, given the candidates on its path and every field it carries (query pairs
+ * then body pairs, as sent).
+ */
+export function matchRoute(candidates: readonly CompiledRoute[], fields: ReadonlyArray<readonly [string, string]>): RouteMatch {
+  let folded: Array<[string, string]> | undefined;
+  const matched = candidates.filter((c) => {
+    if (c.fields.length === 0) return true;
+    folded ??= fields.map(([n, v]) => [foldName(n), foldValue(v)]);
+    return c.fields.every(({ name, pattern }) => folded!.some(([n, v]) => n === name && pattern.test(v)));
+  });
+  if (matched.length === 0) return { kind: 'none' };
+  const scopes = [...new Set(matched.map((m) => m.route.scope))];
+  if (scopes.length > 1) return { kind: 'ambiguous', scopes };
+  const strictest = matched.find((m) => m.route.requires === 'always') ?? matched[0]!;
+  return { kind: 'route', route: strictest.route };
+}
