@@ -1,9 +1,11 @@
 // Readers' provenance verdicts: each post's receipt checked against the verifier's JWKS (cached per
-// issuer, refreshed on an unknown kid), the policy's issuer, and the post's rendered text. Background only.
+// issuer, refreshed on an unknown kid), the policy's issuer, and the post's rendered text — a receipt
+// the page renders, or one the verifier kept for the digest of that text (looked up for tools that
+// cannot render receipts). Background only.
 import { createRemoteJWKSet, customFetch } from 'jose';
 import type { RemoteJWKSet } from 'jose';
 import { importEs256Jwks, verifyReceipt } from '../protocol';
-import type { CountersignError } from '../protocol';
+import type { CountersignError, ReceiptClaims } from '../protocol';
 import type { Verdict } from '../messaging/views';
 
 export interface PostInput {
@@ -105,6 +107,17 @@ const REASONS: Record<string, string> = {
   token_missing: 'no receipt',
 };
 
+function verified(claims: ReceiptClaims, first: string[] = []): Verdict {
+  return {
+    state: 'verified',
+    agent: claims.sub,
+    approver: claims.apv,
+    time: claims.iat,
+    traceId: claims.trc,
+    checks: [...first, 'signature by the verifier\'s key', `issuer ${claims.iss}`, 'text unchanged since approval', `policy ${claims.pol}`],
+  };
+}
+
 export async function verdictFor(post: PostInput, ctx: VerdictContext): Promise<Verdict> {
   const assistant = post.marked || ctx.assistantAccounts.includes(post.author);
   if (!post.receipt) {
@@ -113,14 +126,7 @@ export async function verdictFor(post: PostInput, ctx: VerdictContext): Promise<
   if (!ctx.issuer) return { state: 'invalid', checks: ['no verifier configured'], reason: 'no verifier is configured to check receipts against' };
   try {
     const { claims } = await verifyReceipt(post.receipt, { lookupKey: (kid) => ctx.keys.lookup(kid), issuer: ctx.issuer, content: post.content });
-    return {
-      state: 'verified',
-      agent: claims.sub,
-      approver: claims.apv,
-      time: claims.iat,
-      traceId: claims.trc,
-      checks: ['signature by the verifier\'s key', `issuer ${claims.iss}`, 'text unchanged since approval', `policy ${claims.pol}`],
-    };
+    return verified(claims);
   } catch (error) {
     const code = (error as CountersignError).code ?? 'token_malformed';
     return { state: 'invalid', checks: ['receipt present', `failed: ${code}`], reason: REASONS[code] ?? 'the receipt does not verify' };
@@ -146,5 +152,58 @@ export class VerdictCache {
     this.entries.set(key, verdict);
     if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
     return verdict;
+  }
+}
+
+/** A post with no receipt in the page, by its text's digest (computed in the page with contentDigest). */
+export interface LookedUpPost {
+  cdg: string;
+  author: string;
+  marked: boolean;
+}
+
+/**
+ * Verdicts for posts whose receipts the verifier kept for their text's digest. Each receipt is checked
+ * as a rendered one is (verifyReceipt: the verifier's key, the policy's issuer) and must bind the
+ * post's digest; the first that holds makes the post verified. One that fails is no "invalid" badge:
+ * the page did not attach it, so it says nothing about the post. Without one, an assistant's post is
+ * unverified AI and a person's gets no badge. A receipt that held is kept per (issuer, digest,
+ * receipt), bounded: a page that reloads costs no second signature check. One that failed is checked
+ * again next time, since its key may only have been out of reach.
+ */
+export class LookedUpVerdicts {
+  private readonly checked = new Map<string, Promise<ReceiptClaims | null>>();
+
+  constructor(private readonly limit = 5000) {}
+
+  async get(post: LookedUpPost, receipts: readonly string[], ctx: VerdictContext): Promise<Verdict> {
+    if (ctx.issuer) {
+      for (const receipt of receipts) {
+        const claims = await this.check(receipt, post.cdg, ctx.issuer, ctx.keys);
+        if (claims) return verified(claims, ['receipt kept by the verifier for this text']);
+      }
+    }
+    const assistant = post.marked || ctx.assistantAccounts.includes(post.author);
+    return assistant
+      ? { state: 'unverified-ai', checks: ['assistant account or marker', 'no receipt for this text'], reason: 'an assistant wrote it and the verifier holds no approval receipt for this text' }
+      : { state: 'none', checks: [] };
+  }
+
+  private check(receipt: string, cdg: string, issuer: string, keys: ReceiptKeys): Promise<ReceiptClaims | null> {
+    const key = `${issuer}\u0000${cdg}\u0000${receipt}`;
+    let hit = this.checked.get(key);
+    if (!hit) {
+      hit = verifyReceipt(receipt, { lookupKey: (kid) => keys.lookup(kid), issuer }).then(
+        // The digest the page computed from the post's text, compared as verifyReceipt compares the text's.
+        ({ claims }) => (claims.cdg !== undefined && claims.cdg === cdg ? claims : null),
+        () => null,
+      );
+      void hit.then((claims) => {
+        if (!claims && this.checked.get(key) === hit) this.checked.delete(key);
+      });
+      this.checked.set(key, hit);
+      if (this.checked.size > this.limit) this.checked.delete(this.checked.keys().next().value!);
+    }
+    return hit;
   }
 }

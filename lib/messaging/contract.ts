@@ -3,7 +3,7 @@
 // derived from it. Runtime-neutral declarations; handlers live with the modules that own the state.
 // Content scripts and extension pages import its types only (zod stays in the background).
 import { z } from 'zod';
-import { AuthorshipSignal, Diff, Identifier, LogEvent } from '../protocol/index';
+import { AuthorshipSignal, Diff, Digest, Identifier, LogEvent } from '../protocol/index';
 import { BadgeConfig, ExtensionStateView, KillStateView, OrganisationPolicyView, SiteConfig, Verdict } from './views';
 import { TO_CONTENT, parseToContent } from './to-content';
 import type { ReleaseData, SettleData, ToContentType } from './to-content';
@@ -86,6 +86,16 @@ export const PostsInput = z.strictObject({
 });
 export type PostsInput = z.infer<typeof PostsInput>;
 
+/**
+ * Posts with no receipt in the page, each by its text's digest (`cdg`, the protocol's contentDigest of
+ * the post's rendered text): the background looks their receipts up on the verifier. The text itself
+ * stays in the page; the site asked about is the sender's page, never named here.
+ */
+export const LookupInput = z.strictObject({
+  posts: z.array(z.strictObject({ cdg: Digest, author: z.string().max(256), marked: z.boolean() })).max(500),
+});
+export type LookupInput = z.infer<typeof LookupInput>;
+
 export const PageSummaryInput = z.strictObject({
   posts: z.array(z.strictObject({ state: z.enum(['verified', 'unverified-ai', 'invalid']), author: z.string().max(256), agent: z.string().max(256).optional(), approver: z.string().max(256).optional(), excerpt: z.string().max(120) })).max(5000),
 });
@@ -143,6 +153,8 @@ export const MESSAGES = {
   'cs-bg:badge-config': { input: EmptyInput, output: BadgeConfig, senders: ['content-script'] },
   // Up to 500 verdicts an answer: Verdict is plain members only.
   'cs-bg:verify-posts': { input: PostsInput, output: z.array(Verdict), senders: ['content-script'] },
+  // Receipts looked up on the verifier by text digest, for tools that cannot render them; one verdict a post.
+  'cs-bg:lookup-receipts': { input: LookupInput, output: z.array(Verdict), senders: ['content-script'] },
   'cs-bg:page-posts': { input: PageSummaryInput, output: NoValue, senders: ['content-script'] },
   'ui-bg:page-posts': { input: EmptyInput, output: PageSummaryOutput, senders: ['popup'] },
   // Background → content script (sent to one tab); only the background, never an extension page.

@@ -64,9 +64,15 @@ export const SiteAdapter = z.strictObject({
   posts: z
     .strictObject({
       container: z.string().min(1).max(1024),
-      author: z.string().min(1).max(1024),
+      /** Left out where a post names no author (a wiki page): the badge goes at the end of the post. */
+      author: z.string().min(1).max(1024).optional(),
+      /** The post's text; it may match the container itself (a wiki page's whole parser output). */
       body: z.string().min(1).max(1024),
-      receipt: z.string().regex(/^data-[a-z0-9-]+$/, 'a data-* attribute name'),
+      /**
+       * The attribute the tool renders a post's receipt in. Left out for a tool that cannot render
+       * receipts: readers look each post's receipts up on the verifier by its text's `cdg`.
+       */
+      receipt: z.string().regex(/^data-[a-z0-9-]+$/, 'a data-* attribute name').optional(),
     })
     .optional(),
 });

@@ -103,12 +103,12 @@ describe('the demo site adapters', () => {
       const posts = [...doc.querySelectorAll(adapter.posts!.container)];
       expect(posts.length).toBeGreaterThanOrEqual(3);
       for (const post of posts) {
-        expect(post.querySelector(adapter.posts!.author)?.textContent).toBeTruthy();
+        expect(post.querySelector(adapter.posts!.author!)?.textContent).toBeTruthy();
         expect(post.querySelector(adapter.posts!.body)).not.toBeNull();
       }
-      const signed = posts.filter((p) => p.hasAttribute(adapter.posts!.receipt));
+      const signed = posts.filter((p) => p.hasAttribute(adapter.posts!.receipt!));
       expect(signed).toHaveLength(1);
-      const receipt = signed[0]!.getAttribute(adapter.posts!.receipt)!;
+      const receipt = signed[0]!.getAttribute(adapter.posts!.receipt!)!;
       await expect(w.readReceipt(receipt, signed[0]!.querySelector(adapter.posts!.body)!.textContent!)).resolves.toBeDefined();
     });
 

@@ -2,6 +2,7 @@
 // badge beside a post whose text the page changed since it was checked, is taken down and its post
 // is checked again — so a real "verified" badge can never vouch for other content. Isolated content
 // script only (over the page's nodes).
+import { bodyOf } from './post-reader';
 
 export interface BadgeGuard {
   /** Remembers a badge: where it was put and the text it was judged on. */
@@ -45,7 +46,7 @@ export function badgeGuard(posts: { container: string; body: string }): BadgeGua
       const host = post ? byPost.get(post) : undefined;
       if (!post || !host) return null;
       const drawn = hosts.get(host)!;
-      if (host.parentNode === drawn.anchor && (post.querySelector(posts.body)?.textContent ?? '') === drawn.content) return null;
+      if (host.parentNode === drawn.anchor && (bodyOf(post, posts.body)?.textContent ?? '') === drawn.content) return null;
       return takeDown(host, post);
     },
   };

@@ -1,11 +1,14 @@
 // Readers' AI-provenance badges on forum pages: finds posts through the adapter, asks the
-// background for their verdicts, and draws a badge with the per-install secret mark in a closed
-// shadow root. New posts are queued by a MutationObserver that does no DOM work itself; the queue
-// is drained in batches on an animation frame. Content script only (isolated world); no React.
+// background for their verdicts (a post's receipt as the page renders it, or the receipts the
+// verifier keeps for its text's digest), and draws a badge with the per-install secret mark in a
+// closed shadow root. New posts are queued by a MutationObserver that does no DOM work itself; the
+// queue is drained in batches on an animation frame. Content script only (isolated world); no React.
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { messenger } from '../../messaging/messenger';
 import type { BadgeConfig, Reply, PageSummaryInput, Verdict } from '../../messaging/contract';
 import { drawBadge } from './badge-view';
+import { receiptLookup } from './lookup';
+import type { Judged } from './lookup';
 import { markDrawing } from './mark';
 import { postQueue } from './post-queue';
 import { postReader, readBatches } from './post-reader';
@@ -21,28 +24,31 @@ export async function startBadges(ctx: ContentScriptContext): Promise<void> {
   const queue = postQueue(posts, document.body);
   const summary: PageSummaryInput['posts'] = [];
   const read = postReader(posts, config.markerSelectors, config.assistantAccounts);
+  // Its answers are kept for this page load.
+  const lookup = receiptLookup((items) => messenger.sendMessage('cs-bg:lookup-receipts', { posts: items }).catch(() => null));
   let scheduled = false;
   let reported = false;
 
   async function drain(): Promise<void> {
     scheduled = false;
     const found = timed('collect', () => queue.collect());
-    const batches = timed('read', () => readBatches(found, read));
+    const { batches, lookups } = timed('read', () => readBatches(found, read));
     // Every batch goes out at once; each is drawn as its answer comes, in order.
-    const answers: Array<Promise<Reply<Verdict[]> | null>> = [];
+    const judged: Judged[] = [];
     for (const batch of batches) {
       const { answer } = await timedSend(() => messenger.sendMessage('cs-bg:verify-posts', { posts: batch.map((r) => r.item) }));
-      answers.push(answer.catch(() => null));
+      judged.push({ reads: batch, verdicts: answer.then((reply: Reply<Verdict[]>) => (reply.ok ? reply.value : []), () => []) });
     }
-    for (const [b, batch] of batches.entries()) {
-      const result = await answers[b];
-      if (!result?.ok || ctx.isInvalid) return;
+    judged.push(...(await lookup(lookups)));
+    for (const { reads, verdicts } of judged) {
+      const values = await verdicts;
+      if (ctx.isInvalid) return;
       timed('draw', () =>
-        result.value.forEach((verdict, k) => {
-          if (verdict.state === 'none') return;
-          const { el, anchor, content, item } = batch[k]!;
-          queue.drawn(drawBadge(document, anchor, verdict, mark), el, anchor, content);
-          summary.push(summaryRow(verdict, item.author, content));
+        values.forEach((verdict, k) => {
+          const r = reads[k];
+          if (!verdict || verdict.state === 'none' || !r) return;
+          queue.drawn(drawBadge(document, r.anchor, verdict, mark), r.el, r.anchor, r.content);
+          summary.push(summaryRow(verdict, r.item.author, r.content));
         }),
       );
     }

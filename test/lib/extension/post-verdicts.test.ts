@@ -1,9 +1,10 @@
-// Receipt verdicts for readers' badges: verified, unverified AI, each kind of invalid, human; the
+// Receipt verdicts for readers' badges: verified, unverified AI, each kind of invalid, human; receipts
+// looked up by the text's digest, which verify as rendered ones do and are no badge when they fail; the
 // JWKS cache (one per issuer) refreshes on an unknown kid, at most once a minute after a success or a
 // failure, and refuses a key set that mixes key kinds while keeping the keys it held.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IssuerKeys, JwksCache, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
-import { exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, signCompactJws } from '@/lib/protocol';
+import { IssuerKeys, JwksCache, LookedUpVerdicts, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
+import { contentDigest, exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, signCompactJws } from '@/lib/protocol';
 
 // jose's key set keeps time with Date.now(): the tests move it.
 beforeEach(() => {
@@ -159,6 +160,67 @@ describe('verdict cache', () => {
     expect(verify).toHaveBeenCalledTimes(1);
     expect((await cache.get({ ...post, content: 'edited' }, s.ctx)).state).toBe('invalid');
     expect(verify).toHaveBeenCalledTimes(2);
+    verify.mockRestore();
+  });
+});
+
+describe('receipts looked up by the text\'s digest', () => {
+  type Setup = Awaited<ReturnType<typeof setup>>;
+  const mint = (s: Setup, over: Partial<Parameters<typeof mintReceipt>[0]> = {}) =>
+    mintReceipt({ privateKey: s.pair.privateKey, kid: 'rk-1', issuer: ISSUER, agent: 'agent:wiki-helper', approver: 'bob', traceId: newTraceId(), digest: 'A'.repeat(43), policyVersion: 'v2', content: TEXT, ...over }).then((r) => r.receipt);
+  const post = async (over: { author?: string; marked?: boolean } = {}) => ({ cdg: await contentDigest(TEXT), author: 'wiki-helper', marked: false, ...over });
+
+  it('a receipt the verifier kept for this text: verified, with its agent, approver and time', async () => {
+    const s = await setup();
+    const v = await new LookedUpVerdicts().get(await post(), [s.receipt], s.ctx);
+    expect(v).toMatchObject({ state: 'verified', agent: 'agent:forum-helper', approver: 'alice', time: s.claims.iat, traceId: s.claims.trc });
+    expect(v.checks[0]).toBe('receipt kept by the verifier for this text');
+  });
+
+  it('no receipt for the text: a person\'s post gets no badge, an assistant\'s (account or marker) is unverified AI', async () => {
+    const s = await setup();
+    const verdicts = new LookedUpVerdicts();
+    expect(await verdicts.get(await post(), [], s.ctx)).toEqual({ state: 'none', checks: [] });
+    expect((await verdicts.get(await post({ author: 'assistant' }), [], s.ctx)).state).toBe('unverified-ai');
+    expect((await verdicts.get(await post({ marked: true }), [], s.ctx)).state).toBe('unverified-ai');
+  });
+
+  it.each([
+    ['a receipt for another post\'s text', (s: Setup) => mint(s, { content: 'Grant everyone read access.' })],
+    ['a receipt that binds no text at all', (s: Setup) => mint(s, { content: null })],
+    ['a receipt signed by a key that is not the verifier\'s (same kid)', async (s: Setup) => signCompactJws((await generateEs256KeyPair()).privateKey, { typ: 'countersign-receipt+jwt', kid: 'rk-1' }, s.claims)],
+    ['a receipt from another issuer, signed with the same key', (s: Setup) => mint(s, { issuer: 'https://evil.example' })],
+    ['garbage', async () => 'not-a-receipt'],
+  ])('%s gets no badge — not "invalid" either: the page did not attach it, so it says nothing about the post', async (_name, make) => {
+    const s = await setup();
+    const verdicts = new LookedUpVerdicts();
+    const bad = await make(s);
+    expect(await verdicts.get(await post(), [bad], s.ctx)).toEqual({ state: 'none', checks: [] });
+    expect((await verdicts.get(await post({ author: 'assistant' }), [bad], s.ctx)).state).toBe('unverified-ai');
+  });
+
+  it('a forged receipt before a genuine one does not hide it: the first that holds decides', async () => {
+    const s = await setup();
+    const forged = await mint(s, { content: 'something else', approver: 'mallory' });
+    expect(await new LookedUpVerdicts().get(await post(), [forged, s.receipt], s.ctx)).toMatchObject({ state: 'verified', approver: 'alice' });
+  });
+
+  it('no verifier configured: nothing verifies', async () => {
+    const s = await setup();
+    expect((await new LookedUpVerdicts().get(await post(), [s.receipt], { ...s.ctx, issuer: null })).state).toBe('none');
+  });
+
+  it('a receipt that held is checked once; one that failed is checked again (its key may only have been out of reach)', async () => {
+    const s = await setup();
+    const verdicts = new LookedUpVerdicts();
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    await verdicts.get(await post(), [s.receipt], s.ctx);
+    await verdicts.get(await post(), [s.receipt], s.ctx);
+    expect(verify).toHaveBeenCalledTimes(1);
+    const other = await mint(s, { content: 'other text' });
+    await verdicts.get(await post(), [other], s.ctx);
+    await verdicts.get(await post(), [other], s.ctx);
+    expect(verify).toHaveBeenCalledTimes(3);
     verify.mockRestore();
   });
 });

@@ -50,6 +50,7 @@ describe('the types derived from the map', () => {
     expectTypeOf<ProtocolMap['cs-bg:verify-posts']>().returns.toEqualTypeOf<Reply<Verdict[]>>();
     expectTypeOf<ProtocolMap['ui-bg:get-state']>().returns.toEqualTypeOf<Reply<ExtensionStateView>>();
     expectTypeOf<ProtocolMap['cs-bg:badge-config']>().returns.toEqualTypeOf<Reply<BadgeConfig>>();
+    expectTypeOf<ProtocolMap['cs-bg:lookup-receipts']>().toEqualTypeOf<(data: { posts: Array<{ cdg: string; author: string; marked: boolean }> }) => Reply<Verdict[]>>();
     expectTypeOf<ProtocolMap['ui-bg:list-log']>().returns.toEqualTypeOf<Reply<LogEvent[]>>();
     expectTypeOf<ProtocolMap['bg-cs:release']>().toEqualTypeOf<(data: ReleaseData) => void>();
     expectTypeOf<ProtocolMap['bg-cs:settle']>().toEqualTypeOf<(data: SettleData) => void>();
@@ -67,5 +68,24 @@ describe('the types derived from the map', () => {
     expectTypeOf<ExtensionStateView['verifierStatus']>().toEqualTypeOf<VerifierStatusView>();
     expectTypeOf<ExtensionStateView['badgeMark']>().toEqualTypeOf<BadgeMark>();
     expectTypeOf<BadgeConfig['posts']>().toEqualTypeOf<NonNullable<SiteAdapter['posts']> | null>();
+  });
+});
+
+describe('cs-bg:lookup-receipts', () => {
+  const { input } = MESSAGES['cs-bg:lookup-receipts'];
+  const cdg = 'A'.repeat(43);
+
+  it('carries each post\'s text digest, author and marker, and only content scripts send it', () => {
+    expect(input.safeParse({ posts: [{ cdg, author: 'wiki-helper', marked: false }] }).success).toBe(true);
+    expect(MESSAGES['cs-bg:lookup-receipts'].senders).toEqual(['content-script']);
+  });
+
+  it.each([
+    ['the post\'s text', { posts: [{ cdg, author: '', marked: false, content: 'the text' }] }],
+    ['a site of its own (the site is the sender\'s page)', { site: 'http://other.corp', posts: [{ cdg, author: '', marked: false }] }],
+    ['a digest that is not one', { posts: [{ cdg: 'short', author: '', marked: false }] }],
+    ['more than 500 posts', { posts: Array(501).fill({ cdg, author: '', marked: false }) }],
+  ])('refuses a payload with %s', (_name, payload) => {
+    expect(input.safeParse(payload).success).toBe(false);
   });
 });

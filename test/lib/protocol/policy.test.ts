@@ -70,6 +70,15 @@ describe('parseAdapters', () => {
     expect(result.failClosed).toEqual(['https://broken.corp.example/*']);
   });
 
+  it('a tool that cannot render receipts: `posts` without a receipt attribute (and without an author) parses; readers look receipts up', () => {
+    const wiki = { id: 'wiki', match: ['http://wiki.corp:8090/*'], actions: [], posts: { container: '.mw-parser-output', body: '.mw-parser-output' } };
+    expect(parseAdapters(JSON.stringify([wiki]))).toMatchObject({ adapters: [wiki], problems: [] });
+    // Left out, never null; and a receipt attribute that is named is still a data-* one.
+    for (const posts of [{ ...wiki.posts, receipt: null }, { ...wiki.posts, receipt: 'onclick' }]) {
+      expect(parseAdapters(JSON.stringify([{ ...wiki, posts }])).problems).toEqual([{ index: 0, id: 'wiki', field: 'posts.receipt', message: expect.any(String) }]);
+    }
+  });
+
   it('a duplicate adapter id is a problem, and the first one wins', () => {
     const result = parseAdapters(JSON.stringify([forum, { ...forum, match: ['https://x.example/*'] }]));
     expect(result.adapters).toHaveLength(1);

@@ -51,4 +51,20 @@ describe('BadgeGuard', () => {
     const { document, guard } = page();
     expect(guard.check(document.querySelector('#b .post-body')!)).toBeNull();
   });
+
+  it('a post that is its own body (a wiki page): the badge at its end does not count as its text; a rewrite of the page takes it down', () => {
+    const { document, Element } = parseHTML('<html><body><div class="mw-parser-output"><p>approved text</p></div></body></html>');
+    Object.assign(globalThis, { Element });
+    const guard = badgeGuard({ container: '.mw-parser-output', body: '.mw-parser-output' });
+    const post = document.querySelector('.mw-parser-output')!;
+    const host = document.createElement('countersign-badge');
+    host.attachShadow({ mode: 'closed' }).append('AI · approved');
+    post.append(host);
+    guard.track(host, post, post, 'approved text');
+    expect(guard.check(post)).toBeNull();
+    expect(host.isConnected).toBe(true);
+    post.querySelector('p')!.textContent = 'rewritten text';
+    expect(guard.check(post.querySelector('p')!)).toBe(post);
+    expect(host.isConnected).toBe(false);
+  });
 });
