@@ -27,16 +27,33 @@ export interface CompiledRoute {
 
 export type RouteMatch = { kind: 'none' } | { kind: 'route'; route: GatewayRoute } | { kind: 'ambiguous'; scopes: string[] };
 
-/** Folds a value as tools fold names: NFC, lower case, `_` as a space, runs of whitespace as one space, trimmed. */
+/** Invisible characters a title normaliser drops: soft hyphen, zero-width and bidirectional marks, word joiners, BOM. */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * Folds a value at least as far as a wiki folds a title (MediaWiki reaches Special:UserRights from
+ * `special:userrights`, `Special : UserRights`, a leading `:`, NBSP, bidi marks, the Kelvin sign for
+ * K and `ſ` for s): NFKC, invisible marks dropped, case folded both ways, `_` and whitespace runs as
+ * one space, spaces around `:` and a leading `:` dropped, trimmed. Folding more than the tool only
+ * ever protects more.
+ */
 export function foldValue(value: string): string {
-  return value.normalize('NFC').toLowerCase().replace(/_/g, ' ').replace(/\s+/g, ' ').trim();
+  return value
+    .normalize('NFKC')
+    .replace(INVISIBLE, '')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(/[_\s]+/g, ' ')
+    .replace(/ ?: ?/g, ':')
+    .trim()
+    .replace(/^:+ ?/, '');
 }
 
-/** Folds a field name as PHP reads it: up to a `[`, leading spaces dropped, `.` and spaces as `_`, case-insensitively. */
+/** Folds a field name as PHP reads it: up to a NUL or a `[`, leading spaces dropped, `.` and spaces as `_`, case-insensitively. */
 export function foldName(name: string): string {
-  const bracket = name.indexOf('[');
-  const base = bracket > 0 ? name.slice(0, bracket) : name;
-  return base.replace(/^\s+/, '').replace(/[.\s]/g, '_').toLowerCase();
+  const base = name.split('\0', 1)[0]!;
+  const bracket = base.indexOf('[');
+  return (bracket > 0 ? base.slice(0, bracket) : base).replace(/^\s+/, '').replace(/[.\s]/g, '_').toLowerCase();
 }
 
 function globRegExp(pattern: string): RegExp {

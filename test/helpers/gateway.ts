@@ -97,6 +97,10 @@ export interface GatewayWorldOptions {
   /** Instead of the real verifier over HTTP (e.g. one that never answers). */
   verifier?: VerifierClient;
   respond?: (seen: Seen, res: ServerResponse) => void;
+  /** A real tool to put the gateway in front of, instead of the recording upstream. */
+  upstream?: string;
+  /** The agent's environment credentials (default: WIKI_HELPER_COOKIE = BOT_COOKIE). */
+  env?: Record<string, string>;
 }
 
 export async function startGatewayWorld(options: GatewayWorldOptions = {}): Promise<GatewayWorld> {
@@ -105,7 +109,8 @@ export async function startGatewayWorld(options: GatewayWorldOptions = {}): Prom
   const bob = await v.enroll('bob');
   await v.registerAgent(AGENT, 'alice', ['wiki.edit'], [ORIGIN]);
   const verifierUrl = await v.app.listen({ port: 0, host: '127.0.0.1' });
-  const upstream = await startUpstream(options.respond);
+  const recording = await startUpstream(options.respond);
+  const upstream = options.upstream ? { ...recording, url: options.upstream } : recording;
   const file = (overrides?: Partial<GatewayConfigFile>): unknown => ({
     listen: { host: '127.0.0.1', port: 0 },
     origin: ORIGIN,
@@ -118,7 +123,7 @@ export async function startGatewayWorld(options: GatewayWorldOptions = {}): Prom
     ...options.config,
     ...overrides,
   });
-  const env = { WIKI_HELPER_COOKIE: BOT_COOKIE };
+  const env = options.env ?? { WIKI_HELPER_COOKIE: BOT_COOKIE };
   const config = parseGatewayConfig(file(), env);
   const start = async (c: GatewayConfig) => {
     const app = await buildGateway({ config: c, ...(options.verifier ? { verifier: options.verifier } : {}) });
@@ -158,7 +163,7 @@ export async function startGatewayWorld(options: GatewayWorldOptions = {}): Prom
     async close() {
       for (const o of others) await o.close();
       await first.app.close();
-      await upstream.close();
+      await recording.close();
       await v.close();
     },
   };

@@ -73,4 +73,24 @@ describe('gateway route matching', () => {
   it('folds values: NFC, case, _ as space, whitespace runs', () => {
     expect(foldValue('Cafe\u0301  Page_One ')).toBe('café page one');
   });
+
+  it.each([
+    ['NBSP and ideographic spaces', '\u3000Special:\u00a0UserRights\u00a0'],
+    ['spaces around the colon', 'Special : UserRights'],
+    ['a leading colon', ':Special:UserRights'],
+    ['left-to-right and right-to-left marks', 'Spe\u200ecial:User\u200fRights'],
+    ['long s for s', 'Special:Userright\u017f'],
+    ['a soft hyphen and a zero-width space', 'Special:User\u00adRi\u200bghts'],
+  ])('attack: a title MediaWiki still reads as Special:UserRights (%s) matches the rights route', (_name, title) => {
+    expect(scopeOf('POST', '/index.php', [['title', title]])).toBe('wiki.rights');
+  });
+
+  it('attack: the Kelvin sign folds to k, as the wiki folds it', () => {
+    expect(foldValue('Special:Ma\u212aeSysop')).toBe('special:makesysop');
+  });
+
+  it('attack: a field name cut at NUL by PHP (title\\0x) is the field before it', () => {
+    expect(foldName('title\0x')).toBe('title');
+    expect(scopeOf('POST', '/index.php', [['title\0junk', 'Special:UserRights']])).toBe('wiki.rights');
+  });
 });
