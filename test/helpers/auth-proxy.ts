@@ -1,0 +1,128 @@
+// The company's authenticating proxy, for tests: a real HAProxy (/usr/sbin/haproxy, Debian's `haproxy`)
+// in front of a backend (the gateway), one frontend port per person. Whatever comes in on a person's port
+// reaches the backend as that person: every header a PHP tool could read as X-Forwarded-User is removed,
+// then X-Forwarded-User is set to their name. Node only (tests).
+//
+//   const proxy = await startAuthProxy(gateway.url, ['Alice', 'Bob']);
+//   await fetch(`${proxy.urlFor('Alice')}/index.php/Main_Page`);   // reaches the gateway as Alice
+//   await proxy.stop();
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './processes';
+
+export const HAPROXY = '/usr/sbin/haproxy';
+
+/**
+ * The header names PHP turns into $_SERVER['HTTP_X_FORWARDED_USER'] (case-insensitive; '-', '_' and '.'
+ * all become '_'; a space cannot occur in a header name HAProxy accepts), as an HAProxy regex.
+ * HAProxy deletes these before setting its own, so a client cannot smuggle `X-Forwarded_User: Alice`.
+ */
+export const FORWARDED_USER_HEADER_REGEX = '(?i)^x[-_.]forwarded[-_.]user$';
+
+export type AuthProxy = {
+  /** http://127.0.0.1:PORT, the port that is `name`'s. Throws for a name not given to startAuthProxy. */
+  urlFor(name: string): string;
+  /** Name → URL, for every person. */
+  urls: Record<string, string>;
+  /** SIGTERM, waits for the exit, removes the config. Idempotent. */
+  stop(): Promise<void>;
+};
+
+/** `backend`: an http origin (the gateway). `people`: user names as the proxy asserts them (letters, digits, . _ @ -). */
+export async function startAuthProxy(backend: string, people: string[]): Promise<AuthProxy> {
+  if (!existsSync(HAPROXY)) throw new Error(`No ${HAPROXY}: apt-get install haproxy (or run .ci/run once).`);
+  const target = new URL(backend);
+  if (target.protocol !== 'http:') throw new Error(`The auth proxy forwards to http only, not ${backend}`);
+  const targetPort = target.port || '80';
+  for (const name of people) {
+    if (!/^[A-Za-z0-9._@-]+$/.test(name)) throw new Error(`Not a user name the proxy can assert: ${JSON.stringify(name)}`);
+  }
+  if (new Set(people).size !== people.length) throw new Error('A person is listed twice');
+
+  const ports = new Map<string, number>();
+  for (const name of people) ports.set(name, await freePort());
+
+  const dir = await mkdtemp(join(tmpdir(), 'countersign-auth-proxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  await writeFile(config, renderConfig(`${target.hostname}:${targetPort}`, ports));
+
+  const child = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (exited()) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }).then(() => rm(dir, { recursive: true, force: true }));
+
+  for (let i = 0; ; i++) {
+    if (exited()) {
+      await stop();
+      throw new Error(`haproxy exited with ${child.exitCode ?? child.signalCode}:\n${stderr}`);
+    }
+    const listening = await Promise.all([...ports.values()].map(accepts));
+    if (listening.every(Boolean)) break;
+    if (i >= 200) {
+      await stop();
+      throw new Error(`haproxy did not listen within 10 s:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const urls = Object.fromEntries([...ports].map(([name, port]) => [name, `http://127.0.0.1:${port}`]));
+  let stopped: Promise<void> | undefined;
+  return {
+    urls,
+    urlFor(name) {
+      const url = urls[name];
+      if (!url) throw new Error(`The auth proxy has no port for ${name} (it has ${people.join(', ')})`);
+      return url;
+    },
+    stop: () => (stopped ??= stop()),
+  };
+}
+
+function renderConfig(server: string, ports: Map<string, number>): string {
+  const frontends = [...ports].map(
+    ([name, port], i) => `
+frontend person_${i}
+    # ${name}
+    bind 127.0.0.1:${port}
+    http-request del-header ${FORWARDED_USER_HEADER_REGEX} -m reg
+    http-request set-header X-Forwarded-User ${name}
+    default_backend gateway
+`,
+  );
+  return `# Written by test/helpers/auth-proxy.ts: the company's authenticating proxy, one port per person.
+global
+    maxconn 1024
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+${frontends.join('')}
+backend gateway
+    server gateway ${server}
+`;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
