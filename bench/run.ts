@@ -1,8 +1,10 @@
 // `npm run bench`: measures Countersign against its physical limits and prints every figure with its
 // goal and PASS or MISS; writes bench/results.json. Ratios use baselines measured in this same run.
 // Node only; runs the verifier as a child process, a throwaway PostgreSQL cluster and Chromium (the
-// browser part writes Chromium's managed policy: run it under `flock /tmp/cs-chromium.lock`).
-// `--only verifier|bundles|browser` (repeatable) runs those parts and prints them without touching
+// browser part writes Chromium's managed policy: run it under `flock /tmp/cs-chromium.lock`); the
+// gateway part runs the gateway, a static tool and (when installed) MediaWiki as child processes.
+// A figure that is a median of runs prints its min–max after it.
+// `--only verifier|bundles|browser|gateway` (repeatable) runs those parts and prints them without touching
 // results.json; `--no-build` reuses .output/chrome-mv3.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +14,11 @@ import { parseArgs } from 'node:util';
 import { startPostgresCluster } from '../test/setup/postgres-cluster';
 import { browserMetrics } from './browser';
 import { bundleSizes } from './bundles';
+import { gatewayMetrics } from './gateway';
 import type { Metric } from './verifier';
 import { logIngest, rawVerifyRate, round, verifyThroughput } from './verifier';
 
-const PARTS = ['verifier', 'bundles', 'browser'] as const;
+const PARTS = ['verifier', 'bundles', 'browser', 'gateway'] as const;
 type Part = (typeof PARTS)[number];
 
 function options(): { parts: Set<Part>; partial: boolean; build: boolean } {
@@ -64,12 +67,18 @@ async function main(): Promise<void> {
     const t = performance.now();
     metrics.push(...(await browserMetrics((line) => console.log(`browser: ${line} (${Math.round((performance.now() - t) / 1000)} s)`))));
   }
+  if (parts.has('gateway')) {
+    const t = performance.now();
+    metrics.push(...(await gatewayMetrics((line) => console.log(`gateway: ${line} (${Math.round((performance.now() - t) / 1000)} s)`))));
+  }
 
   const width = Math.max(...metrics.map((m) => m.metric.length));
-  console.log(`\n${'metric'.padEnd(width)}  ${'value'.padStart(12)}  unit         goal        result`);
+  const shown = (m: Metric) => ('min' in m && 'max' in m ? `${m.value} (${String(m.min)}–${String(m.max)})` : String(m.value));
+  const valueWidth = Math.max(12, ...metrics.map((m) => shown(m).length));
+  console.log(`\n${'metric'.padEnd(width)}  ${'value'.padStart(valueWidth)}  unit         goal        result`);
   for (const m of metrics) {
     const result = m.goal === 'report' || m.goal === 'baseline' ? '' : m.pass ? 'PASS' : 'MISS';
-    console.log(`${m.metric.padEnd(width)}  ${String(m.value).padStart(12)}  ${m.unit.padEnd(11)}  ${m.goal.padEnd(10)}  ${result}`);
+    console.log(`${m.metric.padEnd(width)}  ${shown(m).padStart(valueWidth)}  ${m.unit.padEnd(11)}  ${m.goal.padEnd(10)}  ${result}`);
   }
   console.log(`\n(${Math.round((performance.now() - t0) / 1000)} s)`);
   if (partial) console.log('(--only: bench/results.json left as it was)');

@@ -49,7 +49,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const agentHeader = config.identity.agents?.header;
   const owned = ownedHeaders([userHeader, agentHeader]);
 
-  const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true, requestIdHeader: false });
+  const app = Fastify({ logger: false, return503OnClosing: true, requestIdHeader: false });
   // Expect: 100-continue is answered only once the gateway has decided to read the body.
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
   app.removeAllContentTypeParsers();
@@ -61,7 +61,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     undici: { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 },
   });
 
-  async function identify(request: FastifyRequest, peer: string | undefined): Promise<Who> {
+  async function identify(request: FastifyRequest, trustedPeer: boolean): Promise<Who> {
     const raw = request.raw.rawHeaders;
     if (agentHeader !== undefined) {
       const keys = rawValues(raw, agentHeader);
@@ -75,7 +75,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       }
     }
     const user = config.identity.user;
-    if (user === undefined || !isTrustedPeer(peer, user.trustedProxies)) return { action: 'known', principal: null };
+    if (user === undefined || !trustedPeer) return { action: 'known', principal: null };
     const names = rawValues(raw, user.header);
     if (names.length > 1) return refusal('payload_invalid', 'the identity header is sent more than once');
     if (names.length === 0) return { action: 'known', principal: null };
@@ -121,7 +121,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
     const peer = peerAddress(raw.socket.remoteAddress);
     const trustedPeer = isTrustedPeer(peer, config.identity.user?.trustedProxies ?? []);
-    const who = await identify(request, peer);
+    const who = await identify(request, trustedPeer);
     if (who.action === 'refuse') return send(reply, who, true);
     const { principal } = who;
     const out: Outgoing = {};
