@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway MediaWiki 1.39 to try the gateway by hand, the same wiki the tests start
-# (test/helpers/mediawiki.ts does the work; this script adds the Debian packages when missing).
+# (demo/mediawiki.ts does the work; this script adds the Debian packages when missing).
 #
 #   scripts/mediawiki.sh [--dir DIR] [--port PORT] [--server ORIGIN]
 #
@@ -28,6 +28,6 @@ if ! have_mediawiki; then
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mediawiki php-sqlite3 php-cli
 fi
-[ -d node_modules/tsx ] || { echo "run npm install first (this script runs test/helpers/mediawiki.ts with tsx)" >&2; exit 1; }
+[ -d node_modules/tsx ] || { echo "run npm install first (this script runs demo/mediawiki.ts with tsx)" >&2; exit 1; }
 
-exec node --import tsx test/helpers/mediawiki.ts "$@"
+exec node --import tsx demo/mediawiki.ts "$@"
