@@ -7,6 +7,7 @@ import { CountersignError, ErrorCodeSchema, TraceId, VerifierUnavailable, Verify
 import type { VerifyDeps } from '../verify';
 import { verifyAction } from '../verify';
 import type { VerifierClient } from './core';
+import { verifierHttp } from './verifier-http';
 
 /**
  * Calls the verify decision directly: for a tool that runs in the verifier's process or shares its
@@ -34,7 +35,6 @@ export interface RemoteVerifierOptions {
   url: string;
   /** Give up (and refuse with 503) after this long; default 2 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 /**
@@ -42,36 +42,35 @@ export interface RemoteVerifierOptions {
  * sent faithfully, so it is refused here (use the in-process mode for binary uploads).
  */
 export function remoteVerifier(options: RemoteVerifierOptions): VerifierClient {
-  const doFetch = options.fetch ?? fetch;
+  const http = verifierHttp();
   const endpoint = new URL('/v1/verify', options.url).href;
   return {
     async verify(call) {
       const raw = call.request.body;
       const body = raw === null || typeof raw === 'string' ? raw : decodeUtf8Strict(raw);
       if (body === undefined) throw new CountersignError('payload_invalid', 'a binary body cannot be verified remotely');
-      let response: Response;
+      let answer: { status: number; payload: unknown };
       try {
-        response = await doFetch(endpoint, {
-          method: 'POST',
+        answer = await http.call('POST', endpoint, {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ ...call, request: { ...call.request, body } }),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 2000),
+          timeoutMs: options.timeoutMs ?? 2000,
         });
       } catch (cause) {
         throw new VerifierUnavailable('the verifier did not answer', { cause });
       }
-      const payload: unknown = await response.json().catch(() => undefined);
-      if (response.ok) {
+      const { status, payload } = answer;
+      if (status >= 200 && status < 300) {
         const allowed = VerifyResponse.safeParse(payload);
         if (allowed.success) return { receipt: allowed.data.receipt, traceId: allowed.data.traceId };
         throw new VerifierUnavailable('the verifier answered something unexpected');
       }
       const refusal = RemoteErrorBody.safeParse(payload);
-      if (response.status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') {
+      if (status < 500 && refusal.success && refusal.data.error.code !== 'verifier_unavailable') {
         const { code, message, traceId } = refusal.data.error;
         throw new CountersignError(code as ErrorCode, message, { traceId });
       }
-      throw new VerifierUnavailable(`the verifier failed (HTTP ${response.status})`);
+      throw new VerifierUnavailable(`the verifier failed (HTTP ${status})`);
     },
   };
 }
