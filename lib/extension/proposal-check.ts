@@ -1,7 +1,8 @@
 // A proposal must agree with itself: the post text and the diff the owner reviews are read again from
 // the request body the token will be bound to, so a page that forges or rewrites its channel messages
 // cannot show one text and hold another (E-05). Every value of a repeated field is compared, in order.
-// Runtime-neutral, pure.
+// A text diff's "before" is the page's to give only where the adapter reads one (`before`, e.g. a wiki's
+// edit form as it loaded); elsewhere it would pass a new post off as a small edit. Runtime-neutral, pure.
 import type { AdapterAction } from '../protocol';
 import type { ProposalInput } from '../messaging/contract';
 import { bodyPairs, postText } from '../shared/request-body';
@@ -12,7 +13,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * Why a proposal's text or diff is not what its request body says, or null when they agree. `action`
  * is the adapter action the background found for the request (null for the generic adapter).
  */
-export function proposalMismatch(input: Pick<ProposalInput, 'request' | 'content' | 'diff'>, action: Pick<AdapterAction, 'content'> | null): string | null {
+export function proposalMismatch(input: Pick<ProposalInput, 'request' | 'content' | 'diff'>, action: Pick<AdapterAction, 'content' | 'before'> | null): string | null {
   const { contentType, body } = input.request;
   let content: string | null = null;
   if (action?.content) {
@@ -25,7 +26,10 @@ export function proposalMismatch(input: Pick<ProposalInput, 'request' | 'content
   if (input.content !== content) return 'the post text is not the one in the request body';
   const diff = input.diff;
   if (!diff) return null;
-  if (diff.kind === 'text') return content !== null && diff.after === content && diff.before === null ? null : 'the text shown for review is not the one in the request body';
+  if (diff.kind === 'text') {
+    if (content === null || diff.after !== content) return 'the text shown for review is not the one in the request body';
+    return diff.before === null || action?.before ? null : 'the text shown for review has a "before" that this site\'s adapter does not read';
+  }
   const sent = bodyPairs(contentType, body);
   if (!sent) return 'a field-by-field diff needs a JSON object or form body';
   const names = new Set(diff.fields.map((f) => f.name));

@@ -1,11 +1,13 @@
 // The isolated-world half of holding on protected sites: hands the page-world hooks their config
 // over a private MessagePort, forwards their proposals to the background, shows the hold notice,
-// and passes releases and settlements back. Content script only (isolated world).
+// and passes releases and settlements back; keeps the forms as the page loaded, for the diffs.
+// Content script only (isolated world).
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { browser } from 'wxt/browser';
 import { messenger } from '../../messaging/messenger';
 import { acceptFromBackground } from '../../messaging/to-content';
 import type { Reply, ProposalInput, SiteConfig } from '../../messaging/contract';
+import { snapshotForms } from './form-snapshot';
 import { hookConfig } from './hook-config';
 import { holdNotice } from './hold-notice';
 import { linkHooks } from './hook-link';
@@ -19,6 +21,8 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
   let config: SiteConfig | null = null;
   const byAction = new Map<string, number>();
   const notice = holdNotice(ctx);
+  // The forms as the page loaded: a diff's "before" (review.ts), taken before any assistant changes them.
+  const formsAtLoad = snapshotForms(document, ctx);
   // The config goes to the hooks once both are there: the hooks' port (sendConfig is linkHooks'
   // onReady, which never runs before it returns) and the background's answer.
   const sendConfig = () => config && toHook({ t: 'config', config: hookConfig(config) });
@@ -45,7 +49,7 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
     const proposal: ProposalInput = {
       kind: msg.kind,
       request: msg.request,
-      ...(await review(config.adapter, msg)),
+      ...(await review(config.adapter, msg, formsAtLoad)),
       signals: msg.signals as ProposalInput['signals'],
       agentHint: msg.agentHint,
       proposalId: crypto.randomUUID(),

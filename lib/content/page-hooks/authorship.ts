@@ -26,6 +26,8 @@ export interface PageFacts {
 
 export type MarkerConfig = Pick<HookConfig, 'markerHeaders' | 'markerFields' | 'markerSelectors' | 'strictMode'>;
 
+const oneNewline = (text: string) => text.replace(/\r\n?/g, '\n').trim();
+
 /** Every string a body carries (form values, a JSON body's strings at any depth): what a marker element's text is compared with. */
 export function bodyTexts(fields: BodyFields): string[] {
   if (fields.kind === 'form') return fields.pairs.map(([, v]) => v);
@@ -57,9 +59,10 @@ export function authorshipSignals(c: MarkerConfig, headers: Pick<Headers, 'get'>
   }
   for (const [name, value] of Object.entries(c.markerFields)) if (hasFieldValue(fields, name, value)) list.add('assistant-marker');
   if (c.markerSelectors.length) {
-    const sent = bodyTexts(fields).filter(Boolean);
+    // Line breaks compared as one: a form sends them as CRLF (form-request.ts), a field's value holds LF.
+    const sent = bodyTexts(fields).map(oneNewline).filter(Boolean);
     for (const el of page.document.querySelectorAll<HTMLElement>(c.markerSelectors.join(','))) {
-      if (sent.includes(((el as HTMLTextAreaElement).value ?? el.textContent ?? '').trim())) list.add('assistant-marker');
+      if (sent.includes(oneNewline((el as HTMLTextAreaElement).value ?? el.textContent ?? ''))) list.add('assistant-marker');
     }
   }
   if (event && !event.trusted) list.add('untrusted-event');
@@ -71,7 +74,15 @@ export function authorshipSignals(c: MarkerConfig, headers: Pick<Headers, 'get'>
   return { signals: [...list], agentHint };
 }
 
-/** True when a visible text field (a form's `elements`) has a value no person typed: script filled it. */
+/**
+ * Inputs whose value is not text someone writes: a button's label, a checkbox's or radio's fixed
+ * value (`wpGroup-bot=1`), a file, a colour or a range. Their values are the page's own, so none of
+ * them says that script wrote the content. Every other type (and an unknown one, as browsers read it
+ * as text) is a text field.
+ */
+const NOT_TEXT = new Set(['hidden', 'submit', 'button', 'reset', 'image', 'checkbox', 'radio', 'file', 'color', 'range']);
+
+/** True when a text field (a form's `elements`: a textarea, or an input one types into) has a value no person typed: script filled it. */
 export function scriptedContent(controls: Iterable<Element>, typed: WeakSet<EventTarget>): boolean {
-  return [...controls].some((el) => (el as HTMLInputElement).value && /^(TEXTAREA|INPUT)$/.test(el.tagName) && (el as HTMLInputElement).type !== 'hidden' && !typed.has(el));
+  return [...controls].some((el) => (el as HTMLInputElement).value && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && !NOT_TEXT.has((el as HTMLInputElement).type))) && !typed.has(el));
 }

@@ -1,7 +1,8 @@
 // What a form submission sends, as the hooks hold it and check it again before release: method, URL
-// and urlencoded body (the approval field and files left out); and how a plain submit() is made to
-// send what pressing a submitter would. Pure over a passed-in form and the page it is in (its
-// document, location and FormData); the page hooks run it in the page's MAIN world.
+// and urlencoded body (the approval field and files left out), line breaks as the browser sends them;
+// and how a plain submit() is made to send what pressing a submitter would. Pure over a passed-in
+// form and the page it is in (its document, location and FormData); the page hooks run it in the
+// page's MAIN world.
 import type { HeldRequest } from '../channel';
 import { APPROVAL_FIELD } from '../../protocol/request-fields';
 
@@ -20,6 +21,16 @@ export interface FormPage {
   FormData: new (form: HTMLFormElement, submitter?: HTMLElement) => Iterable<[string, FormDataEntryValue]>;
 }
 
+/**
+ * A line break as a submitted form carries it: the HTML form serialisers (urlencoded and multipart)
+ * turn every LF, CR and CRLF in names and values into CRLF, while FormData's entries keep the field's
+ * LF. Held as FormData has it, a multi-line text would digest differently from the body the tool
+ * receives (action_mismatch at the middleware or gateway).
+ */
+export function asSentLineBreaks(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, '\r\n');
+}
+
 /** The request submitting `form` with `submitter` sends: its formmethod/formaction win over the form's. */
 export function formRequest(form: HTMLFormElement, submitter: HTMLElement | null | undefined, page: FormPage): FormRequest {
   const base = page.location.href;
@@ -27,7 +38,7 @@ export function formRequest(form: HTMLFormElement, submitter: HTMLElement | null
   const url = new URL(submitter?.getAttribute('formaction') ?? form.getAttribute('action') ?? base, base).href;
   const data = new page.FormData(form, submitter ?? undefined);
   const params = new URLSearchParams();
-  for (const [k, v] of data) if (k !== APPROVAL_FIELD && typeof v === 'string') params.append(k, v);
+  for (const [k, v] of data) if (k !== APPROVAL_FIELD && typeof v === 'string') params.append(asSentLineBreaks(k), asSentLineBreaks(v));
   return { method, url, contentType: FORM_TYPE, body: params.toString() };
 }
 

@@ -45,6 +45,13 @@ describe('a proposal that agrees with its body', () => {
     expect(proposalMismatch(acl('{"visibility":"all-employees","groups":[]}', diff), {})).toBeNull();
   });
 
+  it('a text diff with a "before" passes where the adapter reads one (a wiki\'s edit form as it loaded)', () => {
+    const edit = { content: 'body', before: { form: 'form#editform' } };
+    expect(proposalMismatch(post('{"body":"x y"}', 'x y', { kind: 'text', before: 'x', after: 'x y' }), edit)).toBeNull();
+    // Its after side is still the body's text.
+    expect(proposalMismatch(post('{"body":"x y"}', 'x y', { kind: 'text', before: 'x', after: 'x' }), edit)).toMatch(/text shown/);
+  });
+
   it('no diff at all passes: the popup then shows the raw body', () => {
     expect(proposalMismatch({ ...post('{"body":"hello"}', 'hello'), diff: null }, forumAction)).toBeNull();
   });

@@ -1,7 +1,8 @@
 // What the bridge puts before the owner: the post's text read where the adapter action says (a field or
 // a JSON pointer, with the protocol's reader), and a config change's rows with every value of a repeated
-// field in order, each beside its before value (read through the adapter in the user's session). The
-// action is found from the request itself; the background checks both again. Node only (tests).
+// field in order, each beside its before value (read through the adapter in the user's session, or the
+// form as the page loaded); an edit form's text before beside the text sent. The action is found from
+// the request itself; the background checks both again. Node only (tests).
 import { parseHTML } from 'linkedom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { review } from '@/lib/content/hold-bridge/review';
@@ -56,6 +57,29 @@ describe('the review the bridge proposes', () => {
         { name: 'mode', before: 'read', after: 'read' },
       ],
     });
+  });
+
+  it('a config change\'s "before" is the form as the page loaded, not as it is now (the box the person ticked is the change)', async () => {
+    withPage('<form id="acl"><input name="group" value="everyone"><input name="mode" value="write"></form>');
+    const atLoad = (form: HTMLFormElement) => (form.id === 'acl' ? ([['group', 'payroll'], ['mode', 'read']] as Array<[string, string]>) : null);
+    const r = await review(wiki, proposed('PUT', '/api/pages/runbook/acl', 'application/x-www-form-urlencoded', 'group=everyone&mode=write'), atLoad);
+    expect(r.diff).toEqual({ kind: 'fields', fields: [{ name: 'group', before: 'payroll', after: 'everyone' }, { name: 'mode', before: 'read', after: 'write' }] });
+  });
+
+  it('an edit form\'s post: the text before is its content field as the page loaded, beside the text sent', async () => {
+    const edit: SiteAdapter = { ...wiki, actions: [{ scope: 'wiki.edit', request: { method: 'POST', url: '/index.php' }, form: 'form#editform', content: 'wpTextbox1', before: { form: 'form#editform' } }] };
+    withPage('<form id="editform"><input name="wpTextbox1" value="the assistant\'s text"></form>');
+    const atLoad = () => [['wpSection', ''], ['wpTextbox1', 'Line one.\r\nLine two.\r\n']] as Array<[string, string]>;
+    const r = await review(edit, proposed('POST', '/index.php?title=Runbook&action=submit', 'application/x-www-form-urlencoded', 'wpSection=&wpTextbox1=Line+one.%0D%0ALine+three.'), atLoad);
+    expect(r).toEqual({ content: 'Line one.\r\nLine three.', diff: { kind: 'text', before: 'Line one.\r\nLine two.\r\n', after: 'Line one.\r\nLine three.' } });
+    // A form the page added after load has no snapshot: its values now are the best "before" there is.
+    expect((await review(edit, proposed('POST', '/index.php', 'application/x-www-form-urlencoded', 'wpTextbox1=x'))).diff).toEqual({ kind: 'text', before: 'the assistant\'s text', after: 'x' });
+  });
+
+  it('a post whose adapter reads no "before" has none: the whole text is new', async () => {
+    withPage('<form id="acl"><input name="group" value="payroll"></form>');
+    const r = await review(wiki, proposed('PUT', '/api/pages/runbook', 'application/json', '{"page":{"text":"New."}}'), () => [['group', 'payroll']]);
+    expect(r.diff).toEqual({ kind: 'text', before: null, after: 'New.' });
   });
 
   it('a "before" read with the request\'s own wildcard values', async () => {

@@ -68,6 +68,11 @@ describe('marker elements', () => {
     expect(signals({}, 'application/x-www-form-urlencoded', 'title=x&body=Thanks%2C+done.', draft).signals).toEqual(['assistant-marker']);
   });
 
+  it('a multi-line draft counts in a form body, whose line breaks are CRLF as a form sends them', () => {
+    const multi = page('<textarea data-assistant-draft>Line one.\nLine two.</textarea>');
+    expect(signals({}, 'application/x-www-form-urlencoded', 'wpTextbox1=Line+one.%0D%0ALine+two.', multi).signals).toEqual(['assistant-marker']);
+  });
+
   it('a body without a marker element\'s text, or an empty marker element, marks nothing', () => {
     expect(signals({}, JSON_TYPE, '{"text":"Something else."}', draft).signals).toEqual([]);
     // The empty .ai-reply must not match an empty string in the body.
@@ -120,5 +125,16 @@ describe('scriptedContent: which form fields script filled', () => {
   it('fields a person typed into, hidden fields, empty fields and other controls are not', () => {
     expect(scriptedContent([title!, body!], new WeakSet<EventTarget>([title!, body!]))).toBe(false);
     expect(scriptedContent([csrf!, empty!, select!], new WeakSet([]))).toBe(false);
+  });
+
+  it('a real form\'s fixed values are no script\'s text: checkboxes and radios (value "1"), submit and other buttons, files, colours, ranges', () => {
+    // MediaWiki's edit form (wpMinoredit, wpWatchthis, wpSave) and Special:UserRights (wpGroup-*=1).
+    const { document: d } = parseHTML(
+      '<form><input type="checkbox" name="wpGroup-bot" value="1"><input type="radio" name="r" value="a"><input type="submit" name="wpSave" value="Save changes"><input type="button" value="b"><input type="reset" value="r"><input type="image" name="i" value="v"><input type="color" name="c" value="#000000"><input type="range" name="g" value="5"><input type="file" name="f"></form>',
+    );
+    expect(scriptedContent([...d.querySelectorAll('input')] as Element[], new WeakSet([]))).toBe(false);
+    // A text-like type is text all the same.
+    const { document: t } = parseHTML('<form><input type="search" name="q" value="x"><input type="email" name="e" value="a@b"></form>');
+    for (const el of t.querySelectorAll('input')) expect(scriptedContent([el as Element], new WeakSet([]))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // A form submission as the page hooks hold it and check it again before release (what you see is what
 // you sign): its method and URL (a submitter's formmethod/formaction win), its urlencoded body without
-// the approval field or files; a plain submit() made to send what pressing the submitter would; and a
-// form the page changed after approval, or retargeted, refused. linkedom has no FormData: a stand-in
+// the approval field or files, line breaks as a browser submits them; a plain submit() made to send
+// what pressing the submitter would; and a form the page changed after approval, or retargeted, refused. linkedom has no FormData: a stand-in
 // reads the form's named controls in order, as a browser lists them. Node only (tests).
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,13 @@ describe('formRequest', () => {
   it('a submitter\'s formmethod and formaction win over the form\'s, and its name=value is sent', () => {
     const { form: f, page, submitter } = form('<form method="get" action="/search"><input name="q" value="x"><input type="submit" name="op" value="delete" formmethod="post" formaction="/api/delete"></form>');
     expect(formRequest(f, submitter, page)).toEqual({ method: 'POST', url: 'http://wiki.corp:8090/api/delete', contentType: 'application/x-www-form-urlencoded', body: 'q=x&op=delete' });
+  });
+
+  it('line breaks are held as the browser submits them, CRLF in names and values, so the held body digests as the one the tool receives', () => {
+    const { form: f, page } = form('<form method="post"><textarea name="wpTextbox1"></textarea><input type="hidden" name="a\nb" value="x"></form>');
+    // As FormData gives a textarea's value: LF (and a page may put a lone CR or CRLF in a value itself).
+    (f.querySelector('textarea') as HTMLTextAreaElement).value = 'one\ntwo\r\nthree\rfour\n';
+    expect(formRequest(f, null, page).body).toBe('wpTextbox1=one%0D%0Atwo%0D%0Athree%0D%0Afour%0D%0A&a%0D%0Ab=x');
   });
 
   it('a page that puts its own approval field in the form gets it left out (the hooks add the owner\'s), and files are not part of the body', () => {
