@@ -32,12 +32,17 @@ export type AuthProxy = {
   stop(): Promise<void>;
 };
 
-/** `backend`: an http origin (the gateway). `people`: user names as the proxy asserts them (letters, digits, . _ @ -). */
-export async function startAuthProxy(backend: string, people: string[]): Promise<AuthProxy> {
+/**
+ * `backend`: an http origin (the gateway), or several (gateway instances, balanced round-robin, as any
+ * load balancer would). `people`: user names as the proxy asserts them (letters, digits, . _ @ -).
+ */
+export async function startAuthProxy(backend: string | string[], people: string[]): Promise<AuthProxy> {
   if (!existsSync(HAPROXY)) throw new Error(`No ${HAPROXY}: apt-get install haproxy (or run .ci/run once).`);
-  const target = new URL(backend);
-  if (target.protocol !== 'http:') throw new Error(`The auth proxy forwards to http only, not ${backend}`);
-  const targetPort = target.port || '80';
+  const servers = (Array.isArray(backend) ? backend : [backend]).map((b) => {
+    const target = new URL(b);
+    if (target.protocol !== 'http:') throw new Error(`The auth proxy forwards to http only, not ${b}`);
+    return `${target.hostname}:${target.port || '80'}`;
+  });
   for (const name of people) {
     if (!/^[A-Za-z0-9._@-]+$/.test(name)) throw new Error(`Not a user name the proxy can assert: ${JSON.stringify(name)}`);
   }
@@ -48,7 +53,7 @@ export async function startAuthProxy(backend: string, people: string[]): Promise
 
   const dir = await mkdtemp(join(tmpdir(), 'countersign-auth-proxy-'));
   const config = join(dir, 'haproxy.cfg');
-  await writeFile(config, renderConfig(`${target.hostname}:${targetPort}`, ports));
+  await writeFile(config, renderConfig(servers, ports));
 
   const child = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -88,7 +93,7 @@ export async function startAuthProxy(backend: string, people: string[]): Promise
   };
 }
 
-function renderConfig(server: string, ports: Map<string, number>): string {
+function renderConfig(servers: string[], ports: Map<string, number>): string {
   const frontends = [...ports].map(
     ([name, port], i) => `
 frontend person_${i}
@@ -112,7 +117,8 @@ defaults
     timeout http-keep-alive 10s
 ${frontends.join('')}
 backend gateway
-    server gateway ${server}
+    balance roundrobin
+${servers.map((server, i) => `    server gateway_${i} ${server}`).join('\n')}
 `;
 }
 

@@ -88,7 +88,7 @@ export interface GatewayWorld {
   /** alice's (or `device`'s) approval of exactly this request on ORIGIN. */
   approve(request: Partial<ActionRequest> & { url: string }, options?: { agent?: string; scope?: string; device?: Device }): Promise<string>;
   /** Another gateway instance on the same verifier and upstream. */
-  another(overrides?: Partial<GatewayConfigFile>): Promise<{ port: number; close(): Promise<void> }>;
+  another(overrides?: Partial<GatewayConfigFile>): Promise<{ port: number; app: FastifyInstance; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -158,7 +158,7 @@ export async function startGatewayWorld(options: GatewayWorldOptions = {}): Prom
     async another(overrides) {
       const started = await start(parseGatewayConfig(file(overrides), env));
       others.push(started.app);
-      return { port: started.port, close: () => started.app.close() };
+      return { port: started.port, app: started.app, close: () => started.app.close() };
     },
     async close() {
       for (const o of others) await o.close();
