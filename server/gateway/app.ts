@@ -4,6 +4,7 @@
 // verifier vouches for), the route (method, path, query and form fields), the body read up to the
 // limit, the decision, then the request forwarded with the bytes that were digested and identity
 // set only from what was verified. Holds no state: instances share one verifier. Node only.
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -18,8 +19,9 @@ import { resolveRequestUrl } from '../middleware/request-url';
 import { remoteAgentKeys } from './agent-keys';
 import type { AgentKeys } from './agent-keys';
 import type { GatewayConfig, GatewayRoute } from './config';
+import { drainRefusedBody } from './linger';
 import { contentTypesAgree, readForm, withoutApprovalField } from './form-body';
-import { isTrustedPeer, ownedHeaders, peerAddress, rawValues, requestHeadersToTool, responseHeadersToClient } from './headers';
+import { exactValues, isTrustedPeer, ownedHeaders, peerAddress, rawValues, requestHeadersToTool, responseHeadersToClient } from './headers';
 import type { Outgoing } from './headers';
 import { compileRoutes, matchRoute, routesOnPath } from './routes';
 
@@ -31,11 +33,12 @@ export interface GatewayOptions {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const FORWARDED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 type Who = { action: 'known'; principal: Principal | null } | Refusal;
 
-function send(reply: FastifyReply, r: Refusal, bodyUnread = false): FastifyReply {
-  if (bodyUnread) reply.header('connection', 'close');
+function send(reply: FastifyReply, r: Refusal, closing = false): FastifyReply {
+  if (closing) reply.header('connection', 'close');
   return reply.code(r.status).type('application/json').send(r.body);
 }
 
@@ -48,8 +51,34 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const userHeader = config.identity.user?.header;
   const agentHeader = config.identity.agents?.header;
   const owned = ownedHeaders([userHeader, agentHeader]);
+  /** Requests whose client was told `100 Continue`: it sends its body. */
+  const continued = new WeakSet<IncomingMessage>();
+  function writeContinue(request: IncomingMessage, reply: FastifyReply): void {
+    continued.add(request);
+    reply.raw.writeContinue();
+  }
 
-  const app = Fastify({ logger: false, return503OnClosing: true, requestIdHeader: false });
+  /** A refusal before the body was read: the body is drained first (see linger.ts), then the connection closes. */
+  async function refuseUnread(request: IncomingMessage, reply: FastifyReply, r: Refusal): Promise<FastifyReply> {
+    await drainRefusedBody(request, { limit: config.bodyLimit, continued: continued.has(request) });
+    return send(reply, r, true);
+  }
+
+  const app = Fastify({
+    logger: false,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    // A URL that does not decode is refused before routing, in DESIGN.md's shape like every refusal.
+    // What Node's parser refuses (a made-up method, a malformed head): DESIGN.md's shape on the socket.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable || (error as NodeJS.ErrnoException).code === 'ECONNRESET') return void socket.destroy();
+      const body = JSON.stringify(refusal('payload_invalid', 'the request is not one HTTP/1.1 can read').body);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+    frameworkErrors: (error, request, reply) => {
+      void refuseUnread(request.raw, reply, refusal('payload_invalid', error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoding' : 'the request could not be read'));
+    },
+  });
   // Expect: 100-continue is answered only once the gateway has decided to read the body.
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
   app.removeAllContentTypeParsers();
@@ -65,6 +94,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     const raw = request.raw.rawHeaders;
     if (agentHeader !== undefined) {
       const keys = rawValues(raw, agentHeader);
+      // One spelling only: a tool reads X.Countersign.Agent.Key as the same header, so it may not pass for another.
+      if (exactValues(raw, agentHeader).length !== keys.length) return refusal('unauthorized', `send the agent key as ${agentHeader} and under no other spelling`);
       if (keys.length > 1) return refusal('unauthorized', 'the agent key header is sent more than once');
       if (keys.length === 1) {
         try {
@@ -77,6 +108,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     const user = config.identity.user;
     if (user === undefined || !trustedPeer) return { action: 'known', principal: null };
     const names = rawValues(raw, user.header);
+    // Only the proxy's own spelling is its word: another one (X-Forwarded_User) is a client's header it let through.
+    if (exactValues(raw, user.header).length !== names.length) return refusal('payload_invalid', 'the identity header is sent under another spelling than the configured one');
     if (names.length > 1) return refusal('payload_invalid', 'the identity header is sent more than once');
     if (names.length === 0) return { action: 'known', principal: null };
     const id = names[0]!.trim();
@@ -91,14 +124,18 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     } else if (body === 'stream') {
       const length = request.headers['content-length'];
       if (typeof length === 'string' && /^\d+$/.test(length)) out.contentLength = Number(length);
-      if (/^100-continue$/i.test(String(request.headers.expect ?? ''))) reply.raw.writeContinue();
+      if (/^100-continue$/i.test(String(request.headers.expect ?? ''))) writeContinue(request.raw, reply);
     } else {
       request.body = undefined;
       if (!SAFE_METHODS.has(request.method)) out.contentLength = 0;
     }
-    return reply.from(pathQuery, {
+    // The query goes on as received: reply-from would otherwise percent-decode it whole (and refuse
+    // what does not decode as UTF-8, which a tool may well read). The path was checked by resolveRequestUrl.
+    const q = pathQuery.indexOf('?');
+    return reply.from(q === -1 ? pathQuery : pathQuery.slice(0, q), {
+      queryString: () => (q === -1 ? '' : pathQuery.slice(q + 1)),
       rewriteRequestHeaders: (req) => requestHeadersToTool(req.headers, { owned, userHeader, trustedPeer }, out),
-      rewriteHeaders: (headers) => responseHeadersToClient(headers, out.credential),
+      rewriteHeaders: (headers) => responseHeadersToClient(headers, out.agent !== undefined, out.credential),
       onError: (r) => {
         send(r as FastifyReply, refusal('upstream_unavailable', 'the tool behind the gateway did not answer'));
       },
@@ -109,20 +146,20 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     const raw = request.raw;
     const method = raw.method ?? 'GET';
     const resolved = resolveRequestUrl(middleware.origins, raw.url ?? '', raw.headers.host);
-    if (!resolved.ok) return send(reply, refusal('payload_invalid', resolved.message), true);
+    if (!resolved.ok) return refuseUnread(raw, reply, refusal('payload_invalid', resolved.message));
     const { pathQuery } = resolved;
     const q = pathQuery.indexOf('?');
     const pathname = q === -1 ? pathQuery : pathQuery.slice(0, q);
     const mutating = !SAFE_METHODS.has(method);
     if (mutating) {
       const ambiguity = pathAmbiguity(pathname);
-      if (ambiguity) return send(reply, refusal('payload_invalid', `the request's path is ambiguous: ${ambiguity}`), true);
+      if (ambiguity) return refuseUnread(raw, reply, refusal('payload_invalid', `the request's path is ambiguous: ${ambiguity}`));
     }
 
     const peer = peerAddress(raw.socket.remoteAddress);
     const trustedPeer = isTrustedPeer(peer, config.identity.user?.trustedProxies ?? []);
     const who = await identify(request, trustedPeer);
-    if (who.action === 'refuse') return send(reply, who, true);
+    if (who.action === 'refuse') return refuseUnread(raw, reply, who);
     const { principal } = who;
     const out: Outgoing = {};
     if (principal?.kind === 'user') out.user = principal.id;
@@ -133,27 +170,27 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     }
 
     const hasBody = raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] !== undefined && raw.headers['content-length'] !== '0');
-    if ((method === 'GET' || method === 'HEAD') && hasBody) return send(reply, refusal('payload_invalid', `a ${method} request carries no body`), true);
+    if ((method === 'GET' || method === 'HEAD') && hasBody) return refuseUnread(raw, reply, refusal('payload_invalid', `a ${method} request carries no body`));
 
     const candidates = routesOnPath(routes, method, pathname);
     if (candidates.length === 0) {
-      if (principal?.kind === 'agent' && mutating) return send(reply, refusal('route_not_protected', `${method} ${pathname} is not a route this gateway lets agents use`), true);
+      if (principal?.kind === 'agent' && mutating) return refuseUnread(raw, reply, refusal('route_not_protected', `${method} ${pathname} is not a route this gateway lets agents use`));
       return forward(request, reply, pathQuery, hasBody ? 'stream' : null, out, trustedPeer);
     }
 
     // A protected route's request: the body is read once, up to the limit, and what is forwarded is
     // what was digested.
     const types = rawValues(raw.rawHeaders, 'content-type');
-    if (types.length > 1) return send(reply, refusal('payload_invalid', 'the Content-Type header is sent more than once'), true);
+    if (types.length > 1) return refuseUnread(raw, reply, refusal('payload_invalid', 'the Content-Type header is sent more than once'));
     const contentType = types[0] ?? null;
-    if (!contentTypesAgree(contentType)) return send(reply, refusal('payload_invalid', 'the Content-Type could be read as another kind of body'), true);
+    if (!contentTypesAgree(contentType)) return refuseUnread(raw, reply, refusal('payload_invalid', 'the Content-Type could be read as another kind of body'));
     let bytes: Uint8Array | null = null;
     if (hasBody) {
       const declared = raw.headers['content-length'];
       if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > config.bodyLimit) {
         return send(reply, refusal('payload_too_large', `the body is over this route's limit of ${config.bodyLimit} bytes`), true);
       }
-      if (/^100-continue$/i.test(String(raw.headers.expect ?? ''))) reply.raw.writeContinue();
+      if (/^100-continue$/i.test(String(raw.headers.expect ?? ''))) writeContinue(raw, reply);
       try {
         bytes = await readRawBody(request.body as NodeJS.ReadableStream, { limit: config.bodyLimit, length: raw.headers['content-length'] });
       } catch (error) {
@@ -191,13 +228,16 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   }
 
   // Fastify's own refusals (a Content-Type it cannot parse, a malformed URL) in DESIGN.md's shape.
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status === 413) return send(reply, refusal('payload_too_large', 'the body is over the limit'), true);
-    if (status >= 400 && status < 500) return send(reply, refusal('payload_invalid', 'the request could not be read'), true);
+    if (status >= 400 && status < 500) return refuseUnread(request.raw, reply, refusal('payload_invalid', 'the request could not be read'));
     return send(reply, refusal('upstream_unavailable', 'the gateway could not forward the request'));
   });
-  app.route({ method: ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'], url: '*', handler: handle });
+  // Other methods (WebDAV's, made-up ones) are refused: no route could be written for them, and a tool
+  // may still read one as a write.
+  app.setNotFoundHandler((request, reply) => refuseUnread(request.raw, reply, refusal('payload_invalid', `the gateway does not forward ${String(request.raw.method).slice(0, 20)} requests`)));
+  app.route({ method: [...FORWARDED_METHODS], url: '*', handler: handle });
   return app;
 }
 

@@ -43,9 +43,17 @@ const RoutePath = z
 /** Field conditions: name → value pattern (`*` matches any run of characters). */
 const FieldConditions = z.record(z.string().min(1).max(128), z.string().max(512)).refine((value) => Object.keys(value).length > 0, 'at least one field');
 
+const RouteMethod = z.string().regex(/^[A-Z]{3,10}$/, 'an upper-case HTTP method');
+
 export const GatewayRoute = z.strictObject({
-  method: z.string().regex(/^[A-Z]{3,10}$/, 'an upper-case HTTP method'),
-  path: RoutePath,
+  /**
+   * The method, a list of them, or `*` for every method the gateway forwards: a PHP tool runs the same
+   * code for GET, OPTIONS, PUT or DELETE (MediaWiki's `action=rollback` rolls back on any of them). GET
+   * covers HEAD.
+   */
+  method: z.union([z.literal('*'), RouteMethod, z.array(RouteMethod).min(1).max(8)]),
+  /** The path, or several that reach the same script (`/` is index.php where it is the directory index). */
+  path: z.union([RoutePath, z.array(RoutePath).min(1).max(16)]),
   /** Conditions on fields the tool reads its action from. See routes.ts for how they match (query and form merged, any occurrence). */
   query: FieldConditions.optional(),
   body: FieldConditions.optional(),

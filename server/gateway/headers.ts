@@ -1,13 +1,14 @@
 // The headers the gateway reads and the ones it sends on (DESIGN.md, "The gateway"). A tool may read
-// a header under another spelling than ours (PHP turns `X-Forwarded_User` into the same
-// `HTTP_X_FORWARDED_USER` as `X-Forwarded-User`), so every name is compared folded, and a header the
-// gateway owns reaches the tool only as the gateway set it. Pure.
+// a header under another spelling than ours (PHP turns `X-Forwarded_User` and `X.Forwarded.User` into
+// the same `HTTP_X_FORWARDED_USER` as `X-Forwarded-User`; Apache's CGI environment folds every
+// character that is not a letter or digit), so every name is compared folded, and a header the gateway
+// owns reaches the tool only as the gateway set it. Pure.
 import { isIP } from 'node:net';
 import { APPROVAL_HEADER } from '../../lib/protocol';
 
-/** A header name as a CGI tool sees it: lower case, `_` as `-`. */
+/** A header name as the widest CGI reading sees it: lower case, every character but a letter or digit as `-`. */
 export function foldHeaderName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '-');
 }
 
 /** Every value of a header under any spelling, from Node's raw list (a repeated header stays repeated). */
@@ -15,6 +16,14 @@ export function rawValues(rawHeaders: readonly string[], name: string): string[]
   const want = foldHeaderName(name);
   const values: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (foldHeaderName(rawHeaders[i]!) === want) values.push(rawHeaders[i + 1]!);
+  return values;
+}
+
+/** Every value of a header under exactly this name (case aside). */
+export function exactValues(rawHeaders: readonly string[], name: string): string[] {
+  const want = name.toLowerCase();
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === want) values.push(rawHeaders[i + 1]!);
   return values;
 }
 
@@ -99,16 +108,17 @@ export function requestHeadersToTool(incoming: Record<string, string | string[] 
 }
 
 /**
- * The tool's response headers toward the client: less hop-by-hop ones; on a brokered request, less
- * every cookie the tool sets and any header carrying the credential, which stays with the gateway.
+ * The tool's response headers toward the client: less hop-by-hop ones; toward an agent, less every
+ * cookie the tool sets (an agent holds no credential of the tool) and any header carrying a brokered
+ * credential, which stays with the gateway.
  */
-export function responseHeadersToClient(headers: Record<string, string | string[] | undefined>, credential: Record<string, string> | undefined): Record<string, string | string[] | undefined> {
+export function responseHeadersToClient(headers: Record<string, string | string[] | undefined>, toAgent: boolean, credential: Record<string, string> | undefined): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
   const secrets = credential ? Object.values(credential) : [];
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (lower === 'connection' || lower === 'keep-alive' || lower === 'transfer-encoding' || lower === 'proxy-connection') continue;
-    if (credential && (lower === 'set-cookie' || lower === 'set-cookie2')) continue;
+    if (toAgent && (lower === 'set-cookie' || lower === 'set-cookie2')) continue;
     if (secrets.length > 0 && value !== undefined && (Array.isArray(value) ? value : [value]).some((v) => secrets.some((s) => v.includes(s)))) continue;
     out[name] = value;
   }

@@ -74,18 +74,21 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] {
-  return routes.map((route) => {
-    const parts = route.path.slice(1).split('/');
-    const open = parts[parts.length - 1] === '**';
-    const segments = (open ? parts.slice(0, -1) : parts).map((s) => (s === '*' ? s : foldValue(s)));
+  return routes.flatMap((route) => {
     const conditions = { ...route.query, ...route.body };
     const fields = Object.entries(conditions).map(([name, value]) => ({ name: foldName(name), pattern: globRegExp(value) }));
-    return { route, segments, open, fields };
+    return (typeof route.path === 'string' ? [route.path] : route.path).map((path) => {
+      const parts = path.slice(1).split('/');
+      const open = parts[parts.length - 1] === '**';
+      const segments = (open ? parts.slice(0, -1) : parts).map((s) => (s === '*' ? s : foldValue(s)));
+      return { route, segments, open, fields };
+    });
   });
 }
 
 function methodMatches(route: GatewayRoute, method: string): boolean {
-  return route.method === method || (method === 'HEAD' && route.method === 'GET');
+  const listed = route.method === '*' ? null : typeof route.method === 'string' ? [route.method] : route.method;
+  return listed === null || listed.includes(method) || (method === 'HEAD' && listed.includes('GET'));
 }
 
 function pathMatches(compiled: CompiledRoute, pathname: string): boolean {

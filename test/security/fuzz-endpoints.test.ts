@@ -1,11 +1,15 @@
 // Fuzzing every public verifier endpoint of DESIGN.md's API through app.inject, FUZZ_RUNS cases each
 // (100,000 under `npm run test:faults`): bodies of the wrong content type, arbitrary JSON, near-valid
-// mutations of valid bodies, huge and deep inputs, weird headers and paths. No answer is a 5xx, every
+// mutations of valid bodies, huge and deep inputs, weird headers and paths; on the device-authenticated
+// routes device proofs (spent, edited, for another method or time, or fresh for exactly the request),
+// on `GET /v1/agents/me` agent keys (revoked, near misses, the live one). No answer is a 5xx, every
 // refusal is DESIGN.md's error shape with a known code, and no consumed or tampered token, spent
-// enrollment code or unsigned log batch is ever accepted. Admin endpoints: fuzz-admin-endpoints.test.ts.
+// enrollment code, unsigned log batch, spent or foreign device proof or wrong agent key is ever
+// accepted. Admin endpoints: fuzz-admin-endpoints.test.ts; this file also holds both lists to the
+// routes the verifier registers.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUZZ_RUNS, bodyArb, fuzzEndpoint, mutateString, pathArb, startFuzzWorld } from '../helpers/fuzz';
+import { ADMIN_ENDPOINTS, FUZZ_ADMIN_TOKEN, FUZZ_RUNS, PUBLIC_ENDPOINTS, agentAuthArb, bodyArb, deviceAuthArb, fuzzEndpoint, mutateString, pathArb, registeredRoutes, startFuzzWorld } from '../helpers/fuzz';
 import type { BodyCase, EndpointSpec, FuzzWorld } from '../helpers/fuzz';
 
 let w: FuzzWorld;
@@ -44,13 +48,35 @@ function specs(): EndpointSpec[] {
     },
     { name: 'GET /v1/status', method: 'GET', path: pathArb('/v1/status'), admin: false, body: null, unauthorizedIf2xx: () => false },
     { name: 'GET /.well-known/jwks.json', method: 'GET', path: pathArb('/.well-known/jwks.json'), admin: false, body: null, unauthorizedIf2xx: () => false },
+    { name: 'GET /', method: 'GET', path: pathArb('/'), admin: false, body: null, unauthorizedIf2xx: () => false },
+    {
+      name: 'GET /v1/extension-policy', method: 'GET', path: pathArb('/v1/extension-policy'), admin: false, auth: deviceAuthArb(w, w.spentProofs.extensionPolicy, w.spentProofs.receiptLookup), body: null,
+      unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    {
+      name: 'POST /v1/receipts/lookup', method: 'POST', path: pathArb('/v1/receipts/lookup'), admin: false, auth: deviceAuthArb(w, w.spentProofs.receiptLookup, w.spentProofs.extensionPolicy),
+      body: bodyArb(t.receiptLookup, 'application/json'), unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    { name: 'GET /v1/agents/me', method: 'GET', path: pathArb('/v1/agents/me'), admin: false, auth: agentAuthArb(w), body: null, unauthorizedIf2xx: onlyTheRightCredential },
   ];
 }
 
+/** A 2xx only for the live agent key, or a fresh device proof minted for exactly that request. */
+const onlyTheRightCredential: EndpointSpec['unauthorizedIf2xx'] = ({ auth }) => auth !== 'right';
+
 describe('fuzzing the public endpoints', () => {
-  it.each(['POST /v1/enroll', 'POST /v1/verify', 'POST /v1/log/batch', 'GET /v1/status', 'GET /.well-known/jwks.json'])(`%s: ${FUZZ_RUNS} hostile requests, no 5xx, every refusal in DESIGN.md's shape, nothing let through`, async (name) => {
+  it('fuzzes every route the verifier registers: the public ones here, the admin ones in fuzz-admin-endpoints.test.ts', () => {
+    expect(specs().map((s) => s.name).sort()).toEqual([...PUBLIC_ENDPOINTS].sort());
+    expect(registeredRoutes(w.app).sort()).toEqual([...PUBLIC_ENDPOINTS, ...ADMIN_ENDPOINTS].sort());
+  });
+
+  it.each(PUBLIC_ENDPOINTS)(`%s: ${FUZZ_RUNS} hostile requests, no 5xx, every refusal in DESIGN.md's shape, nothing let through`, async (name) => {
     const spec = specs().find((s) => s.name === name)!;
-    const outcome = await fuzzEndpoint(w.app, spec, [...w.consumedTokens.map((x) => x.split('.')[2]!), ...w.consumedTokens.map((x) => x.split('.')[1]!)]);
+    const secrets = [
+      ...w.consumedTokens.map((x) => x.split('.')[2]!), ...w.consumedTokens.map((x) => x.split('.')[1]!),
+      w.agentKey.key, w.revokedAgentKey.key, FUZZ_ADMIN_TOKEN, ...[...w.spentProofs.receiptLookup, ...w.spentProofs.extensionPolicy].map((p) => p.split('.')[2]!),
+    ];
+    const outcome = await fuzzEndpoint(w.app, spec, secrets);
     expect(outcome.sent).toBe(FUZZ_RUNS);
     expect(outcome.unauthorized).toBe(0);
     console.log(`${name}: ${outcome.sent} sent, statuses ${JSON.stringify(Object.fromEntries(outcome.statuses))}`);
@@ -67,11 +93,17 @@ describe('fuzzing the public endpoints', () => {
     }
   });
 
-  it('the verifier still answers after all of it, and the consumed tokens are still refused as replayed', async () => {
+  it('the verifier still answers after all of it; consumed tokens and spent proofs are still refused as replayed, the revoked key as unauthorized', async () => {
     expect((await w.app.inject({ method: 'GET', url: '/v1/status' })).statusCode).toBe(200);
     for (const token of w.consumedTokens) {
       const res = await w.app.inject({ method: 'POST', url: '/v1/verify', payload: { token, request: w.templates.verify.request, scope: w.templates.verify.scope } });
       expect(res.json()).toMatchObject({ error: { code: 'replayed' } });
     }
+    for (const authorization of w.spentProofs.receiptLookup) {
+      const res = await w.app.inject({ method: 'POST', url: '/v1/receipts/lookup', headers: { authorization }, payload: w.templates.receiptLookup });
+      expect(res.json()).toMatchObject({ error: { code: 'replayed' } });
+    }
+    expect((await w.app.inject({ method: 'GET', url: '/v1/agents/me', headers: { authorization: `Bearer ${w.revokedAgentKey.key}` } })).json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect((await w.app.inject({ method: 'GET', url: '/v1/agents/me', headers: { authorization: `Bearer ${w.agentKey.key}` } })).json()).toEqual({ agentId: 'agent:forum-helper', keyId: w.agentKey.keyId });
   });
 });

@@ -181,6 +181,14 @@ describe('gateway: identity', () => {
     expect(w.upstream.seen[0]!.rawHeaders.filter((h) => /^x-forwarded[-_]user$/i.test(h))).toEqual(['x-forwarded-user']);
   });
 
+  it('attack: a spelling of the identity header the proxy did not use (X.Forwarded.User, X-Forwarded_User) is refused even alone: a client header the proxy let through is not its word', async () => {
+    for (const spelling of ['X-Forwarded_User', 'X.Forwarded.User', 'x_forwarded.user']) {
+      const a = await send(w.port, 'POST', '/api.php', { body: 'action=purge', headers: [`${spelling}: root`] });
+      expect(a.code, spelling).toBe('payload_invalid');
+    }
+    expect(w.upstream.seen).toHaveLength(0);
+  });
+
   it("attack: a person's token for another person (agt user:bob) is refused for alice", async () => {
     const token = await w.approve({ url: RIGHTS, body: RIGHTS_BODY }, { agent: 'user:bob', scope: 'wiki.rights', device: w.bob });
     const a = await send(w.port, 'POST', RIGHTS, { body: RIGHTS_BODY, headers: [...ALICE, `Countersign-Approval: ${token}`] });
@@ -189,9 +197,9 @@ describe('gateway: identity', () => {
   });
 
   it('attack: the approval, receipt and agent headers under other spellings never reach the tool', async () => {
-    const a = await send(w.port, 'GET', '/index.php', { headers: [...ALICE, 'Countersign_Approval: x.y.z', 'countersign-receipt: forged', 'Countersign_Agent: wiki-helper'] });
+    const a = await send(w.port, 'GET', '/index.php', { headers: [...ALICE, 'Countersign_Approval: x.y.z', 'countersign.receipt: forged', 'Countersign_Agent: wiki-helper', 'Countersign.Agent: root'] });
     expect(a.status).toBe(200);
-    const names = w.upstream.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replace(/_/g, '-'));
+    const names = w.upstream.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replace(/[^a-z0-9]/g, '-'));
     expect(names).not.toContain('countersign-approval');
     expect(names).not.toContain('countersign-receipt');
     expect(names).not.toContain('countersign-agent');
@@ -207,6 +215,32 @@ describe('gateway: identity', () => {
 });
 
 describe('gateway: framing and targets', () => {
+  it('forwards a query that does not decode as UTF-8 (a Latin-1 search) byte for byte, and refuses a path that does not decode, in the error shape', async () => {
+    const a = await send(w.port, 'GET', '/index.php?search=caf%E9&x=%&y=%ED%A0%80');
+    expect(a.status).toBe(200);
+    expect(w.upstream.seen.map((s) => s.url)).toEqual(['/index.php?search=caf%E9&x=%&y=%ED%A0%80']);
+    const b = await send(w.port, 'GET', '/index.php/%E9t%C3');
+    expect([b.status, b.code]).toEqual([400, 'payload_invalid']);
+    expect(w.upstream.seen).toHaveLength(1);
+  });
+
+  it('attack: a method no route can name (PROPFIND, a made-up one) is refused in the error shape, never forwarded', async () => {
+    for (const method of ['PROPFIND', 'MKCOL', 'FOO']) {
+      const a = await send(w.port, method, '/index.php?title=Special:UserRights', { body: RIGHTS_BODY, headers: ALICE });
+      expect([a.status, a.code], method).toEqual([400, 'payload_invalid']);
+    }
+    expect(w.upstream.seen).toHaveLength(0);
+  });
+
+  it('a refusal decided before a large body was read comes whole, after the body (drained, see linger.test.ts), in the error shape', async () => {
+    const body = Buffer.alloc(256 * 1024, 'a');
+    for (let i = 0; i < 5; i++) {
+      const h = head('POST', '/index.php', [`Content-Type: application/x-www-form-urlencoded`, `Content-Length: ${body.length}`], 'evil.example');
+      const a = await rawExchange(w.port, h, body);
+      expect([a.status, a.code]).toEqual([400, 'payload_invalid']);
+    }
+  });
+
   it('attack: an absolute-form target naming another origin is refused; naming ours, only its path is forwarded', async () => {
     const a = await send(w.port, 'GET', 'http://127.0.0.1:1/admin');
     expect(a.status).toBe(400);
@@ -369,6 +403,26 @@ describe('gateway: agents by their Countersign key, with brokered credentials', 
     const after = await send(w.port, 'GET', '/index.php', { headers: [`X-Countersign-Agent-Key: ${key}`] });
     expect(after.code).toBe('unauthorized');
     expect(w.upstream.seen).toHaveLength(1);
+  });
+
+  it('attack: an agent key under a spelling PHP folds together (X.Countersign.Agent.Key), alone or beside the real one, is refused: it may not pass the tool as some other header', async () => {
+    const { key } = await w.agentKey();
+    const a = await send(w.port, 'POST', '/index.php?title=Runbook&action=delete', { body: 'wpConfirmB=Delete', headers: [`X.Countersign.Agent.Key: ${key}`] });
+    expect([a.status, a.code]).toEqual([401, 'unauthorized']);
+    const b = await send(w.port, 'GET', '/index.php', { headers: [`x_countersign.agent-key: ${key}`] });
+    expect(b.code).toBe('unauthorized');
+    const c = await send(w.port, 'GET', '/index.php', { headers: [`X-Countersign-Agent-Key: ${key}`, `X-Countersign.Agent-Key: ${key}`] });
+    expect(c.code).toBe('unauthorized');
+    expect(w.upstream.seen).toHaveLength(0);
+  });
+
+  it("attack: a session the tool opens for an agent never reaches it, brokered credential or not", async () => {
+    const { key } = await w.agentKey();
+    const a = await send(w.port, 'GET', '/index.php', { headers: [`X-Countersign-Agent-Key: ${key}`] });
+    expect(a.status).toBe(200);
+    expect(a.headers['set-cookie']).toBeUndefined();
+    const b = await send(w.port, 'GET', '/index.php', { headers: ALICE });
+    expect(b.headers['set-cookie']).toBeDefined();
   });
 
   it('fails closed when the verifier cannot say whose key it is: 503', async () => {

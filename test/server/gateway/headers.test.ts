@@ -4,9 +4,10 @@ import { foldHeaderName, isTrustedPeer, ownedHeaders, peerAddress, rawValues, re
 const owned = ownedHeaders(['X-Forwarded-User', 'X-Countersign-Agent-Key']);
 
 describe('gateway headers', () => {
-  it('folds names as a CGI tool reads them', () => {
+  it('folds names as a CGI tool reads them: PHP turns `_`, `.` and spaces into the same name; Apache every non-alphanumeric', () => {
     expect(foldHeaderName('X-Forwarded_User')).toBe('x-forwarded-user');
-    expect(rawValues(['X-Forwarded-User', 'a', 'x_forwarded_user', 'b', 'Other', 'c'], 'x-forwarded-user')).toEqual(['a', 'b']);
+    for (const spelling of ['X.Forwarded.User', 'x_forwarded.user', 'X+Forwarded~User', "X'Forwarded|User"]) expect(foldHeaderName(spelling)).toBe('x-forwarded-user');
+    expect(rawValues(['X-Forwarded-User', 'a', 'x_forwarded_user', 'b', 'Other', 'c', 'X.Forwarded.User', 'd'], 'x-forwarded-user')).toEqual(['a', 'b', 'd']);
   });
 
   it('reads IPv4-mapped peers as their IPv4 address, and trusts only listed peers', () => {
@@ -20,7 +21,7 @@ describe('gateway headers', () => {
     const out = requestHeadersToTool(
       {
         host: 'evil', connection: 'close, x-drop-me', 'x-drop-me': '1', 'transfer-encoding': 'chunked', expect: '100-continue', te: 'trailers',
-        'x-forwarded_user': 'root', 'countersign_approval': 't', 'x-countersign-agent-key': 'csa_k', 'content-length': '99', accept: 'text/html',
+        'x-forwarded_user': 'root', 'countersign_approval': 't', 'x-countersign-agent-key': 'csa_k', 'x.countersign.agent.key': 'csa_j', 'countersign.receipt': 'r', 'countersign.agent': 'root', 'content-length': '99', accept: 'text/html',
       },
       { owned, userHeader: 'X-Forwarded-User', trustedPeer: true },
       { user: 'alice', contentLength: 5 },
@@ -39,8 +40,12 @@ describe('gateway headers', () => {
 
   it('attack: the credential never reaches the client: Set-Cookie and any header echoing it are dropped on a brokered request', () => {
     const credential = { cookie: 'wikidb_session=bot-secret' };
-    const out = responseHeadersToClient({ 'set-cookie': ['wikidb_session=renewed'], 'x-debug': 'got wikidb_session=bot-secret', 'content-type': 'text/html', connection: 'keep-alive' }, credential);
+    const out = responseHeadersToClient({ 'set-cookie': ['wikidb_session=renewed'], 'x-debug': 'got wikidb_session=bot-secret', 'content-type': 'text/html', connection: 'keep-alive' }, true, credential);
     expect(out).toEqual({ 'content-type': 'text/html' });
-    expect(responseHeadersToClient({ 'set-cookie': ['a=1'] }, undefined)).toEqual({ 'set-cookie': ['a=1'] });
+    expect(responseHeadersToClient({ 'set-cookie': ['a=1'] }, false, undefined)).toEqual({ 'set-cookie': ['a=1'] });
+  });
+
+  it('attack: a session the tool opens for an agent without a brokered credential never reaches the agent', () => {
+    expect(responseHeadersToClient({ 'set-cookie': ['wikidb_session=anon'], 'set-cookie2': 'x=1', 'content-type': 'text/html' }, true, undefined)).toEqual({ 'content-type': 'text/html' });
   });
 });

@@ -18,6 +18,19 @@ describe('gateway route matching', () => {
     expect(scopeOf('POST', '/api.php', [['action', 'edit'], ['title', 'X']])).toBe('wiki.edit');
   });
 
+  it('attack: a route for every method (`*`) or a list of them catches the action on OPTIONS, PUT or DELETE too: a PHP tool runs the same code for each', () => {
+    const any = compileRoutes([{ method: '*', path: '/index.php', query: { action: 'rollback' }, scope: 'wiki.edit' }]);
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'POST']) expect(routesOnPath(any, method, '/index.php'), method).toHaveLength(1);
+    const listed = compileRoutes([{ method: ['GET', 'OPTIONS'], path: '/index.php', scope: 'wiki.edit' }]);
+    expect(['GET', 'HEAD', 'OPTIONS', 'POST'].map((m) => routesOnPath(listed, m, '/index.php').length)).toEqual([1, 1, 1, 0]);
+  });
+
+  it('attack: the directory index (`/`) reaches index.php: a route may list every path that reaches its script', () => {
+    const both = compileRoutes([{ method: 'POST', path: ['/index.php/**', '/'], query: { title: 'Special:UserRights*' }, scope: 'wiki.rights' }]);
+    for (const path of ['/', '/index.php', '/index.php/x']) expect(matchRoute(routesOnPath(both, 'POST', path), [['title', 'special:userrights']]).kind, path).toBe('route');
+    expect(routesOnPath(both, 'POST', '/other.php')).toHaveLength(0);
+  });
+
   it('attack: a repeated field hides the real action (PHP keeps the last): any occurrence matches', () => {
     expect(scopeOf('POST', '/api.php', [['action', 'query'], ['action', 'userrights']])).toBe('wiki.rights');
   });
