@@ -17,6 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { freePort } from './free-port';
 
 /** Where Debian's `mediawiki` package puts the code (the entry points index.php, api.php, load.php, rest.php). */
@@ -66,7 +67,8 @@ export type MediaWiki = {
   /** Runs a maintenance script (`edit`, `edit.php` or a path) against this wiki; rejects on a non-zero exit. */
   php(script: string, args?: string[], options?: { input?: string }): Promise<{ stdout: string; stderr: string }>;
   /** api.php, direct, format=json&formatversion=2; POST (form body) when a token or `post` is given. */
-  api(params: Record<string, string>, options?: { cookie?: string; post?: boolean }): Promise<ApiResponse>;
+  /** One api.php call (format=json, formatversion=2), its answer read through `schema`. */
+  api<S extends z.ZodType>(params: Record<string, string>, schema: S, options?: { cookie?: string; post?: boolean }): Promise<z.infer<S>>;
   /** Logs a person in with their main password (action=clientlogin); the Cookie header value for later requests. */
   sessionCookie(name: string, password: string): Promise<string>;
   /** Logs WikiHelper in with the bot password (action=login); the Cookie header value that makes api.php act as the bot. */
@@ -80,8 +82,39 @@ export type MediaWiki = {
   createPage(title: string, text: string, options?: { user?: string; summary?: string }): Promise<void>;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ApiResponse = Record<string, any>;
+/** The parts of api.php's answers (formatversion=2) this harness reads; anything else in them is ignored. */
+const SiteInfo = z.object({ query: z.object({ general: z.object({}) }) });
+const LoginToken = z.object({ query: z.object({ tokens: z.object({ logintoken: z.string() }) }) });
+const ClientLogin = z.object({ clientlogin: z.object({ status: z.string() }).optional() });
+const Login = z.object({ login: z.object({ result: z.string() }).optional() });
+const Revisions = z.object({
+  query: z.object({
+    pages: z.array(
+      z.object({
+        missing: z.boolean().optional(),
+        invalid: z.boolean().optional(),
+        revisions: z
+          .array(
+            z.object({
+              revid: z.number(),
+              parentid: z.number(),
+              user: z.string(),
+              timestamp: z.string(),
+              comment: z.string(),
+              minor: z.boolean(),
+              slots: z.object({ main: z.object({ content: z.string() }) }),
+            }),
+          )
+          .optional(),
+      }),
+    ),
+  }),
+});
+const Users = z.object({
+  query: z.object({
+    users: z.array(z.object({ missing: z.boolean().optional(), invalid: z.boolean().optional(), groupmemberships: z.array(z.object({ group: z.string() })).optional() })),
+  }),
+});
 
 type State = { users: WikiUsers };
 
@@ -303,7 +336,7 @@ async function waitReady(url: string, child: ChildProcess, log: string): Promise
     const answers =
       listening &&
       (await fetch(siteinfo).then(
-        async (r) => r.ok && Boolean(((await r.json()) as ApiResponse).query?.general),
+        async (r) => r.ok && SiteInfo.safeParse(await r.json()).success,
         () => false,
       ));
     if (answers) return true;
@@ -377,7 +410,7 @@ class CookieJar {
 }
 
 function makeClient(url: string, users: WikiUsers) {
-  async function call(params: Record<string, string>, options: { cookie?: string; post?: boolean; jar?: CookieJar } = {}): Promise<ApiResponse> {
+  async function call<S extends z.ZodType>(params: Record<string, string>, schema: S, options: { cookie?: string; post?: boolean; jar?: CookieJar } = {}): Promise<z.infer<S>> {
     const body = new URLSearchParams({ format: 'json', formatversion: '2', ...params });
     const post = options.post ?? Object.keys(params).some((k) => k.endsWith('token'));
     const cookie = options.jar?.header() ?? options.cookie;
@@ -388,25 +421,28 @@ function makeClient(url: string, users: WikiUsers) {
     options.jar?.update(response);
     const text = await response.text();
     if (!response.ok) throw new Error(`api.php ${params.action}: HTTP ${response.status}: ${text.slice(0, 500)}`);
-    return JSON.parse(text) as ApiResponse;
+    const parsed = schema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`api.php ${params.action}: an answer not of the expected shape: ${text.slice(0, 500)}`);
+    return parsed.data;
   }
 
   async function latestRevision(title: string): Promise<Revision | null> {
-    const r = await call({ action: 'query', prop: 'revisions', titles: title, rvprop: 'ids|user|timestamp|comment|flags|content', rvslots: 'main' });
-    const page = r.query?.pages?.[0];
+    const r = await call({ action: 'query', prop: 'revisions', titles: title, rvprop: 'ids|user|timestamp|comment|flags|content', rvslots: 'main' }, Revisions);
+    const page = r.query.pages[0];
     const rev = page?.revisions?.[0];
     if (!page || page.missing || page.invalid || !rev) return null;
     return { revid: rev.revid, parentid: rev.parentid, user: rev.user, timestamp: rev.timestamp, comment: rev.comment, minor: rev.minor, text: rev.slots.main.content };
   }
 
   return {
-    api: (params: Record<string, string>, options: { cookie?: string; post?: boolean } = {}) => call(params, options),
+    api: <S extends z.ZodType>(params: Record<string, string>, schema: S, options: { cookie?: string; post?: boolean } = {}) => call(params, schema, options),
 
     async sessionCookie(name: string, password: string): Promise<string> {
       const jar = new CookieJar();
-      const tokens = await call({ action: 'query', meta: 'tokens', type: 'login' }, { jar });
+      const tokens = await call({ action: 'query', meta: 'tokens', type: 'login' }, LoginToken, { jar });
       const r = await call(
         { action: 'clientlogin', username: name, password, logintoken: tokens.query.tokens.logintoken, loginreturnurl: `${url}/` },
+        ClientLogin,
         { jar },
       );
       if (r.clientlogin?.status !== 'PASS') throw new Error(`clientlogin as ${name}: ${JSON.stringify(r)}`);
@@ -417,9 +453,9 @@ function makeClient(url: string, users: WikiUsers) {
       // MediaWiki 1.39: a login token bound to a fresh session, then action=login with the bot password
       // in a POST that sends that session's cookie back; the answer's cookies are the bot's session.
       const jar = new CookieJar();
-      const tokens = await call({ action: 'query', meta: 'tokens', type: 'login' }, { jar });
+      const tokens = await call({ action: 'query', meta: 'tokens', type: 'login' }, LoginToken, { jar });
       const { lgname, botPassword } = users.bot;
-      const r = await call({ action: 'login', lgname, lgpassword: botPassword, lgtoken: tokens.query.tokens.logintoken }, { jar });
+      const r = await call({ action: 'login', lgname, lgpassword: botPassword, lgtoken: tokens.query.tokens.logintoken }, Login, { jar });
       if (r.login?.result !== 'Success') throw new Error(`action=login as ${lgname}: ${JSON.stringify(r)}`);
       return jar.header();
     },
@@ -431,10 +467,10 @@ function makeClient(url: string, users: WikiUsers) {
     latestRevision,
 
     async userGroups(name: string): Promise<string[]> {
-      const r = await call({ action: 'query', list: 'users', ususers: name, usprop: 'groupmemberships' });
-      const user = r.query?.users?.[0];
+      const r = await call({ action: 'query', list: 'users', ususers: name, usprop: 'groupmemberships' }, Users);
+      const user = r.query.users[0];
       if (!user || user.missing || user.invalid) throw new Error(`No user ${name}`);
-      return (user.groupmemberships as { group: string }[]).map((m) => m.group).sort();
+      return (user.groupmemberships ?? []).map((m) => m.group).sort();
     },
   };
 }

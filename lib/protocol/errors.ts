@@ -28,7 +28,11 @@ export const ERROR_STATUS = {
   route_not_protected: 403,
   replayed: 409,
   chain_broken: 409,
+  /** A proposal already decided (or expired): the first decision wins (DESIGN.md, "Agent proposals"). */
+  already_decided: 409,
   payload_too_large: 413,
+  /** Over a proposal limit: 20 pending per approver, 5 new a minute per agent. */
+  rate_limited: 429,
   /** The gateway: the tool behind it did not answer (a departure from DESIGN.md, which names no code for it). */
   upstream_unavailable: 502,
   verifier_unavailable: 503,

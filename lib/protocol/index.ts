@@ -172,3 +172,16 @@ export {
   ReceiptLookupResponse,
   RECEIPT_LOOKUP_LIMITS,
 } from './api';
+
+export {
+  PROPOSAL_LIMITS,
+  ProposalId,
+  ProposalState,
+  ProposalCreateRequest,
+  ProposalCreated,
+  ProposalStatus,
+  PendingProposal,
+  ProposalList,
+  ProposalDecision,
+  ProposalDecided,
+} from './proposals';

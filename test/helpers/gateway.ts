@@ -14,6 +14,7 @@ import type { GatewayConfig, GatewayConfigFile } from '../../server/gateway/conf
 import type { VerifierClient } from '../../server/middleware';
 import { startVerifier } from './verifier';
 import type { Device, TestVerifier } from './verifier';
+import { dechunk } from './http-wire';
 
 export const ORIGIN = 'http://wiki.corp.example:8090';
 export const HOST = 'wiki.corp.example:8090';
@@ -228,21 +229,8 @@ function parseAnswer(raw: Buffer): RawAnswer {
     heads.push({ status, headers });
     at = end + 4;
     if (status >= 200) {
-      let rest = raw.subarray(at);
-      if (headers['transfer-encoding'] === 'chunked') {
-        const parts: Buffer[] = [];
-        let p = 0;
-        for (;;) {
-          const lineEnd = rest.indexOf('\r\n', p);
-          if (lineEnd < 0) break;
-          const size = parseInt(rest.subarray(p, lineEnd).toString('latin1'), 16);
-          if (!size) break;
-          parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
-          p = lineEnd + 2 + size + 2;
-        }
-        rest = Buffer.concat(parts);
-      }
-      body = rest.toString('utf8');
+      const rest = raw.subarray(at);
+      body = (headers['transfer-encoding'] === 'chunked' ? dechunk(rest) : rest).toString('utf8');
       break;
     }
   }

@@ -16,6 +16,7 @@ import { countersignExpress, countersignFastify, countersignNode, inProcessVerif
 import type { AssistantMarkers, NodeRoute, VerifierClient } from '../../server/middleware';
 import { startVerifier } from './verifier';
 import type { DatabaseKind, Device, TestVerifier } from './verifier';
+import { dechunk } from './http-wire';
 
 export const TOOL_ORIGIN = 'http://127.0.0.1:8080';
 export const TOOL_HOST = '127.0.0.1:8080';
@@ -282,20 +283,6 @@ function parseResponse(raw: Buffer): RawResponse {
     // Not JSON (a framework's HTML 404).
   }
   return { status: Number(statusLine!.split(' ')[1]), headers, text, json, code };
-}
-
-function dechunk(body: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (;;) {
-    const lineEnd = body.indexOf('\r\n', at);
-    if (lineEnd < 0) break;
-    const size = parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
-    if (!size) break;
-    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
-    at = lineEnd + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
 }
 
 /** A request whose body is pulled from a generator as the connection takes it: how much was pulled when the answer came. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { HAPROXY, startAuthProxy } from '../helpers/auth-proxy';
 import { MEDIAWIKI_ROOT, startMediaWiki } from '../helpers/mediawiki';
 import type { MediaWiki } from '../helpers/mediawiki';
@@ -35,22 +36,22 @@ describe.skipIf(missing && !process.env.CI)('MediaWiki harness', () => {
     expect(await wiki.userGroups('Alice')).toEqual(['bureaucrat', 'interface-admin', 'sysop']);
     expect(await wiki.userGroups('Bob')).toEqual([]);
     expect(await wiki.userGroups('WikiHelper')).toEqual(['bot']);
-    const anonymous = await wiki.api({ action: 'edit', title: 'Sandbox', text: 'anonymous', token: '+\\' });
-    expect(anonymous.error?.code).toBe('permissiondenied');
+    const anonymous = await wiki.api({ action: 'edit', title: 'Sandbox', text: 'anonymous', token: '+\\' }, z.object({ error: z.object({ code: z.string() }) }));
+    expect(anonymous.error.code).toBe('permissiondenied');
   });
 
   it('logs the bot in with its bot password, and its api.php edits are its own', async () => {
     const cookie = await wiki.botSessionCookie();
-    const token = (await wiki.api({ action: 'query', meta: 'tokens' }, { cookie })).query.tokens.csrftoken;
-    const edit = await wiki.api({ action: 'edit', title: 'Bot page', text: 'Written by the bot.', summary: 'hello', token }, { cookie });
-    expect(edit.edit?.result).toBe('Success');
+    const token = (await wiki.api({ action: 'query', meta: 'tokens' }, z.object({ query: z.object({ tokens: z.object({ csrftoken: z.string() }) }) }), { cookie })).query.tokens.csrftoken;
+    const edit = await wiki.api({ action: 'edit', title: 'Bot page', text: 'Written by the bot.', summary: 'hello', token }, z.object({ edit: z.object({ result: z.string() }) }), { cookie });
+    expect(edit.edit.result).toBe('Success');
     expect(await wiki.latestRevision('Bot page')).toMatchObject({ user: 'WikiHelper', comment: 'hello', text: 'Written by the bot.' });
     expect(await wiki.pageText('No such page')).toBeNull();
   });
 
   it('logs people in with their passwords and seeds pages', async () => {
     const cookie = await wiki.sessionCookie('Bob', wiki.users.bob.password);
-    expect((await wiki.api({ action: 'query', meta: 'userinfo' }, { cookie })).query.userinfo.name).toBe('Bob');
+    expect((await wiki.api({ action: 'query', meta: 'userinfo' }, z.object({ query: z.object({ userinfo: z.object({ name: z.string() }) }) }), { cookie })).query.userinfo.name).toBe('Bob');
     await wiki.createPage('Seeded', 'Some text.', { user: 'Bob' });
     expect(await wiki.latestRevision('Seeded')).toMatchObject({ user: 'Bob', text: 'Some text.' });
   });

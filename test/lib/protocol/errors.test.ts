@@ -13,8 +13,10 @@ const DESIGN_CODES: Record<number, string[]> = {
     // DESIGN.md's "New codes" (the gateway, issue 15).
     'route_not_protected',
   ],
-  409: ['replayed', 'chain_broken'],
+  409: ['replayed', 'chain_broken', 'already_decided'],
   413: ['payload_too_large'],
+  // DESIGN.md's "New codes" (agent proposals, issue 16).
+  429: ['rate_limited'],
   503: ['verifier_unavailable'],
 };
 
