@@ -1,11 +1,12 @@
-// The popup: the owner's queue of held actions, from the background's own records, and why nothing
-// can be signed when that is so. Extension page only.
+// The popup: the owner's queue of held actions, from the background's own records, and agents'
+// proposals beside them, and why nothing can be signed when that is so. Extension page only.
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { ask } from '@/lib/messaging/client';
 import { db } from '@/lib/extension/db';
 import type { ExtensionStateView } from '@/lib/messaging/contract';
 import { verifierStatusText } from '@/lib/policy/verifier-in-use';
+import { AgentProposals } from './AgentProposals';
 import { approveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
 import { PagePosts } from './PagePosts';
@@ -61,6 +62,7 @@ export function PopupApp() {
           <p>No pending actions.</p>
         )}
       </section>
+      <AgentProposals />
       <PagePosts />
       {state?.enrollment && (
         <p className="hint">

@@ -1,6 +1,7 @@
 // The background, joined: every feature's handlers in one registerHandlers call (which checks that
 // the map is whole), then each feature's listeners and start-up. Background only; called from the
 // entrypoint's main(), never at import.
+import { agentProposalHandlers, startAgentProposals } from './agent-proposals-background';
 import { deviceKey } from './device-key';
 import { startAlarms } from './features/alarms';
 import { approvalHandlers } from './features/approvals';
@@ -21,11 +22,13 @@ export function registerBackground(): void {
     ...approvalHandlers,
     ...holdHandlers,
     ...badgeHandlers,
+    ...agentProposalHandlers,
   });
   startBadges();
   startHolds();
   // Alarm listeners are registered at top level on every wake, before anything awaits.
   startAlarms();
+  startAgentProposals();
   startPolicy();
   void deviceKey();
   redeliverApproved();

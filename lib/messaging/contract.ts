@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AuthorshipSignal, Diff, Digest, Identifier, LogEvent } from '../protocol/index';
 import { BadgeConfig, ExtensionStateView, KillStateView, OrganisationPolicyView, SiteConfig, Verdict } from './views';
 import { TO_CONTENT, parseToContent } from './to-content';
+import { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView } from './agent-proposals';
 import type { ReleaseData, SettleData, ToContentType } from './to-content';
 import type { SenderKind } from './senders';
 import type { Reply } from './errors';
@@ -13,6 +14,7 @@ import type { Reply } from './errors';
 export type { Reply } from './errors';
 export type { BadgeConfig, BadgeState, ExtensionStateView, KillStateView, OrganisationPolicyView, PolicyView, SiteConfig, VerifierStatusView, Verdict } from './views';
 export type { ReleaseData, SettleData, ToContentType } from './to-content';
+export type { AgentDecisionView, AgentProposalDecideInput, AgentProposalItem, AgentProposalsView } from './agent-proposals';
 
 export const EnrollInput = z.strictObject({
   verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
@@ -146,6 +148,10 @@ export const MESSAGES = {
   // Only the popup, where the owner reviews the stored record, can cause a signature.
   'ui-bg:approve': { input: ActionIdInput, output: ActionStateOutput, senders: ['popup'] },
   'ui-bg:reject': { input: RejectInput, output: ActionStateOutput, senders: ['popup'] },
+  // Agent proposals (remote, from the verifier; not a content script's held action): the popup's
+  // list, asked afresh when it opens, and the owner's decision, signed only in the background.
+  'ui-bg:agent-proposals': { input: EmptyInput, output: AgentProposalsView, senders: ['popup'] },
+  'ui-bg:agent-proposals-decide': { input: AgentProposalDecideInput, output: AgentDecisionView, senders: ['popup'] },
   // Content scripts may propose and report, never approve.
   'cs-bg:site-config': { input: EmptyInput, output: SiteConfig, senders: ['content-script'] },
   'cs-bg:propose': { input: ProposalInput, output: ProposalOutput, senders: ['content-script'] },

@@ -1,13 +1,14 @@
-// The background's timers: log sync, the verifier's status with the organisation policy, and expiry,
-// every 30 s. Alarms survive service-worker restarts; their listener is registered on every wake.
+// The background's timers: log sync, the verifier's status with the organisation policy, expiry, and
+// the poll of agent proposals, every 30 s. Alarms survive service-worker restarts; their listener is registered on every wake.
 // Background only.
 import { browser } from 'wxt/browser';
+import { pollAgentProposals } from '../agent-proposals-background';
 import { syncLog } from '../log-sync';
 import { sweep } from './holds';
 import { refreshOrganisation } from './policy';
 import { refreshStatus } from './verifier';
 
-export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry' } as const;
+export const ALARMS = { sync: 'countersign-log-sync', status: 'countersign-verifier-status', expiry: 'countersign-expiry', agentProposals: 'countersign-agent-proposals' } as const;
 
 export function startAlarms(): void {
   browser.alarms.onAlarm.addListener((alarm) => {
@@ -17,8 +18,10 @@ export function startAlarms(): void {
       void refreshOrganisation().catch(() => undefined);
     }
     if (alarm.name === ALARMS.expiry) void sweep();
+    if (alarm.name === ALARMS.agentProposals) void pollAgentProposals().catch(() => undefined);
   });
   void browser.alarms.create(ALARMS.sync, { periodInMinutes: 0.5 });
   void browser.alarms.create(ALARMS.status, { periodInMinutes: 0.5 });
   void browser.alarms.create(ALARMS.expiry, { periodInMinutes: 0.5 });
+  void browser.alarms.create(ALARMS.agentProposals, { periodInMinutes: 0.5 });
 }

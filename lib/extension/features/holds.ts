@@ -4,6 +4,7 @@
 import { browser } from 'wxt/browser';
 import { ExtensionError } from '../../messaging/errors';
 import { siteConfig } from '../../policy/site-adapters';
+import { agentProposalCount } from '../agent-proposals-store';
 import { db } from '../db';
 import type { PendingActionRow } from '../db';
 import { currentEnrollment } from '../enrollment';
@@ -13,9 +14,9 @@ import { currentPolicyView } from '../policy-store';
 import { messenger } from '../router';
 import type { Handlers } from './handlers';
 
-/** The toolbar badge: how many actions wait for the owner. */
+/** The toolbar badge: how many actions wait for the owner, in-page holds and agent proposals alike. */
 export async function updateBadge(): Promise<void> {
-  const n = await pendingCount();
+  const n = (await pendingCount()) + (await agentProposalCount());
   await browser.action.setBadgeText({ text: n ? String(n) : '' });
   await browser.action.setBadgeBackgroundColor({ color: '#b3261e' });
 }

@@ -1,0 +1,112 @@
+// One agent proposal in the popup, reviewed as an in-page hold is: the agent, the scope, its summary
+// (the agent's own words, as text only), the exact request, the diff (a config change's "before"
+// read by the extension itself), the time left, and the owner's decision; what became of a decision
+// is said plainly. Keyboard alone can review and decide. Extension page only.
+import { useEffect, useState } from 'react';
+import { ActionDiff, reveal } from '@/components/ActionDiff';
+import type { AgentProposalItem } from '@/lib/messaging/contract';
+import { ask } from '@/lib/messaging/client';
+import { decisionText } from './agent-proposal-text';
+
+function useSecondsLeft(expiresAtSeconds: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return Math.max(0, Math.ceil(expiresAtSeconds - now / 1000));
+}
+
+function requestTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}${u.search}`;
+  } catch {
+    return url;
+  }
+}
+
+/** `blocked`: why no agent proposal can be approved now (named beside the button), or null. */
+export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentProposalItem; blocked: string | null; onDecided: () => void }) {
+  const { proposal, review, decision } = item;
+  const left = useSecondsLeft(proposal.expiresAt);
+  const [reason, setReason] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const reasonId = `agent-reason-${proposal.id}`;
+  const blockId = `agent-approve-off-${proposal.id}`;
+  const decided = decision !== null && decision.state !== 'refused';
+  const block = decided ? null : left === 0 ? 'Its time ran out: it can no longer be approved.' : !item.digestOk ? 'The verifier listed a digest that is not this request\'s: nothing can be signed for it.' : blocked;
+
+  async function decide(kind: 'approve' | 'reject') {
+    setBusy(true);
+    setMessage(null);
+    try {
+      if (kind === 'approve') await ask('ui-bg:agent-proposals-decide', { id: proposal.id, approve: true });
+      else await ask('ui-bg:agent-proposals-decide', { id: proposal.id, reject: { reason: reason.trim() } });
+    } catch (error) {
+      setMessage((error as Error).message);
+    } finally {
+      setBusy(false);
+      onDecided();
+    }
+  }
+
+  return (
+    <li aria-label={`${proposal.agent} ${proposal.scope}`} className="action" data-proposal={proposal.id}>
+      <h2>
+        <span className="agent">{reveal(proposal.agent)}</span> → <span className="scope">{reveal(proposal.scope)}</span>
+      </h2>
+      <dl>
+        <dt>Site</dt>
+        <dd>{review.site}</dd>
+        <dt>Request</dt>
+        <dd aria-label="Request">
+          {proposal.request.method.toUpperCase()} {reveal(requestTarget(proposal.request.url))}
+        </dd>
+        <dt>Summary</dt>
+        {/* The agent's words: text only, its invisible characters shown, never obeyed (E-06). */}
+        <dd aria-label="Summary" className="summary">
+          {reveal(proposal.summary)}
+        </dd>
+        <dt>Time left</dt>
+        <dd>
+          <span role="timer" aria-label="Time left">
+            {left} s
+          </span>
+        </dd>
+      </dl>
+      {review.beforeNote && (
+        <p className="hint" aria-label="Before">
+          {review.beforeNote}
+        </p>
+      )}
+      <ActionDiff diff={review.diff} body={proposal.request.body} contentType={proposal.request.contentType} {...(review.contentField ? { contentField: review.contentField } : {})} />
+      {!decided && (
+        <div className="decide">
+          <button type="button" className="primary" disabled={busy || block !== null} aria-describedby={block ? blockId : undefined} onClick={() => void decide('approve')}>
+            Approve
+          </button>
+          <label htmlFor={reasonId} className="reason">
+            Reason
+            <input id={reasonId} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} placeholder="required to reject" />
+          </label>
+          <button type="button" className="danger" disabled={busy || !reason.trim()} onClick={() => void decide('reject')}>
+            Reject
+          </button>
+        </div>
+      )}
+      {block && (
+        <p id={blockId} className="approve-off" data-testid="approve-off">
+          {block}
+        </p>
+      )}
+      {decision && (
+        <p role="status" aria-label="Decision">
+          {decisionText(decision)}
+        </p>
+      )}
+      {message && <p role="alert">{message}</p>}
+    </li>
+  );
+}
