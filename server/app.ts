@@ -8,6 +8,7 @@ import type { DatabaseHandle } from './db/connect';
 import { createMetrics } from './metrics';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
+import { proposalRoutes } from './routes/proposals';
 import { publicRoutes } from './routes/public';
 import { createDecisionWriter, pruneConsumed } from './store/decisions';
 import { enrolledKeys, keyLookup } from './store/devices';
@@ -89,6 +90,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('verifier', context);
 
   await app.register(publicRoutes);
+  await app.register(proposalRoutes);
   await app.register(adminRoutes, { adminToken: options.adminToken });
 
   // Housekeeping: forget consumed jtis whose tokens can no longer verify, and pick up a policy that

@@ -91,11 +91,15 @@ export const AgentRegistration = z.strictObject({
 });
 export type AgentRegistration = z.infer<typeof AgentRegistration>;
 
-/** One verifier decision, allowed or refused, as `GET /v1/admin/events` returns it. */
+/** The steps of an agent proposal's life a decision record names (a refusal names its error code). */
+export const ProposalStep = z.enum(['proposed', 'approved', 'rejected', 'expired', 'handed_out']);
+export type ProposalStep = z.infer<typeof ProposalStep>;
+
+/** One verifier decision, allowed or refused, or a step of a proposal, as `GET /v1/admin/events` returns it. */
 export const DecisionRecord = z.strictObject({
   id: z.string(),
   ts: z.int().min(0),
-  code: z.union([z.literal('allow'), ErrorCodeSchema]),
+  code: z.union([z.literal('allow'), ErrorCodeSchema, ProposalStep]),
   traceId: TraceId.nullable(),
   agent: z.string().nullable(),
   approver: z.string().nullable(),

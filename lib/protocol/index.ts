@@ -163,6 +163,7 @@ export {
   EnrollmentCodeResponse,
   AgentRegistration,
   DecisionRecord,
+  ProposalStep,
   EventsResponse,
   AgentIdentity,
   AgentKey,

@@ -157,6 +157,44 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('receipts_site_cdg').on('receipts').columns(['site', 'cdg', 'issued_at']).execute();
     },
   },
+  // Agent proposals (DESIGN.md, "Agent proposals"): one row per proposal, its state moved only from
+  // `pending` by one conditional update (the first decision wins); who may approve it, fixed when it
+  // was made, in proposal_approvers. Indexes serve the per-agent rate limit, the expiry sweep and the
+  // per-approver list and limit.
+  '0005_proposals': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('proposals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('content_field', 'text')
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('trace_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('token', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('decided_by', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('handed_out_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('proposals_agent_created').on('proposals').columns(['agent_id', 'created_at']).execute();
+      await db.schema.createIndex('proposals_state_expiry').on('proposals').columns(['state', 'expires_at']).execute();
+      await db.schema
+        .createTable('proposal_approvers')
+        .addColumn('proposal_id', 'text', (c) => c.notNull().references('proposals.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('proposal_approvers_pk', ['proposal_id', 'user_id'])
+        .execute();
+      await db.schema.createIndex('proposal_approvers_user').on('proposal_approvers').columns(['user_id', 'proposal_id']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

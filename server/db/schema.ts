@@ -123,6 +123,8 @@ export interface Database {
   organisation_policies: OrganisationPolicyTable;
   agent_keys: AgentKeyTable;
   receipts: ReceiptTable;
+  proposals: ProposalTable;
+  proposal_approvers: ProposalApproverTable;
 }
 
 /** An agent's API key: only its SHA-256 is kept (the key itself is shown once, when it is made). */
@@ -145,4 +147,39 @@ export interface ReceiptTable {
   /** The receipt as issued (compact JWS). */
   receipt: string;
   issued_at: number;
+}
+
+/** An agent's proposal (DESIGN.md, "Agent proposals"). */
+export interface ProposalTable {
+  id: string;
+  agent_id: string;
+  /** The agent key it was made with. */
+  key_id: string;
+  scope: string;
+  summary: string;
+  /** The ActionRequest as JSON text: exactly what the agent will send. */
+  request: string;
+  content_field: string | null;
+  digest: string;
+  /** The request's origin (the token's `aud`). */
+  site: string;
+  trace_id: string;
+  /** pending, approved, rejected, expired. */
+  state: string;
+  /** The approval token (a credential: handed to the agent only, never logged). */
+  token: string | null;
+  reason: string | null;
+  /** The user who decided. */
+  decided_by: string | null;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  /** When the agent first fetched the token. */
+  handed_out_at: number | null;
+}
+
+/** Who may approve a proposal, fixed by policy when it was made. */
+export interface ProposalApproverTable {
+  proposal_id: string;
+  user_id: string;
 }

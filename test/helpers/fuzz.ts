@@ -43,6 +43,7 @@ export const FUZZ_AGENT = 'agent:forum-helper';
 export const PUBLIC_ENDPOINTS = [
   'GET /', 'POST /v1/enroll', 'POST /v1/verify', 'POST /v1/log/batch', 'GET /v1/status', 'GET /.well-known/jwks.json',
   'GET /v1/extension-policy', 'POST /v1/receipts/lookup', 'GET /v1/agents/me',
+  'POST /v1/proposals', 'GET /v1/proposals/{id}', 'GET /v1/proposals', 'POST /v1/proposals/{id}/decision',
 ] as const;
 export const ADMIN_ENDPOINTS = [
   'POST /v1/admin/enrollment-codes', 'PUT /v1/admin/agents/{agentId}', 'POST /v1/admin/agents/{agentId}/keys', 'DELETE /v1/admin/agents/{agentId}/keys/{keyId}',
@@ -81,13 +82,17 @@ export interface FuzzWorld {
     policy: Record<string, unknown>;
     receiptLookup: Record<string, unknown>;
     extensionPolicy: Record<string, unknown>;
+    proposal: Record<string, unknown>;
+    decision: Record<string, unknown>;
   };
+  /** A pending proposal of FUZZ_AGENT's that alice may decide. */
+  proposalId: string;
   kid: string;
   traceId: string;
   /** alice's device key: the fuzzers mint device proofs with it (the right credential of device-authenticated routes). */
   device: { privateKey: CryptoKey; kid: string };
   /** Device proofs that were valid once and are spent: replayed, they must be refused. */
-  spentProofs: { receiptLookup: string[]; extensionPolicy: string[] };
+  spentProofs: { receiptLookup: string[]; extensionPolicy: string[]; proposals: string[]; decision: string[] };
   /** A live agent key of FUZZ_AGENT, and a revoked one (its `keyId` too). */
   agentKey: { key: string; keyId: string };
   revokedAgentKey: { key: string; keyId: string };
@@ -152,7 +157,7 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
   }
 
   const receiptLookup = { site: FUZZ_TOOL, cdgs: ['A'.repeat(43), 'b'.repeat(42) + 'A'] };
-  const spentProofs: FuzzWorld['spentProofs'] = { receiptLookup: [], extensionPolicy: [] };
+  const spentProofs: FuzzWorld['spentProofs'] = { receiptLookup: [], extensionPolicy: [], proposals: [], decision: [] };
   for (let i = 0; i < 3; i++) {
     const proof = (method: string, path: string) => mintDeviceProof({ privateKey: pair.privateKey, kid: device.kid, method, url: `${FUZZ_PUBLIC_URL}${path}`, now: T0 / 1000 });
     const lookup = await proof('POST', '/v1/receipts/lookup');
@@ -162,6 +167,26 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     if (a.statusCode !== 200 || b.statusCode !== 200) throw new Error(`fuzz world: a fresh device proof was refused (${a.body} ${b.body})`);
     spentProofs.receiptLookup.push(lookup);
     spentProofs.extensionPolicy.push(policy);
+  }
+
+  // Proposals: one left pending for the fuzzers; others decided with device proofs that are then spent.
+  const proposal = { request: FUZZ_REQUEST, scope: FUZZ_SCOPE, summary: 'Reply to the thread', contentField: '/body' };
+  const propose = async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/proposals', headers: { authorization: `Bearer ${agentKey.key}` }, payload: proposal });
+    if (res.statusCode !== 201) throw new Error(`fuzz world: a proposal was refused (${res.body})`);
+    return (res.json() as { id: string }).id;
+  };
+  const proposalId = await propose();
+  for (let i = 0; i < 2; i++) {
+    const proof = (method: string, path: string) => mintDeviceProof({ privateKey: pair.privateKey, kid: device.kid, method, url: `${FUZZ_PUBLIC_URL}${path}`, now: T0 / 1000 });
+    const decided = await propose();
+    const list = await proof('GET', '/v1/proposals?state=pending');
+    const decision = await proof('POST', `/v1/proposals/${decided}/decision`);
+    const a = await app.inject({ method: 'GET', url: '/v1/proposals?state=pending', headers: { authorization: list } });
+    const b = await app.inject({ method: 'POST', url: `/v1/proposals/${decided}/decision`, headers: { authorization: decision }, payload: { reject: { reason: 'not now' } } });
+    if (a.statusCode !== 200 || b.statusCode !== 200) throw new Error(`fuzz world: a fresh device proof was refused (${a.body} ${b.body})`);
+    spentProofs.proposals.push(list);
+    spentProofs.decision.push(decision);
   }
 
   // The enrollment code above is spent; every enroll template below carries a spent code.
@@ -183,7 +208,11 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
         approvalTtlSeconds: 90,
         adapters: [{ id: 'wiki', match: ['http://wiki.corp:8090/*'], actions: [{ scope: 'wiki.edit', request: { method: 'POST', url: '/api.php' }, content: 'text' }] }],
       },
+      proposal,
+      // A consumed token approves another request: never an approval of this proposal.
+      decision: { approve: consumedTokens[0]! },
     },
+    proposalId,
     kid: device.kid,
     traceId,
     device: { privateKey: pair.privateKey, kid: device.kid },

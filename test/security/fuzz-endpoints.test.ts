@@ -58,6 +58,24 @@ function specs(): EndpointSpec[] {
       body: bodyArb(t.receiptLookup, 'application/json'), unauthorizedIf2xx: onlyTheRightCredential,
     },
     { name: 'GET /v1/agents/me', method: 'GET', path: pathArb('/v1/agents/me'), admin: false, auth: agentAuthArb(w), body: null, unauthorizedIf2xx: onlyTheRightCredential },
+    {
+      name: 'POST /v1/proposals', method: 'POST', path: pathArb('/v1/proposals'), admin: false, auth: agentAuthArb(w),
+      body: bodyArb(t.proposal, 'application/json'), unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    {
+      name: 'GET /v1/proposals/{id}', method: 'GET', path: fc.oneof(pathArb(`/v1/proposals/${w.proposalId}`), pathArb(`/v1/proposals/${w.proposalId}?wait=0`), pathArb('/v1/proposals/prp_AAAAAAAAAAAAAAAAAAAAAA')),
+      admin: false, auth: agentAuthArb(w), body: null, unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    {
+      name: 'GET /v1/proposals', method: 'GET', path: pathArb('/v1/proposals?state=pending'), admin: false, auth: deviceAuthArb(w, w.spentProofs.proposals, w.spentProofs.decision), body: null,
+      unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    {
+      name: 'POST /v1/proposals/{id}/decision', method: 'POST', path: pathArb(`/v1/proposals/${w.proposalId}/decision`), admin: false, auth: deviceAuthArb(w, w.spentProofs.decision, w.spentProofs.proposals),
+      body: fc.oneof(bodyArb(t.decision, 'application/json'), bodyArb({ reject: { reason: 'not now' } }, 'application/json')),
+      // Only alice's own fresh proof may decide (she is its approver); no approve body here carries a valid token.
+      unauthorizedIf2xx: ({ auth, body }) => auth !== 'right' || /"approve"/.test(String(body?.payload ?? '')),
+    },
   ];
 }
 
@@ -74,7 +92,7 @@ describe('fuzzing the public endpoints', () => {
     const spec = specs().find((s) => s.name === name)!;
     const secrets = [
       ...w.consumedTokens.map((x) => x.split('.')[2]!), ...w.consumedTokens.map((x) => x.split('.')[1]!),
-      w.agentKey.key, w.revokedAgentKey.key, FUZZ_ADMIN_TOKEN, ...[...w.spentProofs.receiptLookup, ...w.spentProofs.extensionPolicy].map((p) => p.split('.')[2]!),
+      w.agentKey.key, w.revokedAgentKey.key, FUZZ_ADMIN_TOKEN, ...[...w.spentProofs.receiptLookup, ...w.spentProofs.extensionPolicy, ...w.spentProofs.proposals, ...w.spentProofs.decision].map((p) => p.split('.')[2]!),
     ];
     const outcome = await fuzzEndpoint(w.app, spec, secrets);
     expect(outcome.sent).toBe(FUZZ_RUNS);

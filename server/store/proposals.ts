@@ -1,0 +1,160 @@
+// Agent proposals in the database (DESIGN.md, "Agent proposals"): the row and who may approve it,
+// the one conditional update that decides it (the first decision wins, on any replica), expiry, and
+// a decision record for every step under the proposal's trace id, written in the same transaction as
+// the step. Never logs a token. Node only.
+import { sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { ActionRequest } from '../../lib/protocol';
+import type { DecisionRecord, PendingProposal, ProposalState } from '../../lib/protocol';
+import type { DatabaseHandle } from '../db/connect';
+import type { Database, ProposalTable } from '../db/schema';
+import { decisionRow } from './decisions/records';
+import type { DecisionFacts } from './decisions/records';
+
+export type ProposalRow = ProposalTable;
+
+/** One step of a proposal's life as a decision record (its trace id, agent, digest; the person who acted, if any). */
+export function stepFacts(row: Pick<ProposalRow, 'trace_id' | 'agent_id' | 'digest'>, code: DecisionRecord['code'], policyVersion: string, approver: string | null = null, kid: string | null = null): DecisionFacts {
+  return { code, traceId: row.trace_id, agent: row.agent_id, approver, digest: row.digest, policyVersion, kid };
+}
+
+export async function recordStep(db: Kysely<Database> | Transaction<Database>, facts: DecisionFacts, now: number): Promise<void> {
+  await db.insertInto('decisions').values(decisionRow(facts, now)).execute();
+}
+
+/**
+ * Runs `work` in a transaction in which no other proposal can be made: the per-agent and
+ * per-approver limits are counted and the new row written without another replica's creation in
+ * between (PostgreSQL: a table lock that only proposal creations take; SQLite: one writer).
+ */
+export async function withCreationLock<T>(database: DatabaseHandle, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return database.db.transaction().execute(async (trx) => {
+    if (database.dialect === 'postgres') await sql`LOCK TABLE proposals IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+    return work(trx);
+  });
+}
+
+/** Proposals this agent made since `since` (ms): the per-agent rate limit. */
+export async function proposalsMadeSince(trx: Transaction<Database>, agentId: string, since: number): Promise<number> {
+  const row = await trx.selectFrom('proposals').select((eb) => eb.fn.countAll<number>().as('n')).where('agent_id', '=', agentId).where('created_at', '>', since).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** How many unexpired pending proposals wait for each of these users. */
+export async function pendingCounts(trx: Transaction<Database>, userIds: readonly string[], now: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (userIds.length === 0) return counts;
+  const rows = await trx
+    .selectFrom('proposal_approvers as a')
+    .innerJoin('proposals as p', 'p.id', 'a.proposal_id')
+    .select((eb) => ['a.user_id', eb.fn.countAll<number>().as('n')])
+    .where('a.user_id', 'in', [...userIds])
+    .where('p.state', '=', 'pending')
+    .where('p.expires_at', '>', now)
+    .groupBy('a.user_id')
+    .execute();
+  for (const r of rows) counts.set(r.user_id, Number(r.n));
+  return counts;
+}
+
+export async function insertProposal(trx: Transaction<Database>, row: ProposalRow, approvers: readonly string[]): Promise<void> {
+  await trx.insertInto('proposals').values(row).execute();
+  await trx.insertInto('proposal_approvers').values(approvers.map((user_id) => ({ proposal_id: row.id, user_id }))).execute();
+}
+
+export async function proposalById(db: Kysely<Database>, id: string): Promise<ProposalRow | undefined> {
+  return db.selectFrom('proposals').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function isApprover(db: Kysely<Database>, id: string, userId: string): Promise<boolean> {
+  return (await db.selectFrom('proposal_approvers').select('user_id').where('proposal_id', '=', id).where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+}
+
+/** The unexpired pending proposals this user may approve, oldest first. */
+export async function pendingFor(db: Kysely<Database>, userId: string, now: number, limit: number): Promise<PendingProposal[]> {
+  const rows = await db
+    .selectFrom('proposals as p')
+    .innerJoin('proposal_approvers as a', 'a.proposal_id', 'p.id')
+    .selectAll('p')
+    .where('a.user_id', '=', userId)
+    .where('p.state', '=', 'pending')
+    .where('p.expires_at', '>', now)
+    .orderBy('p.created_at')
+    .orderBy('p.id')
+    .limit(limit)
+    .execute();
+  return rows.map(pendingView);
+}
+
+export function pendingView(row: ProposalRow): PendingProposal {
+  return {
+    id: row.id,
+    agent: row.agent_id,
+    scope: row.scope,
+    summary: row.summary,
+    request: ActionRequest.parse(JSON.parse(row.request)),
+    ...(row.content_field !== null ? { contentField: row.content_field } : {}),
+    digest: row.digest,
+    traceId: row.trace_id,
+    createdAt: Math.floor(Number(row.created_at) / 1000),
+    expiresAt: Math.floor(Number(row.expires_at) / 1000),
+  };
+}
+
+export type Decided = { state: 'approved'; token: string; approver: string } | { state: 'rejected'; reason: string; approver: string };
+
+/**
+ * Moves a pending, unexpired proposal to its decided state and records the step, in one
+ * transaction; false when it was no longer pending (another decision won, or it expired).
+ */
+export async function decideProposal(db: Kysely<Database>, row: ProposalRow, decided: Decided, facts: DecisionFacts, now: number): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('proposals')
+      .set({
+        state: decided.state,
+        token: decided.state === 'approved' ? decided.token : null,
+        reason: decided.state === 'rejected' ? decided.reason : null,
+        decided_by: decided.approver,
+        decided_at: now,
+      })
+      .where('id', '=', row.id)
+      .where('state', '=', 'pending')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    await recordStep(trx, facts, now);
+    return true;
+  });
+}
+
+/** Records the first time the agent was handed the token (later fetches are the same hand-out). */
+export async function markHandedOut(db: Kysely<Database>, row: ProposalRow, facts: DecisionFacts, now: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const result = await trx.updateTable('proposals').set({ handed_out_at: now }).where('id', '=', row.id).where('handed_out_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) await recordStep(trx, facts, now);
+  });
+}
+
+/**
+ * Every pending proposal past its expiry becomes `expired`, each with its decision record, in one
+ * transaction; returns the ids it expired. Run before any read, and by the verifier's sweep, so a
+ * proposal ends in a logged terminal state even if nobody asks again.
+ */
+export async function expireDue(db: Kysely<Database>, now: number, policyVersion: string): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .updateTable('proposals')
+      .set({ state: 'expired', decided_at: now })
+      .where('state', '=', 'pending')
+      .where('expires_at', '<=', now)
+      .returning(['id', 'trace_id', 'agent_id', 'digest'])
+      .execute();
+    for (const row of due) await recordStep(trx, stepFacts(row, 'expired', policyVersion), now);
+    return due.map((r) => r.id);
+  });
+}
+
+export function stateOf(row: ProposalRow): ProposalState {
+  return row.state as ProposalState;
+}
