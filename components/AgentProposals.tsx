@@ -29,11 +29,14 @@ export function AgentProposals() {
   }, [refresh]);
 
   const blocked = agentApproveBlock(view, error);
+  // Nothing to say until there is a proposal, or a reason none can be listed: the holds stay the popup's first thing.
+  const unreachable = view?.enrolled === true && !view.reachable;
+  if (!error && !unreachable && (view === null || view.items.length === 0)) return null;
   return (
     <section aria-label="Agent proposals">
       <h2>Agent proposals</h2>
       {error && <p role="alert">{error}</p>}
-      {view?.enrolled && !view.reachable && (
+      {unreachable && (
         <p role="alert" data-testid="agent-proposals-unreachable">
           {blocked}
         </p>
@@ -45,7 +48,7 @@ export function AgentProposals() {
           ))}
         </ul>
       ) : (
-        <p>{view ? 'No agent proposals.' : 'Asking the verifier for agent proposals…'}</p>
+        <p>No agent proposals.</p>
       )}
     </section>
   );
