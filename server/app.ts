@@ -31,6 +31,8 @@ export interface BuildAppOptions {
   processMetrics?: boolean;
   /** How often to prune the replay cache and reload the active policy (default 30 s). */
   maintenanceIntervalMs?: number;
+  /** How often to expire pending proposals nobody asks about (default 5 s). */
+  proposalSweepMs?: number;
 }
 
 /** Headers that carry secrets: never logged. */
@@ -90,7 +92,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('verifier', context);
 
   await app.register(publicRoutes);
-  await app.register(proposalRoutes);
+  await app.register(proposalRoutes, { sweepMs: options.proposalSweepMs });
   await app.register(adminRoutes, { adminToken: options.adminToken });
 
   // Housekeeping: forget consumed jtis whose tokens can no longer verify, and pick up a policy that

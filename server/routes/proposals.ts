@@ -5,21 +5,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AgentIdentity, EnrolledKey } from '../../lib/protocol';
-import { PROPOSAL_LIMITS, ProposalCreateRequest, ProposalCreated, ProposalDecided, ProposalDecision, ProposalId, ProposalList, ProposalStatus } from '../../lib/protocol';
+import { CountersignError, PROPOSAL_LIMITS, ProposalCreateRequest, ProposalCreated, ProposalDecided, ProposalDecision, ProposalId, ProposalList, ProposalStatus } from '../../lib/protocol';
 import { agentCaller } from '../plugins/agent-auth';
 import { deviceCaller } from '../plugins/device-auth';
 import { ProposalWakeups } from '../proposal-wakeups';
 import { createProposal, decide, pendingProposals, proposalStatus, sweepExpired } from '../proposals';
+import { recordWaitEnded } from '../store/proposals';
 
 /** A proposal carries a request body of up to 1 MiB; 2 MiB leaves room for JSON escaping. */
 const CREATE_BODY_LIMIT = 2 * 1024 * 1024;
-const SWEEP_MS = 5000;
+/** How often pending proposals past their expiry are expired when nobody asks about them. */
+export const DEFAULT_PROPOSAL_SWEEP_MS = 5000;
 
 const IdParams = z.strictObject({ id: ProposalId });
 const WaitQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(PROPOSAL_LIMITS.waitSeconds).optional() });
 const ListQuery = z.strictObject({ state: z.literal('pending', { error: 'only state=pending can be listed' }) });
 
-export async function proposalRoutes(fastify: FastifyInstance): Promise<void> {
+export async function proposalRoutes(fastify: FastifyInstance, options: { sweepMs?: number }): Promise<void> {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const ctx = fastify.verifier;
   const deps = { ctx, wakeups: new ProposalWakeups() };
@@ -30,6 +32,27 @@ export async function proposalRoutes(fastify: FastifyInstance): Promise<void> {
   };
   const asDevice = async (request: FastifyRequest): Promise<void> => {
     devices.set(request, await deviceCaller(ctx, request));
+  };
+
+  /**
+   * The long poll's caller at each wake-up: first as this request authenticated it, then its key
+   * again; a key that fails mid-wait (revoked) ends the wait, recorded under the proposal's trace.
+   */
+  const reauthenticating = (request: FastifyRequest, id: string, authenticated: AgentIdentity) => {
+    let first = true;
+    return async (): Promise<AgentIdentity> => {
+      if (first) {
+        first = false;
+        return authenticated;
+      }
+      try {
+        return await agentCaller(ctx, request);
+      } catch (error) {
+        if (!(error instanceof CountersignError)) throw error;
+        const traceId = await recordWaitEnded(ctx.database.db, id, authenticated.agentId, error.code, ctx.policy().version, ctx.now()).catch(() => undefined);
+        throw new CountersignError(error.code, error.message, { cause: error, ...(traceId !== undefined ? { traceId } : {}) });
+      }
+    };
   };
 
   app.post(
@@ -43,7 +66,11 @@ export async function proposalRoutes(fastify: FastifyInstance): Promise<void> {
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
     reply.header('cache-control', 'no-store');
-    return proposalStatus(deps, request.params.id, request.query.wait ?? 0, () => agentCaller(ctx, request), gone.signal);
+    const status = await proposalStatus(deps, request.params.id, request.query.wait ?? 0, reauthenticating(request, request.params.id, agents.get(request)!), gone.signal);
+    // A wait ended by the verifier closing: without this the keep-alive connection would hold
+    // server.close() until the client's idle timeout (72 s).
+    if (deps.wakeups.isClosed) reply.header('connection', 'close');
+    return status;
   });
 
   app.get('/v1/proposals', { onRequest: asDevice, schema: { querystring: ListQuery, response: { 200: ProposalList } } }, async (request, reply) => {
@@ -57,7 +84,7 @@ export async function proposalRoutes(fastify: FastifyInstance): Promise<void> {
     async (request) => decide(deps, devices.get(request)!, request.params.id, request.body),
   );
 
-  const sweep = setInterval(() => void sweepExpired(ctx).catch(() => undefined), SWEEP_MS);
+  const sweep = setInterval(() => void sweepExpired(ctx).catch(() => undefined), options.sweepMs ?? DEFAULT_PROPOSAL_SWEEP_MS);
   sweep.unref();
   fastify.addHook('onReady', async () => {
     await sweepExpired(ctx).catch(() => undefined);

@@ -66,6 +66,17 @@ export async function proposalById(db: Kysely<Database>, id: string): Promise<Pr
   return db.selectFrom('proposals').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * Records why an agent's wait on its proposal ended early (its key revoked mid-wait) under the
+ * proposal's trace; the trace id, or undefined when the proposal is not that agent's.
+ */
+export async function recordWaitEnded(db: Kysely<Database>, id: string, agentId: string, code: DecisionRecord['code'], policyVersion: string, now: number): Promise<string | undefined> {
+  const row = await proposalById(db, id);
+  if (!row || row.agent_id !== agentId) return undefined;
+  await recordStep(db, stepFacts(row, code, policyVersion), now);
+  return row.trace_id;
+}
+
 export async function isApprover(db: Kysely<Database>, id: string, userId: string): Promise<boolean> {
   return (await db.selectFrom('proposal_approvers').select('user_id').where('proposal_id', '=', id).where('user_id', '=', userId).executeTakeFirst()) !== undefined;
 }

@@ -27,7 +27,8 @@ describe.each(DATABASES)('agent proposals (%s)', (kind) => {
   let n = 0;
 
   beforeAll(async () => {
-    v = await startVerifier(kind);
+    // No background sweep: the long-poll tests learn that a poll is waiting from its own sweep (waitingOn).
+    v = await startVerifier(kind, { proposalSweepMs: 3_600_000 });
     alice = await v.enroll('alice');
     bob = await v.enroll('bob');
     await v.registerAgent(AGENT, 'alice', ['forum.post'], [SITE]);
@@ -55,6 +56,22 @@ describe.each(DATABASES)('agent proposals (%s)', (kind) => {
     expect(res.statusCode, res.body).toBe(201);
     return { ...ProposalCreated.parse(res.json()), body };
   }
+  /**
+   * Starts a long poll on a fresh proposal and resolves once the poll is waiting: a marker proposal
+   * made due just before is expired by the poll's own sweep, which runs after the poll authenticated.
+   */
+  async function waitingOn(agentKey = key): Promise<{ p: ProposalCreated; waiting: ReturnType<typeof poll> }> {
+    const marker = await made();
+    v.clock.now += 100_000;
+    const res = await propose(proposalOf(`waited on ${++n}`), agentKey);
+    expect(res.statusCode, res.body).toBe(201);
+    const p = ProposalCreated.parse(res.json());
+    v.clock.now += 30_000;
+    const waiting = poll(p.id, 30, agentKey);
+    const markerCodes = async () => (await v.admin('GET', `/v1/admin/events?trace=${marker.traceId}`)).json().decisions.map((d: { code: string }) => d.code) as string[];
+    while (!(await markerCodes()).includes('expired')) await new Promise((resolve) => setImmediate(resolve));
+    return { p, waiting };
+  }
   async function approval(device: Device, p: { body: ProposalCreateRequest; traceId: string }, over: { agent?: string; scope?: string; request?: ActionRequest; traceId?: string } = {}) {
     return (await v.mint(device, { request: over.request ?? p.body.request, agent: over.agent ?? AGENT, scope: over.scope ?? p.body.scope, traceId: over.traceId ?? p.traceId })).token;
   }
@@ -81,9 +98,8 @@ describe.each(DATABASES)('agent proposals (%s)', (kind) => {
     expect(JSON.stringify(events.json())).not.toContain(status.token!);
   });
 
-  it('a long poll returns as soon as the decision lands', async () => {
-    const p = await made();
-    const waiting = poll(p.id, 30);
+  it('a long poll under way is answered with the decision that lands during it', async () => {
+    const { p, waiting } = await waitingOn();
     const rejected = await decideOn(alice, p.id, { reject: { reason: 'Not this week.' } });
     expect(rejected.json()).toEqual({ state: 'rejected' });
     expect(ProposalStatus.parse((await waiting).json())).toEqual({ id: p.id, state: 'rejected', reason: 'Not this week.' });
@@ -104,6 +120,15 @@ describe.each(DATABASES)('agent proposals (%s)', (kind) => {
     const p = await made();
     expect((await poll(p.id, 0, otherKey)).statusCode).toBe(404);
     expect((await poll('prp_AAAAAAAAAAAAAAAAAAAAAA')).statusCode).toBe(404);
+
+    const { key: revoked, keyId: revokedId } = (await v.admin('POST', `/v1/admin/agents/${encodeURIComponent(AGENT)}/keys`)).json() as { key: string; keyId: string };
+    const q = ProposalCreated.parse((await propose(proposalOf('made before the revocation'), revoked)).json());
+    expect((await v.admin('DELETE', `/v1/admin/agents/${encodeURIComponent(AGENT)}/keys/${revokedId}`)).statusCode).toBe(200);
+    for (const res of [await propose(proposalOf('after the revocation'), revoked), await poll(q.id, 0, revoked), await poll(p.id, 0, revoked)]) {
+      expect([res.statusCode, res.json().error.code]).toEqual([401, 'unauthorized']);
+    }
+    // The agent itself, with its live key, still reads the proposal made with the revoked one.
+    expect(ProposalStatus.parse((await poll(q.id)).json()).state).toBe('pending');
   });
 
   it('rate limits: the sixth proposal in a minute is 429; a minute later it is fine again', async () => {
@@ -199,12 +224,37 @@ describe.each(DATABASES)('agent proposals (%s)', (kind) => {
 
   it('attack: a key revoked while its agent waits ends the wait with 401', async () => {
     const { key: temp, keyId: tempId } = (await v.admin('POST', `/v1/admin/agents/${encodeURIComponent(AGENT)}/keys`)).json() as { key: string; keyId: string };
-    const p = ProposalCreated.parse((await propose(proposalOf('revoked mid-wait'), temp)).json());
-    const waiting = poll(p.id, 30, temp);
+    const { p, waiting } = await waitingOn(temp);
     expect((await v.admin('DELETE', `/v1/admin/agents/${encodeURIComponent(AGENT)}/keys/${tempId}`)).statusCode).toBe(200);
     const answer = await waiting;
-    expect([answer.statusCode, answer.json().error.code]).toEqual([401, 'unauthorized']);
+    expect([answer.statusCode, answer.json().error]).toEqual([401, expect.objectContaining({ code: 'unauthorized', traceId: p.traceId })]);
     expect(keyId).not.toBe(tempId);
+    // The wait's end is in the proposal's life; the proposal itself is still pending for its owner.
+    const codes = (await v.admin('GET', `/v1/admin/events?trace=${p.traceId}`)).json().decisions.map((d: { code: string }) => d.code);
+    expect(codes).toEqual(['proposed', 'unauthorized']);
+    expect(ProposalStatus.parse((await poll(p.id)).json()).state).toBe('pending');
+  });
+
+  it('closing the verifier ends a long poll in flight over real HTTP: it is answered pending and close() returns', async () => {
+    const w = await startVerifier(kind);
+    try {
+      await w.enroll('alice');
+      await w.registerAgent(AGENT, 'alice', ['forum.post'], [SITE]);
+      const k = ((await w.admin('POST', `/v1/admin/agents/${encodeURIComponent(AGENT)}/keys`)).json() as { key: string }).key;
+      const p = ProposalCreated.parse((await w.app.inject({ method: 'POST', url: '/v1/proposals', headers: { authorization: `Bearer ${k}` }, payload: proposalOf('left waiting') })).json());
+      const address = await w.app.listen({ port: 0, host: '127.0.0.1' });
+      const waiting = fetch(`${address}/v1/proposals/${p.id}?wait=30`, { headers: { authorization: `Bearer ${k}` } });
+      // The poll has reached its wait once a no-wait poll on the same proposal has been answered after it.
+      expect((await fetch(`${address}/v1/proposals/${p.id}?wait=0`, { headers: { authorization: `Bearer ${k}` } })).status).toBe(200);
+      const closing = w.app.close();
+      const answer = await waiting;
+      expect([answer.status, await answer.json()]).toEqual([200, { id: p.id, state: 'pending' }]);
+      // Else the idle keep-alive connection holds close() until the client's timeout.
+      expect(answer.headers.get('connection')).toBe('close');
+      await closing;
+    } finally {
+      await w.close();
+    }
   });
 
   it('attack: kill switches — no proposal made, no decision taken, no token handed out while one applies', async () => {
