@@ -21,14 +21,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/protocol/**'],
+    // The protocol and the agent client run anywhere: a browser, Node, an edge worker.
+    files: ['lib/protocol/**', 'lib/agent/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'], message: 'lib/protocol is runtime-neutral: Web Crypto only.' },
-            { group: ['dexie', 'wxt', 'wxt/*', '#imports', 'webextension-polyfill', '@wxt-dev/*', 'react', 'react-dom'], message: 'lib/protocol is runtime-neutral.' },
+            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'], message: 'lib/protocol and lib/agent are runtime-neutral: Web Crypto and fetch only.' },
+            { group: ['dexie', 'wxt', 'wxt/*', '#imports', 'webextension-polyfill', '@wxt-dev/*', 'react', 'react-dom'], message: 'lib/protocol and lib/agent are runtime-neutral.' },
           ],
         },
       ],

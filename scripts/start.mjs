@@ -159,6 +159,16 @@ await waitFor(`${verifierUrl}/v1/status`, 'the verifier');
 await admin('PUT', '/v1/admin/agents/agent:forum-helper', { owner: 'alice', scopes: ['forum.post'], sites: [forumUrl] });
 await admin('PUT', '/v1/admin/agents/agent:access-helper', { owner: 'alice', scopes: ['admin.acl.write'], sites: [consoleUrl] });
 const { code, expiresAt } = await admin('POST', '/v1/admin/enrollment-codes', { userId: 'alice' });
+// The well-behaved agent's verifier key (`npm run demo:agent -- --propose`), kept readable by you only,
+// so that the agent never needs the admin token; made again if the kept one no longer works.
+const agentKeyFile = join(dataDir, 'agent-access-helper.key');
+const keptKey = existsSync(agentKeyFile) ? readFileSync(agentKeyFile, 'utf8').trim() : '';
+const keyWorks = keptKey !== '' && (await fetch(`${verifierUrl}/v1/agents/me`, { headers: { authorization: `Bearer ${keptKey}` } })).ok;
+if (!keyWorks) {
+  const { key } = await admin('POST', '/v1/admin/agents/agent:access-helper/keys');
+  writeFileSync(agentKeyFile, `${key}\n`, { mode: 0o600 });
+  chmodSync(agentKeyFile, 0o600);
+}
 
 // What protects the demo: the two tools' origins (ports named), the assistant's account, and their
 // site adapters (demo/adapters.ts; the extension ships none). The verifier hands it to every enrolled
@@ -230,6 +240,8 @@ Chromium enforces it and the user cannot change it; it can also pin verifierUrl,
 verifierPolicy "off" to ignore the verifier's copy.
 
 Without a browser: \`npm run demo:agent\` lets a rogue assistant call the tools' APIs; all refused.
+\`npm run demo:agent -- --propose\` is its well-behaved sibling: it proposes the same payroll change,
+waits, and acts only once alice approves it in her popup.
 
 Ctrl-C stops everything.`);
 

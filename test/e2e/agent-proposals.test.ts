@@ -3,6 +3,7 @@
 // diff whose "before" the extension read itself in her session, she approves and the agent's call
 // lands at the tool with a receipt; a rejection reaches the agent with its reason and the tool is
 // never called; the service worker stopped while a proposal is pending loses nothing.
+import { spawn } from 'node:child_process';
 import type { ActionRequest } from '@/lib/protocol/index';
 import { ACCESS_HELPER_TOOL_KEY, ApiAgent } from '../helpers/browser/api-agent';
 import { enrollAs, expect, test } from '../helpers/browser/fixtures';
@@ -62,9 +63,9 @@ test('an agent proposes, alice sees it with its before → after in her popup, a
 
   await item.getByRole('button', { name: 'Approve' }).click();
   const status = await waited;
-  expect(status.state).toBe('approved');
+  if (status.state !== 'approved') throw new Error(`the proposal ended ${status.state}, not approved`);
   expect(status.token).toMatch(/^ey/);
-  const res = await ApiAgent.execute(request, status.token!, ACCESS_HELPER_TOOL_KEY);
+  const res = await agent.execute(request, status.token, ACCESS_HELPER_TOOL_KEY);
   expect(res.status).toBe(200);
   expect(stack.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
   const change = stack.demo.store.accessHistory('payroll-2026').at(-1);
@@ -72,7 +73,7 @@ test('an agent proposes, alice sees it with its before → after in her popup, a
   expect(change?.traceId).toBe(created.traceId);
   await expect.poll(() => badge(browser), { timeout: 15_000 }).toBe('');
   // The same token a second time is a replay: the tool refuses it.
-  expect((await ApiAgent.execute(request, status.token!, ACCESS_HELPER_TOOL_KEY)).status).toBe(409);
+  expect((await agent.execute(request, status.token, ACCESS_HELPER_TOOL_KEY)).status).toBe(409);
   // The whole life under the proposal's trace: the device logged proposed and approved.
   const events = await browser.context.serviceWorkers().at(-1)!.evaluate(async (trc) => {
     const open = indexedDB.open('countersign');
@@ -99,8 +100,7 @@ test('alice rejects with a reason: the agent gets the reason, and the tool is ne
   await item.getByLabel('Reason').fill('Payroll stays team-only.');
   await item.getByRole('button', { name: 'Reject' }).click();
   const status = await waited;
-  expect(status).toMatchObject({ state: 'rejected', reason: 'Payroll stays team-only.' });
-  expect(status.token).toBeUndefined();
+  expect(status).toEqual({ id: created.id, state: 'rejected', reason: 'Payroll stays team-only.' });
   expect(stack.demo.store.accessHistory('payroll-2026').length).toBe(historyBefore);
   expect(stack.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('team-only');
   await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(0);
@@ -127,10 +127,37 @@ test('the service worker stopped while a proposal is pending loses nothing: afte
     await item.waitFor({ timeout: 15_000 });
     await item.getByRole('button', { name: 'Approve' }).click();
     const status = await waited;
-    expect(status.state).toBe('approved');
-    expect((await ApiAgent.execute(request, status.token!, ACCESS_HELPER_TOOL_KEY)).status).toBe(200);
+    if (status.state !== 'approved') throw new Error(`the proposal ended ${status.state}, not approved`);
+    expect((await agent.execute(request, status.token, ACCESS_HELPER_TOOL_KEY)).status).toBe(200);
     expect(stack.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
   } finally {
     await control.close();
+  }
+});
+
+test('the demo\'s well-behaved agent, a process of its own (npm run demo:agent -- --propose), acts only once alice approves in her popup', async ({ browser, stack }) => {
+  await aliceReady(browser, stack);
+  const key = await ApiAgent.key(stack, AGENT);
+  const child = spawn('npm', ['run', '--silent', 'demo:agent', '--', '--propose'], {
+    env: { ...process.env, VERIFIER_URL: stack.verifierUrl, CONSOLE_URL: stack.consoleUrl, COUNTERSIGN_AGENT_KEY: key },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const popup = await PopupPage.open(browser);
+    const item = proposalItem(popup);
+    await item.waitFor({ timeout: 30_000 });
+    // Waiting on alice: nothing has changed at the tool.
+    expect(stack.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('team-only');
+    await item.getByRole('button', { name: 'Approve' }).click();
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('Access console answered HTTP 200');
+    expect(stdout).not.toContain(key);
+    expect(stack.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
+    expect(stack.demo.store.accessHistory('payroll-2026').at(-1)?.receipt).toMatch(/^ey/);
+  } finally {
+    child.kill();
   }
 });
