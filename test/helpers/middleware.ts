@@ -329,7 +329,11 @@ export async function streamedRequest(
       const n = Math.min(chunk.length, options.totalBytes - pulled);
       pulled += n;
       if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-        await Promise.race([once(req, 'drain'), once(req, 'close')]);
+        // Each wait's listeners go with it (events.once adds an 'error' one too): none pile up on the request.
+        const waited = new AbortController();
+        const wait = (event: string) => once(req, event, { signal: waited.signal }).catch(() => undefined);
+        await Promise.race([wait('drain'), wait('close')]);
+        waited.abort();
       }
     }
     if (!req.destroyed) req.end();
