@@ -27,8 +27,12 @@ export interface CompiledRoute {
 
 export type RouteMatch = { kind: 'none' } | { kind: 'route'; route: GatewayRoute } | { kind: 'ambiguous'; scopes: string[] };
 
-/** Invisible characters a title normaliser drops: soft hyphen, zero-width and bidirectional marks, word joiners, BOM. */
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
+/**
+ * Characters a title normaliser drops: soft hyphen, zero-width and bidirectional marks, word joiners,
+ * BOM; and U+FFFD, which stands for bytes that are not UTF-8 (a tool reading them as windows-1252
+ * drops the five bytes it leaves undefined).
+ */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufffd]/g;
 
 /**
  * Folds a value at least as far as a wiki folds a title (MediaWiki reaches Special:UserRights from
@@ -78,7 +82,7 @@ export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] 
     const conditions = { ...route.query, ...route.body };
     const fields = Object.entries(conditions).map(([name, value]) => ({ name: foldName(name), pattern: globRegExp(value) }));
     return (typeof route.path === 'string' ? [route.path] : route.path).map((path) => {
-      const parts = path.slice(1).split('/');
+      const parts = segmentsOf(path);
       const open = parts[parts.length - 1] === '**';
       const segments = (open ? parts.slice(0, -1) : parts).map((s) => (s === '*' ? s : foldValue(s)));
       return { route, segments, open, fields };
@@ -91,9 +95,14 @@ function methodMatches(route: GatewayRoute, method: string): boolean {
   return listed === null || listed.includes(method) || (method === 'HEAD' && listed.includes('GET'));
 }
 
+/** A path's segments, empty ones dropped: a web server and PHP read `//index.php` and `/index.php/` as `/index.php`. */
+function segmentsOf(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
 function pathMatches(compiled: CompiledRoute, pathname: string): boolean {
   if (!pathname.startsWith('/')) return false;
-  const parts = pathname.slice(1).split('/');
+  const parts = segmentsOf(pathname);
   if (compiled.open ? parts.length < compiled.segments.length : parts.length !== compiled.segments.length) return false;
   for (let i = 0; i < compiled.segments.length; i++) {
     const part = decodeSegment(parts[i]!);

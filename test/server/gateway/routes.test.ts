@@ -31,6 +31,15 @@ describe('gateway route matching', () => {
     expect(routesOnPath(both, 'POST', '/other.php')).toHaveLength(0);
   });
 
+  it('attack: repeated slashes (//index.php, /index.php//x) reach the same script: they match as one', () => {
+    const any = compileRoutes([{ method: '*', path: ['/index.php/**', '/'], query: { action: 'rollback' }, scope: 'wiki.edit' }]);
+    for (const path of ['//index.php', '/index.php//', '///index.php//x', '//']) expect(matchRoute(routesOnPath(any, 'OPTIONS', path), [['action', 'rollback']]).kind, path).toBe('route');
+  });
+
+  it('attack: bytes that are not UTF-8 inside a title (read as U+FFFD, or dropped as windows-1252) do not hide it', () => {
+    expect(foldValue('Special__:\ufffduserrights')).toBe(foldValue('Special:UserRights'));
+  });
+
   it('attack: a repeated field hides the real action (PHP keeps the last): any occurrence matches', () => {
     expect(scopeOf('POST', '/api.php', [['action', 'query'], ['action', 'userrights']])).toBe('wiki.rights');
   });
