@@ -23,7 +23,7 @@ import { drainRefusedBody } from './linger';
 import { contentTypesAgree, readForm, withoutApprovalField } from './form-body';
 import { exactValues, isTrustedPeer, ownedHeaders, peerAddress, rawValues, requestHeadersToTool, responseHeadersToClient } from './headers';
 import type { Outgoing } from './headers';
-import { compileRoutes, matchRoute, routesOnPath } from './routes';
+import { anyRouteFor, compileRoutes, matchRoute, routesOnPath } from './routes';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -151,8 +151,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     const q = pathQuery.indexOf('?');
     const pathname = q === -1 ? pathQuery : pathQuery.slice(0, q);
     const mutating = !SAFE_METHODS.has(method);
-    if (mutating) {
-      const ambiguity = pathAmbiguity(pathname);
+    // A path two readers could take to different scripts cannot be matched against routes: refused
+    // whenever a route could apply to this method (MediaWiki's rollback route is for every method).
+    if (mutating || anyRouteFor(routes, method)) {
+      const ambiguity = pathname.startsWith('//') ? 'the path starts with //, which a URL parser may read as a host' : pathAmbiguity(pathname);
       if (ambiguity) return refuseUnread(raw, reply, refusal('payload_invalid', `the request's path is ambiguous: ${ambiguity}`));
     }
 

@@ -113,6 +113,11 @@ function pathMatches(compiled: CompiledRoute, pathname: string): boolean {
   return true;
 }
 
+/** Whether any route is for this method (a route for `*` is for every method). */
+export function anyRouteFor(routes: readonly CompiledRoute[], method: string): boolean {
+  return routes.some((r) => methodMatches(r.route, method));
+}
+
 /** The routes whose method and path a request has, whatever its fields: the requests whose body the gateway must read. */
 export function routesOnPath(routes: readonly CompiledRoute[], method: string, pathname: string): CompiledRoute[] {
   return routes.filter((r) => methodMatches(r.route, method) && pathMatches(r, pathname));

@@ -224,6 +224,16 @@ describe('gateway: framing and targets', () => {
     expect(w.upstream.seen).toHaveLength(1);
   });
 
+  it('attack: a path two readers could take to different scripts (//x, an encoded slash) is refused on any method a route is for', async () => {
+    const other = await w.another({ routes: [{ method: '*', path: ['/index.php/**', '/'], query: { action: 'rollback' }, scope: 'wiki.edit' }] });
+    for (const target of ['//x?action=rollback', '//index.php?action=rollback', '/index.php%2F..%2Fx?action=rollback']) {
+      const a = await send(other.port, 'OPTIONS', target, { headers: ALICE });
+      expect([a.status, a.code], target).toEqual([400, 'payload_invalid']);
+    }
+    await other.close();
+    expect(w.upstream.seen).toHaveLength(0);
+  });
+
   it('attack: a method no route can name (PROPFIND, a made-up one) is refused in the error shape, never forwarded', async () => {
     for (const method of ['PROPFIND', 'MKCOL', 'FOO']) {
       const a = await send(w.port, method, '/index.php?title=Special:UserRights', { body: RIGHTS_BODY, headers: ALICE });
