@@ -15,7 +15,6 @@ import {
   canonicalUrl,
   contentAt,
   newTraceId,
-  randomBase64url,
   readBodyFields,
   verifyApprovalToken,
 } from '../lib/protocol';
@@ -23,6 +22,7 @@ import type { VerifierContext } from './context';
 import type { ProposalWakeups } from './proposal-wakeups';
 import { readPresented } from './presented-token';
 import { agentLookup } from './store/agents';
+import { enrolledUsers } from './store/devices';
 import { killLookup } from './store/kills';
 import { currentOrganisationPolicy } from './store/organisation-policy';
 import {
@@ -33,6 +33,7 @@ import {
   markHandedOut,
   pendingCounts,
   pendingFor,
+  pendingRow,
   proposalById,
   proposalsMadeSince,
   recordStep,
@@ -65,12 +66,6 @@ async function refuseCreation(ctx: VerifierContext, caller: AgentIdentity, diges
   throw new CountersignError(error.code, error.message, { cause: error, traceId });
 }
 
-/** The distinct users with an enrolled, unrevoked device: the people a proposal could be shown to. */
-async function enrolledUsers(ctx: VerifierContext): Promise<string[]> {
-  const rows = await ctx.database.db.selectFrom('devices').select('user_id').distinct().where('revoked_at', 'is', null).execute();
-  return rows.map((r) => r.user_id);
-}
-
 export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentity, body: ProposalCreateRequest): Promise<ProposalCreated> {
   const now = ctx.now();
   const policy = ctx.policy();
@@ -94,7 +89,7 @@ export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentit
   const kills = killLookup(ctx.database);
   const allowed: string[] = [];
   let killed = false;
-  for (const user of await enrolledUsers(ctx)) {
+  for (const user of await enrolledUsers(ctx.database.db)) {
     if (user === caller.agentId) continue;
     if (policy.decide({ sub: user, agt: caller.agentId, scp: body.scope, site, agent }) !== undefined) continue;
     if ((await kills({ sub: user, agt: caller.agentId, scp: body.scope, site })).some((k) => k.engaged)) {
@@ -115,26 +110,18 @@ export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentit
     const counts = await pendingCounts(trx, allowed, now);
     const approvers = allowed.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
     if (approvers.length === 0) return new CountersignError('rate_limited', `everyone who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
-    const row: ProposalRow = {
-      id: `prp_${randomBase64url(16)}`,
-      agent_id: caller.agentId,
-      key_id: caller.keyId,
+    const row = pendingRow({
+      agentId: caller.agentId,
+      keyId: caller.keyId,
       scope: body.scope,
       summary: body.summary,
-      request: JSON.stringify(body.request),
-      content_field: body.contentField ?? null,
+      request: body.request,
+      contentField: body.contentField ?? null,
       digest,
       site,
-      trace_id: newTraceId(),
-      state: 'pending',
-      token: null,
-      reason: null,
-      decided_by: null,
-      created_at: now,
-      expires_at: now + ttl * 1000,
-      decided_at: null,
-      handed_out_at: null,
-    };
+      createdAt: now,
+      expiresAt: now + ttl * 1000,
+    });
     await insertProposal(trx, row, approvers);
     await recordStep(trx, stepFacts(row, 'proposed', policy.version), now);
     return row;

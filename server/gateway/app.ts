@@ -21,7 +21,7 @@ import type { AgentKeys } from './agent-keys';
 import type { GatewayConfig, GatewayRoute } from './config';
 import { drainRefusedBody } from './linger';
 import { contentTypesAgree, readForm, withoutApprovalField } from './form-body';
-import { exactValues, isTrustedPeer, ownedHeaders, peerAddress, rawValues, requestHeadersToTool, responseHeadersToClient } from './headers';
+import { hasOtherSpelling, isTrustedPeer, ownedHeaders, peerAddress, rawValues, requestHeadersToTool, responseHeadersToClient } from './headers';
 import type { Outgoing } from './headers';
 import { anyRouteFor, compileRoutes, matchRoute, routesOnPath } from './routes';
 
@@ -95,7 +95,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     if (agentHeader !== undefined) {
       const keys = rawValues(raw, agentHeader);
       // One spelling only: a tool reads X.Countersign.Agent.Key as the same header, so it may not pass for another.
-      if (exactValues(raw, agentHeader).length !== keys.length) return refusal('unauthorized', `send the agent key as ${agentHeader} and under no other spelling`);
+      if (hasOtherSpelling(raw, agentHeader)) return refusal('unauthorized', `send the agent key as ${agentHeader} and under no other spelling`);
       if (keys.length > 1) return refusal('unauthorized', 'the agent key header is sent more than once');
       if (keys.length === 1) {
         try {
@@ -109,7 +109,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     if (user === undefined || !trustedPeer) return { action: 'known', principal: null };
     const names = rawValues(raw, user.header);
     // Only the proxy's own spelling is its word: another one (X-Forwarded_User) is a client's header it let through.
-    if (exactValues(raw, user.header).length !== names.length) return refusal('payload_invalid', 'the identity header is sent under another spelling than the configured one');
+    if (hasOtherSpelling(raw, user.header)) return refusal('payload_invalid', 'the identity header is sent under another spelling than the configured one');
     if (names.length > 1) return refusal('payload_invalid', 'the identity header is sent more than once');
     if (names.length === 0) return { action: 'known', principal: null };
     const id = names[0]!.trim();

@@ -19,12 +19,15 @@ export function rawValues(rawHeaders: readonly string[], name: string): string[]
   return values;
 }
 
-/** Every value of a header under exactly this name (case aside). */
-export function exactValues(rawHeaders: readonly string[], name: string): string[] {
-  const want = name.toLowerCase();
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === want) values.push(rawHeaders[i + 1]!);
-  return values;
+/** Whether the header is also sent under a spelling other than `name` (case aside) that a tool reads as the same. */
+export function hasOtherSpelling(rawHeaders: readonly string[], name: string): boolean {
+  const want = foldHeaderName(name);
+  const exact = name.toLowerCase();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const n = rawHeaders[i]!;
+    if (n.toLowerCase() !== exact && foldHeaderName(n) === want) return true;
+  }
+  return false;
 }
 
 /** The peer's address as configured addresses are written (`::ffff:127.0.0.1` is `127.0.0.1`). */

@@ -89,3 +89,9 @@ export function keyLookup({ db, prepare }: DatabaseHandle, toKey = enrolledKeys(
     return row ? toKey(row) : undefined;
   };
 }
+
+/** The distinct users with an enrolled, unrevoked device: the people a proposal could be shown to. */
+export async function enrolledUsers(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('devices').select('user_id').distinct().where('revoked_at', 'is', null).execute();
+  return rows.map((r) => r.user_id);
+}

@@ -4,7 +4,7 @@
 // the step. Never logs a token. Node only.
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { ActionRequest } from '../../lib/protocol';
+import { ActionRequest, newTraceId, randomBase64url } from '../../lib/protocol';
 import type { DecisionRecord, PendingProposal, ProposalState } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
 import type { Database, ProposalTable } from '../db/schema';
@@ -55,6 +55,41 @@ export async function pendingCounts(trx: Transaction<Database>, userIds: readonl
     .execute();
   for (const r of rows) counts.set(r.user_id, Number(r.n));
   return counts;
+}
+
+/** A new pending proposal's row: a fresh id and trace id, nothing decided yet. */
+export function pendingRow(fields: {
+  agentId: string;
+  keyId: string;
+  scope: string;
+  summary: string;
+  request: ActionRequest;
+  contentField: string | null;
+  digest: string;
+  site: string;
+  createdAt: number;
+  expiresAt: number;
+}): ProposalRow {
+  return {
+    id: `prp_${randomBase64url(16)}`,
+    agent_id: fields.agentId,
+    key_id: fields.keyId,
+    scope: fields.scope,
+    summary: fields.summary,
+    request: JSON.stringify(fields.request),
+    content_field: fields.contentField,
+    digest: fields.digest,
+    site: fields.site,
+    trace_id: newTraceId(),
+    state: 'pending',
+    token: null,
+    reason: null,
+    decided_by: null,
+    created_at: fields.createdAt,
+    expires_at: fields.expiresAt,
+    decided_at: null,
+    handed_out_at: null,
+  };
 }
 
 export async function insertProposal(trx: Transaction<Database>, row: ProposalRow, approvers: readonly string[]): Promise<void> {

@@ -4,9 +4,8 @@
 // recorded once, and the per-approver counts and lists leave out expired and others' proposals.
 // Node only (tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTraceId, randomBase64url } from '../../../lib/protocol';
 import { decisionsForTrace } from '../../../server/store/decisions/records';
-import { decideProposal, expireDue, insertProposal, markHandedOut, pendingCounts, pendingFor, proposalById, stepFacts, withCreationLock } from '../../../server/store/proposals';
+import { decideProposal, expireDue, insertProposal, markHandedOut, pendingCounts, pendingFor, pendingRow, proposalById, stepFacts, withCreationLock } from '../../../server/store/proposals';
 import type { Decided, ProposalRow } from '../../../server/store/proposals';
 import { DATABASES, FORUM_REQUEST, startVerifier } from '../../helpers/verifier';
 import type { TestVerifier } from '../../helpers/verifier';
@@ -24,26 +23,18 @@ describe.each(DATABASES)('the proposal store (%s)', (kind) => {
   afterAll(() => v.close());
 
   async function stored(approvers: string[] = ['alice'], ttlMs = 120_000): Promise<ProposalRow> {
-    const row: ProposalRow = {
-      id: `prp_${randomBase64url(16)}`,
-      agent_id: 'agent:forum-helper',
-      key_id: 'k1',
+    const row = pendingRow({
+      agentId: 'agent:forum-helper',
+      keyId: 'k1',
       scope: 'forum.post',
       summary: 'Reply',
-      request: JSON.stringify(FORUM_REQUEST),
-      content_field: null,
+      request: FORUM_REQUEST,
+      contentField: null,
       digest: 'A'.repeat(43),
       site: 'http://127.0.0.1:8080',
-      trace_id: newTraceId(),
-      state: 'pending',
-      token: null,
-      reason: null,
-      decided_by: null,
-      created_at: now,
-      expires_at: now + ttlMs,
-      decided_at: null,
-      handed_out_at: null,
-    };
+      createdAt: now,
+      expiresAt: now + ttlMs,
+    });
     await withCreationLock(v.database, (trx) => insertProposal(trx, row, approvers));
     return row;
   }
