@@ -5,6 +5,7 @@ import { Es256PublicJwk } from './es256';
 import { ERROR_CODES } from './errors';
 import { LogEvent } from './log-chain';
 import { MatchPattern } from './policy';
+import { QUORUM_LIMITS } from './quorum';
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]);
 
@@ -33,6 +34,8 @@ export const VerifyRequest = z.strictObject({
   // Not capped at the token limit here: an oversized or empty token is the verifier's
   // token_malformed / token_missing, in DESIGN.md's order, not a schema error.
   token: z.string().max(LIMITS.body).optional(),
+  /** Every approval the request carried, when it carried more than one (a quorum); never with `token`. */
+  tokens: z.array(z.string().max(LIMITS.body)).min(2).max(QUORUM_LIMITS.maxApprovers).optional(),
   request: ActionRequest,
   /** The scope of the route the request is on: the token's `scp` must equal it. */
   scope: Identifier,
@@ -41,7 +44,7 @@ export const VerifyRequest = z.strictObject({
   principal: Principal.optional(),
   /** The request carried an assistant marker (then a person's request must name the assistant as `agt`). */
   assisted: z.boolean().optional(),
-});
+}).refine((v) => v.token === undefined || v.tokens === undefined, { message: 'token or tokens, not both', path: ['tokens'] });
 export type VerifyRequest = z.infer<typeof VerifyRequest>;
 
 export const VerifyResponse = z.strictObject({ allow: z.literal(true), receipt: z.string(), traceId: TraceId });

@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   code_invalid: 403,
   /** The gateway: an agent's mutating request that matches no listed route (agents may do only what is listed). */
   route_not_protected: 403,
+  /** Policy requires more distinct approvers than the request's valid approvals name; none is consumed. */
+  quorum_not_met: 403,
   replayed: 409,
   chain_broken: 409,
   /** A proposal already decided (or expired): the first decision wins (DESIGN.md, "Agent proposals"). */

@@ -185,4 +185,22 @@ export {
   ProposalList,
   ProposalDecision,
   ProposalDecided,
+  Quorum,
+  HeldActionPublication,
+  ApprovalPlanRequest,
+  ApprovalPlan,
+  BotApproval,
+  BotApprovalRecord,
+  BotApprovalList,
 } from './proposals';
+
+export {
+  QUORUM_LIMITS,
+  POLICY_BOT_PREFIX,
+  PolicyBotName,
+  policyBotId,
+  policyBotName,
+  ApprovalTokens,
+  splitApprovalTokens,
+  joinApprovalTokens,
+} from './quorum';

@@ -4,6 +4,7 @@
 // agent client (lib/agent). Runtime-neutral.
 import { z } from 'zod';
 import { ActionRequest, Digest, Identifier, LIMITS, TraceId } from './action';
+import { ApprovalTokens, PolicyBotName, QUORUM_LIMITS } from './quorum';
 
 export const PROPOSAL_LIMITS = {
   /** Pending proposals one approver may have waiting at once; the next is `429 rate_limited`. */
@@ -45,9 +46,15 @@ export const ProposalCreateRequest = z.strictObject({
 });
 export type ProposalCreateRequest = z.infer<typeof ProposalCreateRequest>;
 
+/** How many distinct people policy requires for an action (1 unless a quorum rule covers it). */
+export const Quorum = z.int().min(1).max(QUORUM_LIMITS.maxApprovers);
+
 export const ProposalCreated = z.strictObject({
   id: ProposalId,
-  state: z.literal('pending'),
+  /** `approved` at once when a policy bot's rule covers it. */
+  state: z.enum(['pending', 'approved']),
+  /** The distinct approvers it needs. */
+  quorum: Quorum.optional(),
   digest: Digest,
   traceId: TraceId,
   /** Unix seconds: the proposal expires then unless decided. */
@@ -59,7 +66,12 @@ export type ProposalCreated = z.infer<typeof ProposalCreated>;
 export const ProposalStatus = z.strictObject({
   id: ProposalId,
   state: ProposalState,
+  /** The first approval (the only one unless policy required more). */
   token: z.string().min(1).max(LIMITS.token).optional(),
+  /** Every approval, in order, when approved: the request carries them all (`Countersign-Approval: t1, t2`). */
+  tokens: ApprovalTokens.optional(),
+  /** Who approved, in order (a person's id, or `policy-bot:<name>`). */
+  approvers: z.array(Identifier).max(QUORUM_LIMITS.maxApprovers).optional(),
   reason: z.string().max(PROPOSAL_LIMITS.reason).optional(),
 });
 export type ProposalStatus = z.infer<typeof ProposalStatus>;
@@ -77,6 +89,11 @@ export const PendingProposal = z.strictObject({
   /** Unix seconds. */
   createdAt: z.int().min(0),
   expiresAt: z.int().min(0),
+  /** The distinct approvers it needs, and those it has (oldest first). */
+  quorum: Quorum,
+  approvals: z.array(z.strictObject({ approver: Identifier, at: z.int().min(0) })).max(QUORUM_LIMITS.maxApprovers),
+  /** A held action a person's extension published for a second approver: that person's id. */
+  publishedBy: Identifier.optional(),
 });
 export type PendingProposal = z.infer<typeof PendingProposal>;
 
@@ -91,5 +108,63 @@ export const ProposalDecision = z.union([
 ]);
 export type ProposalDecision = z.infer<typeof ProposalDecision>;
 
-export const ProposalDecided = z.strictObject({ state: z.enum(['approved', 'rejected']) });
+/** `pending` after an approval that does not yet meet the quorum. */
+export const ProposalDecided = z.strictObject({ state: z.enum(['pending', 'approved', 'rejected']) });
 export type ProposalDecided = z.infer<typeof ProposalDecided>;
+
+/**
+ * `POST /v1/proposals/held` (device): a held in-page action whose policy needs more than one
+ * approver, published by the first approver's extension with that person's token, so the others see
+ * it in their own popups. The trace id and agent are the token's.
+ */
+export const HeldActionPublication = z.strictObject({
+  request: ActionRequest,
+  scope: Identifier,
+  summary: PlainText(PROPOSAL_LIMITS.summary),
+  contentField: z.string().min(1).max(256).optional(),
+  approve: z.string().min(1).max(LIMITS.token),
+});
+export type HeldActionPublication = z.infer<typeof HeldActionPublication>;
+
+/**
+ * `POST /v1/approval-plan` (device): what a held action needs, asked when it is held — the number of
+ * distinct approvers policy requires, and, when a policy bot's rule covers it, that bot's token.
+ */
+export const ApprovalPlanRequest = z.strictObject({
+  request: ActionRequest,
+  scope: Identifier,
+  /** The assistant (agent id) the action is held for. */
+  agent: Identifier,
+  traceId: TraceId,
+  contentField: z.string().min(1).max(256).optional(),
+});
+export type ApprovalPlanRequest = z.infer<typeof ApprovalPlanRequest>;
+
+export const BotApproval = z.strictObject({
+  bot: PolicyBotName,
+  /** The @id of the rule that allowed it. */
+  rule: z.string().min(1).max(256),
+  token: z.string().min(1).max(LIMITS.token),
+});
+export type BotApproval = z.infer<typeof BotApproval>;
+
+export const ApprovalPlan = z.strictObject({ quorum: Quorum, bot: BotApproval.optional() });
+export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
+
+/** One action a policy bot approved (no token), as `GET /v1/policy-bot/approvals` lists it. */
+export const BotApprovalRecord = z.strictObject({
+  bot: PolicyBotName,
+  rule: z.string().min(1).max(256),
+  agent: Identifier,
+  scope: Identifier,
+  site: z.string().min(1).max(LIMITS.url),
+  digest: Digest,
+  traceId: TraceId,
+  /** Unix seconds. */
+  at: z.int().min(0),
+});
+export type BotApprovalRecord = z.infer<typeof BotApprovalRecord>;
+
+/** `GET /v1/policy-bot/approvals` (device): what the bots approved in the last 24 hours for this user's agents and own requests, newest first. */
+export const BotApprovalList = z.strictObject({ approvals: z.array(BotApprovalRecord).max(PROPOSAL_LIMITS.list) });
+export type BotApprovalList = z.infer<typeof BotApprovalList>;

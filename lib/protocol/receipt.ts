@@ -6,11 +6,15 @@ import type { ProtectedHeader } from './compact-jws';
 import { contentDigest } from './content';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
+import { QUORUM_LIMITS } from './quorum';
 
 export const ReceiptClaims = z.strictObject({
   iss: z.string().min(1).max(LIMITS.url),
   sub: Identifier,
+  /** The approver: a person's user id, or `policy-bot:<name>`; the first of `apvs` under a quorum. */
   apv: Identifier,
+  /** Every approver, in the order their tokens came, when policy required more than one. */
+  apvs: z.array(Identifier).min(2).max(QUORUM_LIMITS.maxApprovers).optional(),
   trc: TraceId,
   act: Digest,
   pol: z.string().min(1).max(128),
@@ -26,6 +30,8 @@ export interface MintReceiptInput {
   issuer: string;
   agent: string;
   approver: string;
+  /** Every approver when policy required more than one (`apvs`); `approver` is then the first. */
+  approvers?: readonly string[] | undefined;
   traceId: string;
   digest: string;
   policyVersion: string;
@@ -39,6 +45,7 @@ export async function mintReceipt(input: MintReceiptInput): Promise<{ receipt: s
     iss: input.issuer,
     sub: input.agent,
     apv: input.approver,
+    ...(input.approvers && input.approvers.length > 1 ? { apvs: [...input.approvers] } : {}),
     trc: input.traceId,
     act: input.digest,
     pol: input.policyVersion,
