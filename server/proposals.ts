@@ -3,30 +3,33 @@
 // pending per approver), decided once by an approver's device with a full approval token over its
 // digest (not consumed: the tool consumes it), the token handed to that agent only while no kill
 // switch covers it, and every step a decision record under the proposal's trace id. Node only.
-import type { AgentIdentity, EnrolledKey, ProposalCreateRequest, ProposalCreated, ProposalDecided, ProposalDecision, ProposalStatus, PendingProposal } from '../lib/protocol';
-import {
-  ActionRequest,
-  CountersignError,
-  HttpOrigin,
-  MAX_APPROVAL_TTL_SECONDS,
-  PROPOSAL_LIMITS,
-  PayloadInvalid,
-  actionDigest,
-  canonicalUrl,
-  contentAt,
-  newTraceId,
-  readBodyFields,
-  verifyApprovalToken,
+import type {
+  AgentIdentity,
+  ApprovalClaims,
+  EnrolledKey,
+  HeldActionPublication,
+  ProposalCreateRequest,
+  ProposalCreated,
+  ProposalDecided,
+  ProposalDecision,
+  ProposalStatus,
+  PendingProposal,
+  Principal,
 } from '../lib/protocol';
-import type { VerifierContext } from './context';
-import type { ProposalWakeups } from './proposal-wakeups';
+import { ActionRequest, CountersignError, PROPOSAL_LIMITS, newTraceId, verifyApprovalToken } from '../lib/protocol';
 import { readPresented } from './presented-token';
+import type { VerifierContext } from './context';
+import type { AgentEntry } from './policy/engine';
+import { botApproval, policyTtlSeconds } from './policy-bots';
+import { readProposedAction } from './proposal-action';
+import type { ProposedAction } from './proposal-action';
+import type { ProposalWakeups } from './proposal-wakeups';
 import { agentLookup } from './store/agents';
 import { enrolledUsers } from './store/devices';
 import { killLookup } from './store/kills';
-import { currentOrganisationPolicy } from './store/organisation-policy';
 import {
-  decideProposal,
+  approvalsOf,
+  approveAtOnce,
   expireDue,
   insertProposal,
   isApprover,
@@ -36,7 +39,10 @@ import {
   pendingRow,
   proposalById,
   proposalsMadeSince,
+  publishedByTrace,
+  recordApproval,
   recordStep,
+  rejectProposal,
   stateOf,
   stepFacts,
   withCreationLock,
@@ -52,64 +58,71 @@ export interface ProposalDeps {
   wakeups: ProposalWakeups;
 }
 
-/** The lifetime of a pending proposal, and of the tokens approving it: the policy TTL in force. */
-async function policyTtlSeconds(ctx: VerifierContext): Promise<number> {
-  const organisation = (await currentOrganisationPolicy(ctx.database.db)).policy.approvalTtlSeconds;
-  return Math.min(organisation ?? ctx.verifyDeps.approvalTtlSeconds, ctx.verifyDeps.approvalTtlSeconds, MAX_APPROVAL_TTL_SECONDS);
-}
-
 /** Refused with a decision record under a fresh trace id, which the error carries. */
-async function refuseCreation(ctx: VerifierContext, caller: AgentIdentity, digest: string | null, error: CountersignError, now: number): Promise<never> {
-  const traceId = newTraceId();
-  const facts = { code: error.code, traceId, agent: caller.agentId, approver: null, digest, policyVersion: ctx.policy().version, kid: null };
+async function refuseCreation(ctx: VerifierContext, agentId: string, digest: string | null, error: CountersignError, now: number, traceId = newTraceId()): Promise<never> {
+  const facts = { code: error.code, traceId, agent: agentId, approver: null, digest, policyVersion: ctx.policy().version, kid: null };
   await recordStep(ctx.database.db, facts, now).catch(() => undefined);
   throw new CountersignError(error.code, error.message, { cause: error, traceId });
 }
 
-export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentity, body: ProposalCreateRequest): Promise<ProposalCreated> {
-  const now = ctx.now();
+/**
+ * The people policy lets approve this action — by the same question verify asks, over every user
+ * with an enrolled device — less those a kill switch covers (`killed` says some were) and `exclude`.
+ */
+async function approversFor(ctx: VerifierContext, q: { agentId: string; agent: AgentEntry | undefined; scope: string; action: ProposedAction; exclude: readonly string[] }) {
   const policy = ctx.policy();
-  let digest: string;
-  let site: string;
-  try {
-    const url = canonicalUrl(body.request.url);
-    const origin = new URL(url).origin;
-    if (!HttpOrigin.safeParse(origin).success) throw new PayloadInvalid('an http(s) URL', 'request.url');
-    site = origin;
-    digest = await actionDigest(body.request);
-    // The content field must read as one text from these bytes, as verify will read it.
-    if (body.contentField !== undefined) contentAt(await readBodyFields(body.request.contentType, body.request.body), body.contentField);
-  } catch (error) {
-    if (error instanceof CountersignError) return refuseCreation(ctx, caller, null, error, now);
-    throw error;
-  }
-
-  // Who may approve it, by the same policy question verify asks: nobody means it is refused now.
-  const agent = await agentLookup(ctx.database)(caller.agentId);
   const kills = killLookup(ctx.database);
   const allowed: string[] = [];
   let killed = false;
   for (const user of await enrolledUsers(ctx.database.db)) {
-    if (user === caller.agentId) continue;
-    if (policy.decide({ sub: user, agt: caller.agentId, scp: body.scope, site, agent }) !== undefined) continue;
-    if ((await kills({ sub: user, agt: caller.agentId, scp: body.scope, site })).some((k) => k.engaged)) {
+    if (user === q.agentId || q.exclude.includes(user)) continue;
+    if (policy.decide({ sub: user, agt: q.agentId, scp: q.scope, site: q.action.site, agent: q.agent, facts: q.action.facts }) !== undefined) continue;
+    if ((await kills({ sub: user, agt: q.agentId, scp: q.scope, site: q.action.site })).some((k) => k.engaged)) {
       killed = true;
       continue;
     }
     allowed.push(user);
   }
+  return { allowed, killed };
+}
+
+function nobodyMayApprove(killed: boolean, needed: number, found: number): CountersignError {
+  if (killed && found === 0) return new CountersignError('kill_switch_engaged', 'a kill switch covers this agent, site or everyone who could approve it');
+  if (needed > 1) return new CountersignError('approver_not_authorized', `policy requires ${needed} distinct approvers; only ${found} may approve this`);
+  return new CountersignError('approver_not_authorized', 'nobody may approve this agent, scope or site');
+}
+
+function created(row: ProposalRow): ProposalCreated {
+  return { id: row.id, state: stateOf(row) === 'approved' ? 'approved' : 'pending', quorum: Number(row.quorum), digest: row.digest, traceId: row.trace_id, expiresAt: Math.floor(Number(row.expires_at) / 1000) };
+}
+
+export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentity, body: ProposalCreateRequest): Promise<ProposalCreated> {
+  const now = ctx.now();
+  const policy = ctx.policy();
+  let action: ProposedAction;
+  try {
+    action = await readProposedAction(body.request, body.contentField);
+  } catch (error) {
+    if (error instanceof CountersignError) return refuseCreation(ctx, caller.agentId, null, error, now);
+    throw error;
+  }
+
+  const agent = await agentLookup(ctx.database)(caller.agentId);
+  const quorum = policy.quorum({ agt: caller.agentId, scp: body.scope, site: action.site, agent, facts: action.facts });
+  const traceId = newTraceId();
+  // A bot approves only where one approver is enough; a quorum is people.
+  const bot = quorum === 1 ? await botApproval(ctx, { request: body.request, action, agentId: caller.agentId, agent, scope: body.scope, traceId }) : undefined;
+  const { allowed, killed } = bot ? { allowed: [], killed: false } : await approversFor(ctx, { agentId: caller.agentId, agent, scope: body.scope, action, exclude: [] });
   const ttl = await policyTtlSeconds(ctx);
 
   const outcome = await withCreationLock(ctx.database, async (trx) => {
     if ((await proposalsMadeSince(trx, caller.agentId, now - MINUTE_MS)) >= PROPOSAL_LIMITS.perAgentPerMinute) {
       return new CountersignError('rate_limited', `at most ${PROPOSAL_LIMITS.perAgentPerMinute} proposals a minute per agent`);
     }
-    if (allowed.length === 0) {
-      return killed ? new CountersignError('kill_switch_engaged', 'a kill switch covers this agent, site or everyone who could approve it') : new CountersignError('approver_not_authorized', 'nobody may approve this agent, scope or site');
-    }
+    if (!bot && allowed.length < quorum) return nobodyMayApprove(killed, quorum, allowed.length);
     const counts = await pendingCounts(trx, allowed, now);
     const approvers = allowed.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
-    if (approvers.length === 0) return new CountersignError('rate_limited', `everyone who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
+    if (!bot && approvers.length < quorum) return new CountersignError('rate_limited', `everyone who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
     const row = pendingRow({
       agentId: caller.agentId,
       keyId: caller.keyId,
@@ -117,17 +130,73 @@ export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentit
       summary: body.summary,
       request: body.request,
       contentField: body.contentField ?? null,
-      digest,
-      site,
+      digest: action.digest,
+      site: action.site,
       createdAt: now,
       expiresAt: now + ttl * 1000,
+      quorum,
     });
+    row.trace_id = traceId;
     await insertProposal(trx, row, approvers);
     await recordStep(trx, stepFacts(row, 'proposed', policy.version), now);
+    if (bot) {
+      await approveAtOnce(trx, row, { user_id: bot.id, device_id: bot.id, kid: bot.kid, token: bot.token }, { ...stepFacts(row, 'approved', policy.version, bot.id, bot.kid), rule: bot.rule }, now);
+      row.state = 'approved';
+    }
     return row;
   });
-  if (outcome instanceof CountersignError) return refuseCreation(ctx, caller, digest, outcome, now);
-  return { id: outcome.id, state: 'pending', digest: outcome.digest, traceId: outcome.trace_id, expiresAt: Math.floor(outcome.expires_at / 1000) };
+  if (outcome instanceof CountersignError) return refuseCreation(ctx, caller.agentId, action.digest, outcome, now, traceId);
+  return created(outcome);
+}
+
+/**
+ * A held in-page action whose policy needs more than one approver, published by its first
+ * approver's device with that person's token (verified in full, not consumed; signed by this
+ * device), so the others policy allows see it in their popups. The proposal lives no longer than
+ * that token. Publishing the same action again (a retry) answers the proposal already made.
+ */
+export async function publishHeld({ ctx }: ProposalDeps, device: EnrolledKey, body: HeldActionPublication): Promise<ProposalCreated> {
+  const now = ctx.now();
+  const policy = ctx.policy();
+  const action = await readProposedAction(body.request, body.contentField);
+  const claims = await verifyDeciderToken(ctx, device, body.approve, { request: body.request, scope: body.scope, contentField: body.contentField, principal: undefined });
+  const refuse = (error: CountersignError) => refuseCreation(ctx, claims.agt, action.digest, error, now, claims.trc);
+  if (claims.act.dig !== action.digest) return refuse(new CountersignError('action_mismatch', 'the token approves another request'));
+  const existing = await publishedByTrace(ctx.database.db, claims.trc, device.userId);
+  if (existing && existing.digest === action.digest) return created(existing);
+  if (existing) return refuse(new CountersignError('action_mismatch', 'this trace id was published with another request'));
+
+  const agent = await agentLookup(ctx.database)(claims.agt);
+  const quorum = policy.quorum({ agt: claims.agt, scp: body.scope, site: action.site, agent, facts: action.facts });
+  const { allowed, killed } = await approversFor(ctx, { agentId: claims.agt, agent, scope: body.scope, action, exclude: [device.userId] });
+  const ttl = await policyTtlSeconds(ctx);
+  const outcome = await withCreationLock(ctx.database, async (trx) => {
+    if (allowed.length < quorum - 1) return nobodyMayApprove(killed, quorum, allowed.length + 1);
+    const counts = await pendingCounts(trx, allowed, now);
+    const approvers = allowed.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
+    if (approvers.length < quorum - 1) return new CountersignError('rate_limited', `everyone else who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
+    const row = pendingRow({
+      agentId: claims.agt,
+      keyId: `device:${device.kid}`,
+      scope: body.scope,
+      summary: body.summary,
+      request: body.request,
+      contentField: body.contentField ?? null,
+      digest: action.digest,
+      site: action.site,
+      createdAt: now,
+      expiresAt: Math.min(now + ttl * 1000, claims.exp * 1000),
+      quorum,
+      publishedBy: { userId: device.userId, deviceId: device.deviceId, traceId: claims.trc },
+    });
+    await insertProposal(trx, row, approvers);
+    await recordStep(trx, stepFacts(row, 'proposed', policy.version, device.userId, device.kid), now);
+    return row;
+  });
+  if (outcome instanceof CountersignError) return refuse(outcome);
+  // The publisher's own approval is the first; with a quorum of one it is all it needs.
+  await recordApproval(ctx.database, outcome, { user_id: device.userId, device_id: device.deviceId, kid: device.kid, token: body.approve }, stepFacts(outcome, 'approved', policy.version, device.userId, device.kid), now);
+  return created((await proposalById(ctx.database.db, outcome.id)) ?? outcome);
 }
 
 /** Expires what is due (each with its record); a failure here is retried by the next call or sweep. */
@@ -135,15 +204,23 @@ export async function sweepExpired(ctx: VerifierContext): Promise<void> {
   await expireDue(ctx.database.db, ctx.now(), ctx.policy().version);
 }
 
+/** Who asks for a proposal's state: the agent that made it, or the device that published a held action. */
+export type StatusCaller = { kind: 'agent'; identity: AgentIdentity } | { kind: 'device'; device: EnrolledKey };
+
+function owns(caller: StatusCaller, row: ProposalRow): boolean {
+  if (caller.kind === 'agent') return row.published_by === null && row.agent_id === caller.identity.agentId;
+  return row.published_by === caller.device.userId && row.publisher_device === caller.device.deviceId;
+}
+
 /**
- * The proposal's state for the agent that made it, long-polling up to `waitSeconds` while pending.
- * `currentCaller` re-authenticates on every wake-up: a key revoked mid-wait ends it with 401.
+ * The proposal's state for its agent (or publishing device), long-polling up to `waitSeconds` while
+ * pending. `currentCaller` re-authenticates on every wake-up: a key revoked mid-wait ends it with 401.
  */
 export async function proposalStatus(
   { ctx, wakeups }: ProposalDeps,
   id: string,
   waitSeconds: number,
-  currentCaller: () => Promise<AgentIdentity>,
+  currentCaller: () => Promise<StatusCaller>,
   signal: AbortSignal,
 ): Promise<ProposalStatus> {
   // The wait is real time, whatever the verifier's clock (which tests set).
@@ -153,7 +230,7 @@ export async function proposalStatus(
     await sweepExpired(ctx);
     const row = await proposalById(ctx.database.db, id);
     // Another agent's proposal is answered as if it did not exist.
-    if (!row || row.agent_id !== caller.agentId) throw new CountersignError('not_found', 'no such proposal of this agent');
+    if (!row || !owns(caller, row)) throw new CountersignError('not_found', 'no such proposal of this caller');
     const state = stateOf(row);
     if (state === 'approved') return handOut(ctx, row);
     if (state === 'rejected') return { id: row.id, state, reason: row.reason ?? '' };
@@ -164,31 +241,71 @@ export async function proposalStatus(
   }
 }
 
-/** The approval token, unless a kill switch covers it now or voided it since it was signed. */
+/** Every approval token, unless a kill switch covers one of them now or voided it since it was signed. */
 async function handOut(ctx: VerifierContext, row: ProposalRow): Promise<ProposalStatus> {
   const now = ctx.now();
   const policy = ctx.policy();
-  const token = row.token ?? '';
-  const iat = readPresented(token).claims.iat;
-  const covering = await killLookup(ctx.database)({ sub: row.decided_by ?? '', agt: row.agent_id, scp: row.scope, site: row.site });
-  if (covering.some((k) => k.engaged || (typeof iat === 'number' && iat * 1000 <= k.since))) {
-    await recordStep(ctx.database.db, stepFacts(row, 'kill_switch_engaged', policy.version, row.decided_by), now).catch(() => undefined);
-    throw new CountersignError('kill_switch_engaged', 'a kill switch covers this approved proposal: its token is not handed out', { traceId: row.trace_id });
+  const approvals = (await approvalsOf(ctx.database.db, [row.id])).get(row.id) ?? [];
+  // Proposals approved before approvals were kept one by one have their token on the row only.
+  const granted = approvals.length > 0 ? approvals : row.token !== null ? [{ user_id: row.decided_by ?? '', token: row.token }] : [];
+  const kills = killLookup(ctx.database);
+  for (const approval of granted) {
+    const iat = readPresented(approval.token).claims.iat;
+    const covering = await kills({ sub: approval.user_id, agt: row.agent_id, scp: row.scope, site: row.site });
+    if (covering.some((k) => k.engaged || (typeof iat === 'number' && iat * 1000 <= k.since))) {
+      await recordStep(ctx.database.db, stepFacts(row, 'kill_switch_engaged', policy.version, approval.user_id), now).catch(() => undefined);
+      throw new CountersignError('kill_switch_engaged', 'a kill switch covers this approved proposal: its token is not handed out', { traceId: row.trace_id });
+    }
   }
   await markHandedOut(ctx.database.db, row, stepFacts(row, 'handed_out', policy.version, row.decided_by), now);
-  return { id: row.id, state: 'approved', token };
+  const tokens = granted.map((a) => a.token);
+  return { id: row.id, state: 'approved', token: tokens[0]!, tokens, approvers: granted.map((a) => a.user_id) };
 }
 
-/** The pending proposals this device's user may approve. */
+/** The pending proposals this device's user may approve and has not approved yet. */
 export async function pendingProposals({ ctx }: ProposalDeps, device: EnrolledKey): Promise<PendingProposal[]> {
   await sweepExpired(ctx);
   return pendingFor(ctx.database.db, device.userId, ctx.now(), PROPOSAL_LIMITS.list);
 }
 
 /**
+ * Verifies `token` as an approval of exactly `request` on its route, signed by this device for its
+ * user, in full as verify would (policy, kills, TTL), without consuming it: the tool consumes it.
+ */
+async function verifyDeciderToken(
+  ctx: VerifierContext,
+  device: EnrolledKey,
+  token: string,
+  on: { request: ActionRequest; scope: string; contentField: string | undefined; principal: Principal | undefined; coSigned?: boolean },
+): Promise<ApprovalClaims> {
+  const policy = ctx.policy();
+  const now = ctx.now();
+  const agent = agentLookup(ctx.database);
+  const verified = await verifyApprovalToken(token, {
+    lookupKey: ctx.verifyDeps.lookupKey,
+    request: on.request,
+    scope: on.scope,
+    contentField: on.contentField,
+    ...(on.principal ? { principal: on.principal } : {}),
+    ...(on.coSigned ? { coSigned: true } : {}),
+    now: Math.floor(now / 1000),
+    maxTtlSeconds: await policyTtlSeconds(ctx),
+    bootEpoch: ctx.verifyDeps.bootEpoch,
+    authorize: async (q) => policy.decide({ ...q, agent: await agent(q.agt), now }),
+    kills: killLookup(ctx.database),
+  });
+  const { claims } = verified;
+  if (claims.sub !== device.userId || claims.iss !== device.deviceId || verified.key.kid !== device.kid) {
+    throw new CountersignError('action_mismatch', 'the token is not signed by the device deciding');
+  }
+  return claims;
+}
+
+/**
  * An approver's decision. Approve: the token must verify as an approval of exactly this proposal
  * (its digest, scope, agent and trace; signed by this device for its user; within the policy TTL;
- * allowed by policy; no kill) and is kept, not consumed. The first decision wins; later ones are
+ * allowed by policy; no kill) and is kept, not consumed; the proposal is approved once its quorum of
+ * distinct people approved (`pending` until then). Reject: the first decision wins. Later ones are
  * `409 already_decided`. Every refusal is a decision record under the proposal's trace.
  */
 export async function decide({ ctx, wakeups }: ProposalDeps, device: EnrolledKey, id: string, decision: ProposalDecision): Promise<ProposalDecided> {
@@ -204,39 +321,31 @@ export async function decide({ ctx, wakeups }: ProposalDeps, device: EnrolledKey
   if (!(await isApprover(ctx.database.db, id, device.userId))) return refuse(new CountersignError('approver_not_authorized', 'this user may not decide this proposal'));
   if (stateOf(row) !== 'pending') return refuse(new CountersignError('already_decided', `the proposal is already ${row.state}`));
 
-  let decided: Parameters<typeof decideProposal>[2];
-  if ('approve' in decision) {
-    try {
-      const request = ActionRequest.parse(JSON.parse(row.request));
-      const agent = agentLookup(ctx.database);
-      const verified = await verifyApprovalToken(decision.approve, {
-        lookupKey: ctx.verifyDeps.lookupKey,
-        request,
-        scope: row.scope,
-        contentField: row.content_field ?? undefined,
-        principal: { kind: 'agent', id: row.agent_id },
-        now: Math.floor(now / 1000),
-        maxTtlSeconds: await policyTtlSeconds(ctx),
-        bootEpoch: ctx.verifyDeps.bootEpoch,
-        authorize: async (q) => policy.decide({ ...q, agent: await agent(q.agt) }),
-        kills: killLookup(ctx.database),
-        // Not consumed here: the tool consumes it when the agent sends the request.
-      });
-      const { claims } = verified;
-      if (claims.sub !== device.userId || claims.iss !== device.deviceId || verified.key.kid !== device.kid) {
-        throw new CountersignError('action_mismatch', 'the token is not signed by the device deciding');
-      }
-      if (claims.act.dig !== row.digest || claims.trc !== row.trace_id) throw new CountersignError('action_mismatch', 'the token approves another proposal');
-    } catch (error) {
-      if (error instanceof CountersignError) return refuse(error);
-      throw error;
-    }
-    decided = { state: 'approved', token: decision.approve, approver: device.userId };
-  } else {
-    decided = { state: 'rejected', reason: decision.reject.reason, approver: device.userId };
+  if ('reject' in decision) {
+    const won = await rejectProposal(ctx.database.db, row, { state: 'rejected', reason: decision.reject.reason, approver: device.userId }, stepFacts(row, 'rejected', policy.version, device.userId, device.kid), now);
+    if (!won) return refuse(new CountersignError('already_decided', 'another decision came first, or the proposal expired'));
+    wakeups.wake(id);
+    return { state: 'rejected' };
   }
-  const won = await decideProposal(ctx.database.db, row, decided, stepFacts(row, decided.state, policy.version, device.userId, device.kid), now);
-  if (!won) return refuse(new CountersignError('already_decided', 'another decision came first, or the proposal expired'));
+
+  try {
+    // A published held action is an assistant's, in its publisher's session; an agent proposal is the agent's own.
+    const principal: Principal = row.published_by !== null ? { kind: 'user', id: row.published_by } : { kind: 'agent', id: row.agent_id };
+    const claims = await verifyDeciderToken(ctx, device, decision.approve, {
+      request: ActionRequest.parse(JSON.parse(row.request)),
+      scope: row.scope,
+      contentField: row.content_field ?? undefined,
+      principal,
+      coSigned: row.published_by !== null,
+    });
+    if (claims.act.dig !== row.digest || claims.trc !== row.trace_id || claims.agt !== row.agent_id) throw new CountersignError('action_mismatch', 'the token approves another proposal');
+  } catch (error) {
+    if (error instanceof CountersignError) return refuse(error);
+    throw error;
+  }
+  const outcome = await recordApproval(ctx.database, row, { user_id: device.userId, device_id: device.deviceId, kid: device.kid, token: decision.approve }, stepFacts(row, 'approved', policy.version, device.userId, device.kid), now);
+  if (outcome === 'not_pending') return refuse(new CountersignError('already_decided', 'another decision came first, or the proposal expired'));
+  if (outcome === 'already_approved') return refuse(new CountersignError('already_decided', 'this person or device has already approved it'));
   wakeups.wake(id);
-  return { state: decided.state };
+  return { state: outcome === 'approved' ? 'approved' : 'pending' };
 }

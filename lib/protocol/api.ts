@@ -95,7 +95,7 @@ export const AgentRegistration = z.strictObject({
 export type AgentRegistration = z.infer<typeof AgentRegistration>;
 
 /** The steps of an agent proposal's life a decision record names (a refusal names its error code). */
-export const ProposalStep = z.enum(['proposed', 'approved', 'rejected', 'expired', 'handed_out']);
+export const ProposalStep = z.enum(['proposed', 'approval_counted', 'approved', 'rejected', 'expired', 'handed_out']);
 export type ProposalStep = z.infer<typeof ProposalStep>;
 
 /** One verifier decision, allowed or refused, or a step of a proposal, as `GET /v1/admin/events` returns it. */
@@ -108,6 +108,8 @@ export const DecisionRecord = z.strictObject({
   approver: z.string().nullable(),
   digest: Digest.nullable(),
   policyVersion: z.string(),
+  /** A policy bot's approval: the @id of the rule that allowed it. */
+  rule: z.string().optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

@@ -9,6 +9,7 @@ import type { EnrolledKey, EnrolledKeyLookup } from './device-signed';
 import { actionDigest, canonicalUrl } from './digest';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
+import { POLICY_BOT_PREFIX } from './quorum';
 import { contentAt, readBodyFields } from './request-fields';
 
 /** Clock skew allowed on `exp` and `iat` (seconds). */
@@ -80,6 +81,24 @@ export async function mintApprovalToken(input: MintApprovalInput): Promise<{ tok
   return { token, claims };
 }
 
+/** What an action is, as policy rules (a bot's "low risk") judge it. */
+export interface ActionFacts {
+  method: string;
+  /** The URL's path, e.g. "/t/42/posts". */
+  path: string;
+  /** The URL's query without "?", e.g. "topic=42". */
+  query: string;
+  /** Characters (code points, NFC) of the post's text when the route names a content field, else of the body as UTF-8 text. */
+  chars: number;
+}
+
+/** The facts of `request`, its post's text being `content` (read from the same bytes) or null. */
+export function actionFacts(request: { method: string; url: string; body: string | Uint8Array | null }, content: string | null): ActionFacts {
+  const url = new URL(canonicalUrl(request.url));
+  const text = content ?? (typeof request.body === 'string' ? request.body : request.body === null ? '' : new TextDecoder().decode(request.body));
+  return { method: request.method.toUpperCase(), path: url.pathname, query: url.search.slice(1), chars: [...text.normalize('NFC')].length };
+}
+
 /** The request facts the policy decides on. */
 export interface ApprovalQuestion {
   sub: string;
@@ -87,6 +106,7 @@ export interface ApprovalQuestion {
   scp: string;
   /** The tool's origin (`aud`). */
   site: string;
+  facts?: ActionFacts;
 }
 
 export type PolicyRefusal = 'approver_not_authorized' | 'self_approval' | 'site_blocked';
@@ -110,6 +130,12 @@ export interface ApprovalVerifyContext {
   principal?: Principal;
   /** The request carries an assistant marker: with a person as principal, `agt` must name an assistant. */
   assisted?: boolean;
+  /**
+   * This token is one of several approvals of the request (a quorum): with a person as principal and
+   * an assistant as `agt`, its signer need not be that person — the caller checks that one of the
+   * set is (or that a policy bot signed).
+   */
+  coSigned?: boolean;
   /** Seconds since 1970. */
   now: number;
   /** The lifetime policy allows (≤ MAX_APPROVAL_TTL_SECONDS). */
@@ -159,6 +185,9 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
     message: 'kid is not a key of this approver and device',
   });
   const claims = signedPayload(ApprovalClaims, jws.payload, 'claim');
+  // A policy bot signs only with its own keys, enrolled as the bot's own device; a person's device
+  // enrolled under a bot's name is no bot.
+  if (claims.sub.startsWith(POLICY_BOT_PREFIX) && claims.iss !== claims.sub) throw new TokenRejected('approver_not_authorized', 'a policy bot\'s approval is signed by the bot\'s own key');
 
   const maxTtl = Math.min(ctx.maxTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
   if (ctx.now > claims.exp + CLOCK_SKEW_SECONDS) throw new TokenRejected('token_expired', 'token has expired');
@@ -184,11 +213,12 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
     // or an assistant acting in their session, which only that same person can have signed.
     // A marked request says an assistant wrote it: the token must say so too (honest provenance).
     const own = claims.agt === principalAgentId(ctx.principal) && !(ctx.assisted && ctx.principal.kind === 'user');
-    const assistantOfSigner = ctx.principal.kind === 'user' && !claims.agt.startsWith('user:') && claims.sub === ctx.principal.id;
+    const assistantOfSigner =
+      ctx.principal.kind === 'user' && !claims.agt.startsWith('user:') && (claims.sub === ctx.principal.id || ctx.coSigned === true || claims.sub.startsWith(POLICY_BOT_PREFIX));
     if (!own && !assistantOfSigner) throw new TokenRejected('action_mismatch', 'token approves another agent or was signed by someone else');
   }
 
-  const question: ApprovalQuestion = { sub: claims.sub, agt: claims.agt, scp: claims.scp, site: claims.aud };
+  const question: ApprovalQuestion = { sub: claims.sub, agt: claims.agt, scp: claims.scp, site: claims.aud, facts: actionFacts(ctx.request, content) };
   if (claims.sub === claims.agt) throw new TokenRejected('self_approval', 'an agent cannot approve itself');
   const refusal = await ctx.authorize(question);
   if (refusal) throw new TokenRejected(refusal, policyMessage[refusal]);

@@ -89,8 +89,10 @@ export {
   ApprovalClaims,
   mintApprovalToken,
   verifyApprovalToken,
+  actionFacts,
 } from './approval-token';
 export type {
+  ActionFacts,
   MintApprovalInput,
   ApprovalQuestion,
   PolicyRefusal,

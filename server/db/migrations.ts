@@ -195,6 +195,36 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('proposal_approvers_user').on('proposal_approvers').columns(['user_id', 'proposal_id']).execute();
     },
   },
+  '0006_quorum_and_bots': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('decisions').addColumn('rule', 'text').execute();
+      await db.schema.alterTable('proposals').addColumn('quorum', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('proposals').addColumn('published_by', 'text').execute();
+      await db.schema.alterTable('proposals').addColumn('publisher_device', 'text').execute();
+      await db.schema
+        .createTable('proposal_approvals')
+        .addColumn('proposal_id', 'text', (c) => c.notNull().references('proposals.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('kid', 'text', (c) => c.notNull())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .addColumn('approved_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('proposal_approvals_pk', ['proposal_id', 'user_id'])
+        .addUniqueConstraint('proposal_approvals_kid', ['proposal_id', 'kid'])
+        .addUniqueConstraint('proposal_approvals_device', ['proposal_id', 'device_id'])
+        .execute();
+      await db.schema
+        .createTable('bot_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('bot_keys_name').on('bot_keys').columns(['name', 'created_at']).execute();
+      await db.schema.createIndex('decisions_approver_ts').on('decisions').columns(['approver', 'ts']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

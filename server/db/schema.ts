@@ -45,6 +45,8 @@ export interface DecisionTable {
   digest: string | null;
   policy_version: string;
   kid: string | null;
+  /** A policy bot's approval: the @id of the rule that allowed it. */
+  rule: string | null;
 }
 
 export interface LogEventTable {
@@ -125,6 +127,29 @@ export interface Database {
   receipts: ReceiptTable;
   proposals: ProposalTable;
   proposal_approvers: ProposalApproverTable;
+  proposal_approvals: ProposalApprovalTable;
+  bot_keys: BotKeyTable;
+}
+
+/** One approval of a proposal (several when policy requires a quorum): one per person, one per key. */
+export interface ProposalApprovalTable {
+  proposal_id: string;
+  user_id: string;
+  device_id: string;
+  kid: string;
+  /** The approval token (a credential: handed out only, never logged). */
+  token: string;
+  approved_at: number;
+}
+
+/** A policy bot's signing keys; the public half is also a `devices` row (device and user `policy-bot:<name>`), so tokens verify as any other. */
+export interface BotKeyTable {
+  kid: string;
+  name: string;
+  private_jwk: string;
+  created_at: number;
+  /** When a newer key replaced it (it is then revoked in `devices`). */
+  retired_at: number | null;
 }
 
 /** An agent's API key: only its SHA-256 is kept (the key itself is shown once, when it is made). */
@@ -176,6 +201,11 @@ export interface ProposalTable {
   decided_at: number | null;
   /** When the agent first fetched the token. */
   handed_out_at: number | null;
+  /** The distinct approvers it needs. */
+  quorum: number;
+  /** A held in-page action published by its first approver's extension: that user and device. */
+  published_by: string | null;
+  publisher_device: string | null;
 }
 
 /** Who may approve a proposal, fixed by policy when it was made. */

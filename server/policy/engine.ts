@@ -9,8 +9,9 @@ import {
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import type { DetailedError, EntityJson, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
-import type { PolicyRefusal } from '../../lib/protocol/approval-token';
+import type { ActionFacts, PolicyRefusal } from '../../lib/protocol/approval-token';
 import { PayloadInvalid, VerifierUnavailable } from '../../lib/protocol/errors';
+import { POLICY_BOT_PREFIX, PolicyBotName, QUORUM_LIMITS, policyBotName } from '../../lib/protocol/quorum';
 
 export interface AgentEntry {
   id: string;
@@ -31,14 +32,35 @@ export interface ApprovalRequest {
   site: string;
   /** The registry entry for `agt`, when `agt` is a registered agent. */
   agent: AgentEntry | undefined;
+  /**
+   * What the action is (the request's method, path, query and length in characters of its text):
+   * the facts a bot rule judges "low risk" by. A policy bot is never allowed without them.
+   */
+  facts?: ActionFacts | undefined;
+  /** Milliseconds since 1970: a bot rule's `@expires` is judged at this time (default: the clock). */
+  now?: number | undefined;
 }
+
+export type { ActionFacts };
+
+/** The quorum question: the requester (agent or person) and the action, without an approver. */
+export type QuorumRequest = Omit<ApprovalRequest, 'sub' | 'now'>;
 
 export interface PolicySet {
   /** "sha256:" + the first 16 hex digits of SHA-256 of `text`: goes into every receipt as `pol`. */
   version: string;
   text: string;
-  /** Undefined when `sub` may approve; otherwise the refusal code. */
+  /**
+   * Undefined when `sub` may approve; otherwise the refusal code. A policy bot (`sub`
+   * `policy-bot:<name>`) may approve only through an unexpired rule that names it (`@expires`).
+   */
   decide(req: ApprovalRequest): PolicyRefusal | undefined;
+  /** For a bot allowed by `decide`: the @id of the first unexpired rule of that bot that matched. */
+  botRule(req: ApprovalRequest): string | undefined;
+  /** The distinct people this action needs (the largest `@approvers` of the quorum rules that match; 1 when none). */
+  quorum(req: QuorumRequest): number;
+  /** The bots that have a rule in this policy, expired or not, in order of first appearance. */
+  bots: readonly string[];
 }
 
 /**
@@ -48,11 +70,21 @@ export interface PolicySet {
  */
 export const POLICY_SCHEMA = `
 entity User;
+entity Bot;
 entity Agent { owner: User, scopes: Set<String>, sites: Set<String> };
+type ActionContext = {
+  sub: String, agt: String, scope: String, site: String,
+  method: String, path: String, query: String, chars: Long
+};
 action approve appliesTo {
-  principal: User,
+  principal: [User, Bot],
   resource: [Agent, User],
-  context: { sub: String, agt: String, scope: String, site: String }
+  context: ActionContext
+};
+action quorum appliesTo {
+  principal: [Agent, User],
+  resource: [Agent, User],
+  context: ActionContext
 };
 `;
 
@@ -78,6 +110,53 @@ interface CompiledPolicy {
   effect: 'permit' | 'forbid';
   /** For forbids: the refusal it stands for (`@code`), approver_not_authorized when it has none. */
   refusal: PolicyRefusal;
+  /** A bot rule: the bot it names and when it stops counting (ms). */
+  bot?: { name: string; expires: number };
+  /** A quorum rule: the distinct approvers it requires. */
+  approvers?: number;
+}
+
+/** Strict ISO 8601 UTC instants, e.g. 2027-01-01T00:00:00Z: an expiry nobody can misread. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+type PolicyJsonOf = Extract<ReturnType<typeof policyToJson>, { type: 'success' }>['json'];
+
+function constraintEntity(c: { op: string } & Partial<{ entity: unknown }>): { type: string; id: string } | undefined {
+  if (c.op !== '==' || c.entity === undefined || c.entity === null || typeof c.entity !== 'object') return undefined;
+  const e = c.entity as { __entity?: { type: string; id: string }; type?: string; id?: string };
+  const uid = e.__entity ?? e;
+  return typeof uid.type === 'string' && typeof uid.id === 'string' ? { type: uid.type, id: uid.id } : undefined;
+}
+
+/** The annotations that make a permit a bot rule or a quorum rule, checked against what the permit says. */
+function ruleAnnotations(id: string, json: PolicyJsonOf, annotations: Record<string, string>): Pick<CompiledPolicy, 'bot' | 'approvers'> {
+  const where = `policy ${JSON.stringify(id)}`;
+  const principal = constraintEntity(json.principal as { op: string });
+  const action = constraintEntity(json.action as { op: string });
+  const namesBot = principal?.type === 'Bot' || (json.principal.op === 'is' && (json.principal as { entity_type?: string }).entity_type === 'Bot');
+  const out: Pick<CompiledPolicy, 'bot' | 'approvers'> = {};
+  if (Object.hasOwn(annotations, 'expires') || namesBot) {
+    if (json.effect !== 'permit' || principal?.type !== 'Bot' || action?.id !== 'approve') {
+      throw new PayloadInvalid(`${where}: a bot rule is a permit for one named bot, principal == Bot::"<name>", action == Action::"approve", with @expires`, 'policy');
+    }
+    if (!PolicyBotName.safeParse(principal.id).success) throw new PayloadInvalid(`${where}: a bot's name is lower-case letters, digits, . _ - (at most 63)`, 'policy');
+    const expires = annotations.expires;
+    if (expires === undefined) throw new PayloadInvalid(`${where}: a bot rule needs @expires("YYYY-MM-DDTHH:MM:SSZ")`, 'policy');
+    const at = ISO_INSTANT.test(expires) ? Date.parse(expires) : Number.NaN;
+    if (!Number.isFinite(at)) throw new PayloadInvalid(`${where}: @expires must be a UTC instant such as "2027-01-01T00:00:00Z"`, 'policy');
+    out.bot = { name: principal.id, expires: at };
+  }
+  if (Object.hasOwn(annotations, 'approvers') || action?.id === 'quorum') {
+    if (json.effect !== 'permit' || action?.id !== 'quorum') {
+      throw new PayloadInvalid(`${where}: @approvers belongs on a permit for action == Action::"quorum"`, 'policy');
+    }
+    const k = annotations.approvers;
+    if (k === undefined || !/^[1-9]$/.test(k) || Number(k) > QUORUM_LIMITS.maxApprovers) {
+      throw new PayloadInvalid(`${where}: a quorum rule needs @approvers("2".."${QUORUM_LIMITS.maxApprovers}")`, 'policy');
+    }
+    out.approvers = Number(k);
+  }
+  return out;
 }
 
 export function compilePolicy(text: string): PolicySet {
@@ -112,7 +191,7 @@ export function compilePolicy(text: string): PolicySet {
       }
       refusal = code as PolicyRefusal;
     }
-    compiled.set(id, { effect: json.json.effect, refusal });
+    compiled.set(id, { effect: json.json.effect, refusal, ...ruleAnnotations(id, json.json, annotations) });
     entries.push([id, policyText]);
   });
   // fromEntries defines own properties, so even @id("__proto__") stays a policy.
@@ -131,12 +210,55 @@ export function compilePolicy(text: string): PolicySet {
   const setId = `countersign:${digest}`;
   const preparsed = preparsePolicySet(setId, { staticPolicies });
   if (preparsed.type === 'failure') throw new PayloadInvalid(describeErrors(preparsed.errors), 'policy');
+  // The quorum rules are asked on their own: which of them match, forbids or not (a forbid must not
+  // lower what an action needs), so only they are in this set.
+  const quorumEntries = entries.filter(([id]) => compiled.get(id)?.approvers !== undefined);
+  const quorumSetId = `${setId}:quorum`;
+  if (quorumEntries.length > 0) {
+    const quorumSet = preparsePolicySet(quorumSetId, { staticPolicies: Object.fromEntries(quorumEntries) });
+    if (quorumSet.type === 'failure') throw new PayloadInvalid(describeErrors(quorumSet.errors), 'policy');
+  }
+  const bots = [...new Set([...compiled.values()].flatMap((p) => (p.bot ? [p.bot.name] : [])))];
+
+  const evaluateApproval = memoised((req) => evaluate(setId, compiled, authorizationCall(setId, 'approve', req)));
+  const evaluateQuorum = memoised((req) => evaluate(quorumSetId, compiled, authorizationCall(quorumSetId, 'quorum', req)));
+  const botRule = (req: ApprovalRequest): string | undefined => {
+    const name = policyBotName(req.sub);
+    if (name === null || req.facts === undefined) return undefined;
+    const answer = evaluateApproval(req);
+    if (answer.refusal !== undefined) return undefined;
+    const now = req.now ?? Date.now();
+    return answer.permits.find((id) => {
+      const bot = compiled.get(id)?.bot;
+      return bot !== undefined && bot.name === name && now < bot.expires;
+    });
+  };
 
   return {
     version: `sha256:${digest.slice(0, 16)}`,
     text,
-    decide: memoised((req) => decide(setId, compiled, req)),
+    bots,
+    decide(req) {
+      if (req.sub.startsWith(POLICY_BOT_PREFIX)) return botRule(req) === undefined ? (evaluateApproval(req).refusal ?? 'approver_not_authorized') : undefined;
+      return evaluateApproval(req).refusal;
+    },
+    botRule,
+    quorum(req) {
+      if (quorumEntries.length === 0) return 1;
+      const answer = evaluateQuorum({ ...req, sub: req.agt });
+      let k = 1;
+      for (const id of answer.matched) k = Math.max(k, compiled.get(id)?.approvers ?? 1);
+      return k;
+    },
   };
+}
+
+/** One evaluated question: the refusal (undefined when allowed), the permits that allowed it, and every rule that matched or errored. */
+interface Evaluation {
+  refusal: PolicyRefusal | undefined;
+  permits: readonly string[];
+  /** Policies that matched (reason) or could not be evaluated (counted as matching: fail closed). */
+  matched: readonly string[];
 }
 
 /** Distinct questions remembered per policy set; past it the memo starts afresh. */
@@ -148,16 +270,16 @@ const MAX_MEMOISED_DECISIONS = 10_000;
  * is a new PolicySet with an empty memo, and a changed registration is a different key. Failures
  * (VerifierUnavailable) throw and are not remembered.
  */
-function memoised(evaluate: (req: ApprovalRequest) => PolicyRefusal | undefined): (req: ApprovalRequest) => PolicyRefusal | undefined {
-  const answers = new Map<string, PolicyRefusal | null>();
+function memoised(evaluateOnce: (req: ApprovalRequest) => Evaluation): (req: ApprovalRequest) => Evaluation {
+  const answers = new Map<string, Evaluation>();
   return (req) => {
-    const { sub, agt, scp, site, agent } = req;
-    const key = JSON.stringify([sub, agt, scp, site, agent ? [agent.id, agent.owner, agent.scopes, agent.sites] : null]);
+    const { sub, agt, scp, site, agent, facts } = req;
+    const key = JSON.stringify([sub, agt, scp, site, agent ? [agent.id, agent.owner, agent.scopes, agent.sites] : null, facts ? [facts.method, facts.path, facts.query, facts.chars] : null]);
     const known = answers.get(key);
-    if (known !== undefined) return known ?? undefined;
-    const answer = evaluate(req);
+    if (known !== undefined) return known;
+    const answer = evaluateOnce(req);
     if (answers.size >= MAX_MEMOISED_DECISIONS) answers.clear();
-    answers.set(key, answer ?? null);
+    answers.set(key, answer);
     return answer;
   };
 }
@@ -167,11 +289,10 @@ export function defaultPolicyText(): string {
   return readFileSync(new URL('./default.cedar', import.meta.url), 'utf8');
 }
 
-function decide(setId: string, compiled: ReadonlyMap<string, CompiledPolicy>, req: ApprovalRequest): PolicyRefusal | undefined {
-  const call = authorizationCall(setId, req);
+function evaluate(setId: string, compiled: ReadonlyMap<string, CompiledPolicy>, call: StatefulAuthorizationCall | undefined): Evaluation {
   // Unrepresentable input (a lone surrogate would make wasm-bindgen throw, or two distinct ids
   // collapse into one) is refused, never approved.
-  if (!call) return 'approver_not_authorized';
+  if (!call) return { refusal: 'approver_not_authorized', permits: [], matched: [] };
 
   let answer: ReturnType<typeof statefulIsAuthorized>;
   try {
@@ -184,26 +305,29 @@ function decide(setId: string, compiled: ReadonlyMap<string, CompiledPolicy>, re
   }
 
   const { decision, diagnostics } = answer.response;
+  const matched = [...diagnostics.reason, ...diagnostics.errors.map((e) => e.policyId)];
   const determining = new Set<string>();
   if (decision === 'deny') for (const id of diagnostics.reason) determining.add(id);
   // Cedar skips a policy whose evaluation errors; a forbid we could not evaluate counts as
   // matching (fail closed). Validation makes this rare: only a missing entity gets here.
   for (const { policyId } of diagnostics.errors) if (compiled.get(policyId)?.effect === 'forbid') determining.add(policyId);
 
-  if (decision === 'allow' && determining.size === 0) return undefined;
+  if (decision === 'allow' && determining.size === 0) return { refusal: undefined, permits: diagnostics.reason, matched };
   const refusals = new Set<PolicyRefusal>();
   for (const id of determining) {
     const policy = compiled.get(id);
     if (policy?.effect === 'forbid') refusals.add(policy.refusal);
   }
   // No forbid: no permit matched (not the owner, scope or site not registered, unknown agent).
-  return REFUSAL_PRECEDENCE.find((code) => refusals.has(code)) ?? 'approver_not_authorized';
+  return { refusal: REFUSAL_PRECEDENCE.find((code) => refusals.has(code)) ?? 'approver_not_authorized', permits: [], matched };
 }
 
 /** The Cedar request as JSON data: ids travel as values, never spliced into policy text. */
-function authorizationCall(setId: string, req: ApprovalRequest): StatefulAuthorizationCall | undefined {
+function authorizationCall(setId: string, action: 'approve' | 'quorum', req: ApprovalRequest): StatefulAuthorizationCall | undefined {
   const { sub, agt, scp, site } = req;
-  const strings = [sub, agt, scp, site];
+  const facts = req.facts ?? { method: '', path: '', query: '', chars: 0 };
+  const strings = [sub, agt, scp, site, facts.method, facts.path, facts.query];
+  if (!Number.isSafeInteger(facts.chars) || facts.chars < 0) return undefined;
   const isPerson = agt.startsWith(USER_AGENT_PREFIX);
   // An entry for another id is a caller's mistake; treat the agent as unregistered (deny).
   const agent = !isPerson && req.agent?.id === agt ? req.agent : undefined;
@@ -220,11 +344,15 @@ function authorizationCall(setId: string, req: ApprovalRequest): StatefulAuthori
   }
   // An unregistered agent has no entity: the owner permit then errors on `resource.owner`, which
   // Cedar treats as not matching, so the answer is approver_not_authorized.
+  const requester = isPerson ? { type: 'User', id: agt.slice(USER_AGENT_PREFIX.length) } : { type: 'Agent', id: agt };
+  const bot = policyBotName(sub);
+  // The quorum question's principal is the requester itself; an approval's is the person, or the bot.
+  const principal = action === 'quorum' ? requester : bot !== null ? { type: 'Bot', id: bot } : { type: 'User', id: sub };
   return {
-    principal: { type: 'User', id: sub },
-    action: { type: 'Action', id: 'approve' },
-    resource: isPerson ? { type: 'User', id: agt.slice(USER_AGENT_PREFIX.length) } : { type: 'Agent', id: agt },
-    context: { sub, agt, scope: scp, site },
+    principal,
+    action: { type: 'Action', id: action },
+    resource: requester,
+    context: { sub, agt, scope: scp, site, ...facts },
     preparsedPolicySetId: setId,
     entities,
   };

@@ -1,5 +1,5 @@
 // Admin routes behind the bearer token: enrollment codes, agents and their keys, kill switch,
-// revocation, events, policy, receipt-key rotation, metrics. Node only.
+// revocation, events, policy, receipt- and bot-key rotation, metrics. Node only.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -14,6 +14,9 @@ import {
   KillRequest,
   OrganisationPolicy,
   OrganisationPolicyVersion,
+  POLICY_BOT_PREFIX,
+  PayloadInvalid,
+  PolicyBotName,
   TraceId,
 } from '../../lib/protocol';
 import { AgentKeyCreated } from '../../lib/protocol/api';
@@ -21,6 +24,7 @@ import { adminGuard } from '../plugins/admin-auth';
 import { compilePolicy } from '../policy/engine';
 import { createAgentKey, revokeAgentKey } from '../store/agent-keys';
 import { putAgent } from '../store/agents';
+import { rotateBotKey } from '../store/bot-keys';
 import { decisionsForTrace } from '../store/decisions';
 import { issueEnrollmentCode, revokeDevice } from '../store/devices';
 import { engageKill, liftKill } from '../store/kills';
@@ -50,6 +54,8 @@ export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: 
   fastify.addHook('onRequest', adminGuard(opts.adminToken));
 
   app.post('/v1/admin/enrollment-codes', { schema: { body: EnrollmentCodeRequest, response: { 201: EnrollmentCodeResponse } } }, async (request, reply) => {
+    // A device enrolled under a bot's name would sign as that bot: bots' keys are the verifier's own.
+    if (request.body.userId.startsWith(POLICY_BOT_PREFIX)) throw new PayloadInvalid(`user ids starting with ${POLICY_BOT_PREFIX} are policy bots`, 'body.userId');
     return reply.code(201).send(await issueEnrollmentCode(db, request.body.userId, ctx.now()));
   });
 
@@ -112,6 +118,12 @@ export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: 
   app.post('/v1/admin/receipt-keys/rotate', { schema: { response: { 200: z.strictObject({ kid: z.string() }) } } }, async () => {
     const signer = await rotateReceiptKey(db, ctx.now());
     ctx.setSigner(signer);
+    return { kid: signer.kid };
+  });
+
+  // A policy bot's new signing key; its older keys are revoked at once (tokens they signed stop verifying).
+  app.post('/v1/admin/policy-bots/:name/rotate', { schema: { params: z.strictObject({ name: PolicyBotName }), response: { 200: z.strictObject({ kid: z.string() }) } } }, async (request) => {
+    const signer = await rotateBotKey(db, request.params.name, ctx.now());
     return { kid: signer.kid };
   });
 

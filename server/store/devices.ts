@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { EnrolledKey, Es256PublicJwk } from '../../lib/protocol';
-import { CountersignError, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
+import { CountersignError, POLICY_BOT_PREFIX, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
 import type { Database, DeviceTable } from '../db/schema';
 import { newEnrollmentCode, newId, normaliseEnrollmentCode } from './ids';
@@ -90,8 +90,8 @@ export function keyLookup({ db, prepare }: DatabaseHandle, toKey = enrolledKeys(
   };
 }
 
-/** The distinct users with an enrolled, unrevoked device: the people a proposal could be shown to. */
+/** The distinct users with an enrolled, unrevoked device: the people a proposal could be shown to (never a policy bot). */
 export async function enrolledUsers(db: Kysely<Database>): Promise<string[]> {
-  const rows = await db.selectFrom('devices').select('user_id').distinct().where('revoked_at', 'is', null).execute();
+  const rows = await db.selectFrom('devices').select('user_id').distinct().where('revoked_at', 'is', null).where('user_id', 'not like', `${POLICY_BOT_PREFIX}%`).execute();
   return rows.map((r) => r.user_id);
 }

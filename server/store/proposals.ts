@@ -69,6 +69,10 @@ export function pendingRow(fields: {
   site: string;
   createdAt: number;
   expiresAt: number;
+  /** Distinct approvers it needs (default 1). */
+  quorum?: number;
+  /** A held in-page action published by its first approver: that user, device and the action's trace id. */
+  publishedBy?: { userId: string; deviceId: string; traceId: string };
 }): ProposalRow {
   return {
     id: `prp_${randomBase64url(16)}`,
@@ -80,7 +84,7 @@ export function pendingRow(fields: {
     content_field: fields.contentField,
     digest: fields.digest,
     site: fields.site,
-    trace_id: newTraceId(),
+    trace_id: fields.publishedBy?.traceId ?? newTraceId(),
     state: 'pending',
     token: null,
     reason: null,
@@ -89,12 +93,15 @@ export function pendingRow(fields: {
     expires_at: fields.expiresAt,
     decided_at: null,
     handed_out_at: null,
+    quorum: fields.quorum ?? 1,
+    published_by: fields.publishedBy?.userId ?? null,
+    publisher_device: fields.publishedBy?.deviceId ?? null,
   };
 }
 
 export async function insertProposal(trx: Transaction<Database>, row: ProposalRow, approvers: readonly string[]): Promise<void> {
   await trx.insertInto('proposals').values(row).execute();
-  await trx.insertInto('proposal_approvers').values(approvers.map((user_id) => ({ proposal_id: row.id, user_id }))).execute();
+  if (approvers.length > 0) await trx.insertInto('proposal_approvers').values(approvers.map((user_id) => ({ proposal_id: row.id, user_id }))).execute();
 }
 
 export async function proposalById(db: Kysely<Database>, id: string): Promise<ProposalRow | undefined> {
@@ -116,7 +123,7 @@ export async function isApprover(db: Kysely<Database>, id: string, userId: strin
   return (await db.selectFrom('proposal_approvers').select('user_id').where('proposal_id', '=', id).where('user_id', '=', userId).executeTakeFirst()) !== undefined;
 }
 
-/** The unexpired pending proposals this user may approve, oldest first. */
+/** The unexpired pending proposals this user may approve and has not approved yet, oldest first. */
 export async function pendingFor(db: Kysely<Database>, userId: string, now: number, limit: number): Promise<PendingProposal[]> {
   const rows = await db
     .selectFrom('proposals as p')
@@ -125,14 +132,45 @@ export async function pendingFor(db: Kysely<Database>, userId: string, now: numb
     .where('a.user_id', '=', userId)
     .where('p.state', '=', 'pending')
     .where('p.expires_at', '>', now)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('proposal_approvals as v').select('v.user_id').whereRef('v.proposal_id', '=', 'p.id').where('v.user_id', '=', userId))),
+    )
     .orderBy('p.created_at')
     .orderBy('p.id')
     .limit(limit)
     .execute();
-  return rows.map(pendingView);
+  const approvals = await approvalsOf(db, rows.map((r) => r.id));
+  return rows.map((row) => pendingView(row, approvals.get(row.id) ?? []));
 }
 
-export function pendingView(row: ProposalRow): PendingProposal {
+export interface ApprovalRow {
+  user_id: string;
+  device_id: string;
+  kid: string;
+  token: string;
+  approved_at: number;
+}
+
+/** Each proposal's approvals so far, oldest first. */
+export async function approvalsOf(db: Kysely<Database> | Transaction<Database>, ids: readonly string[]): Promise<Map<string, ApprovalRow[]>> {
+  const out = new Map<string, ApprovalRow[]>();
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('proposal_approvals')
+    .select(['proposal_id', 'user_id', 'device_id', 'kid', 'token', 'approved_at'])
+    .where('proposal_id', 'in', [...ids])
+    .orderBy('approved_at')
+    .orderBy('user_id')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.proposal_id) ?? [];
+    list.push({ user_id: r.user_id, device_id: r.device_id, kid: r.kid, token: r.token, approved_at: Number(r.approved_at) });
+    out.set(r.proposal_id, list);
+  }
+  return out;
+}
+
+export function pendingView(row: ProposalRow, approvals: readonly ApprovalRow[] = []): PendingProposal {
   return {
     id: row.id,
     agent: row.agent_id,
@@ -144,23 +182,78 @@ export function pendingView(row: ProposalRow): PendingProposal {
     traceId: row.trace_id,
     createdAt: Math.floor(Number(row.created_at) / 1000),
     expiresAt: Math.floor(Number(row.expires_at) / 1000),
+    quorum: Number(row.quorum),
+    approvals: approvals.map((a) => ({ approver: a.user_id, at: Math.floor(a.approved_at / 1000) })),
+    ...(row.published_by !== null ? { publishedBy: row.published_by } : {}),
   };
 }
 
 export type Decided = { state: 'approved'; token: string; approver: string } | { state: 'rejected'; reason: string; approver: string };
 
+/** What one approval did: met the quorum, was counted towards it, or came too late / twice. */
+export type ApprovalOutcome = 'approved' | 'counted' | 'not_pending' | 'already_approved';
+
 /**
- * Moves a pending, unexpired proposal to its decided state and records the step, in one
- * transaction; false when it was no longer pending (another decision won, or it expired).
+ * Adds one person's approval to a pending, unexpired proposal, and approves it when the distinct
+ * approvals reach its quorum — in one transaction that holds the proposal's row (PostgreSQL: FOR
+ * UPDATE), so two approvals arriving together are counted one after the other, on any replica. One
+ * approval per person and per device key (unique keys). Each step is recorded (`facts`), and
+ * `approved` once more when the quorum is met.
  */
-export async function decideProposal(db: Kysely<Database>, row: ProposalRow, decided: Decided, facts: DecisionFacts, now: number): Promise<boolean> {
+export async function recordApproval(
+  database: DatabaseHandle,
+  row: ProposalRow,
+  approval: Omit<ApprovalRow, 'approved_at'>,
+  facts: DecisionFacts,
+  now: number,
+): Promise<ApprovalOutcome> {
+  return database.db.transaction().execute(async (trx) => {
+    let locked = trx.selectFrom('proposals').select(['state', 'expires_at', 'quorum']).where('id', '=', row.id);
+    if (database.dialect === 'postgres') locked = locked.forUpdate();
+    const current = await locked.executeTakeFirst();
+    if (!current || current.state !== 'pending' || Number(current.expires_at) <= now) return 'not_pending';
+    const inserted = await trx
+      .insertInto('proposal_approvals')
+      .values({ proposal_id: row.id, ...approval, approved_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return 'already_approved';
+    const approvals = (await approvalsOf(trx, [row.id])).get(row.id) ?? [];
+    if (approvals.length < Number(current.quorum)) {
+      await recordStep(trx, { ...facts, code: 'approval_counted' }, now);
+      return 'counted';
+    }
+    await trx
+      .updateTable('proposals')
+      .set({ state: 'approved', token: approvals[0]!.token, decided_by: approval.user_id, decided_at: now })
+      .where('id', '=', row.id)
+      .execute();
+    await recordStep(trx, facts, now);
+    return 'approved';
+  });
+}
+
+/**
+ * A proposal a policy bot approved the moment it was made (in the creation's transaction): its
+ * token kept as the one approval, the step recorded with the rule that allowed it.
+ */
+export async function approveAtOnce(trx: Transaction<Database>, row: ProposalRow, approval: Omit<ApprovalRow, 'approved_at'>, facts: DecisionFacts, now: number): Promise<void> {
+  await trx.insertInto('proposal_approvals').values({ proposal_id: row.id, ...approval, approved_at: now }).execute();
+  await trx.updateTable('proposals').set({ state: 'approved', token: approval.token, decided_by: approval.user_id, decided_at: now }).where('id', '=', row.id).execute();
+  await recordStep(trx, facts, now);
+}
+
+/**
+ * Rejects a pending, unexpired proposal and records the step, in one transaction; false when it
+ * was no longer pending (another decision won, or it expired).
+ */
+export async function rejectProposal(db: Kysely<Database>, row: ProposalRow, decided: Extract<Decided, { state: 'rejected' }>, facts: DecisionFacts, now: number): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('proposals')
       .set({
         state: decided.state,
-        token: decided.state === 'approved' ? decided.token : null,
-        reason: decided.state === 'rejected' ? decided.reason : null,
+        reason: decided.reason,
         decided_by: decided.approver,
         decided_at: now,
       })
@@ -203,4 +296,9 @@ export async function expireDue(db: Kysely<Database>, now: number, policyVersion
 
 export function stateOf(row: ProposalRow): ProposalState {
   return row.state as ProposalState;
+}
+
+/** The held action this user's device already published under this trace id (a retried publication finds it). */
+export async function publishedByTrace(db: Kysely<Database>, traceId: string, userId: string): Promise<ProposalRow | undefined> {
+  return db.selectFrom('proposals').selectAll().where('trace_id', '=', traceId).where('published_by', '=', userId).orderBy('created_at', 'desc').executeTakeFirst();
 }

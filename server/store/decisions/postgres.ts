@@ -15,8 +15,8 @@ import type { DecisionRow } from './records';
  * statement is one transaction: all of it commits or none.
  */
 const GROUP = `WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
-    AS t(iss, jti, expires_at, id, ts, code, trace_id, agent, approver, digest, policy_version, kid, receipt_jti, site, cdg, receipt, issued_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[])
+    AS t(iss, jti, expires_at, id, ts, code, trace_id, agent, approver, digest, policy_version, kid, receipt_jti, site, cdg, receipt, issued_at, rule)
 ), fresh AS (
   INSERT INTO consumed (iss, jti, expires_at)
   SELECT iss, jti, expires_at FROM input WHERE iss IS NOT NULL
@@ -28,8 +28,8 @@ const GROUP = `WITH input AS (
   FROM input i JOIN fresh f ON f.iss = i.iss AND f.jti = i.jti
   WHERE i.receipt_jti IS NOT NULL
 )
-INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
-SELECT i.id, i.ts, i.code, i.trace_id, i.agent, i.approver, i.digest, i.policy_version, i.kid
+INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid, rule)
+SELECT i.id, i.ts, i.code, i.trace_id, i.agent, i.approver, i.digest, i.policy_version, i.kid, i.rule
 FROM input i LEFT JOIN fresh f ON f.iss = i.iss AND f.jti = i.jti
 WHERE i.iss IS NULL OR f.jti IS NOT NULL
 RETURNING id`;
@@ -45,12 +45,15 @@ const ONE_ALLOW = `WITH fresh AS (
   FROM fresh
   WHERE $13::text IS NOT NULL
 )
-INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid)
-SELECT $4::text, $5::bigint, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text
+INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid, rule)
+SELECT $4::text, $5::bigint, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text, $18::text
 FROM fresh
 RETURNING id`;
 
-const ONE_REFUSAL = 'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+const ONE_REFUSAL = 'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid, rule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+
+const CONSUME = 'INSERT INTO consumed (iss, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (iss, jti) DO NOTHING RETURNING jti';
+const RECEIPT = 'INSERT INTO receipts (jti, site, cdg, receipt, issued_at) VALUES ($1, $2, $3, $4, $5)';
 
 /**
  * A second use of a jti within one group is answered as replayed without being sent: whether the
@@ -63,7 +66,7 @@ export class PostgresGroupCommit extends GroupCommit {
   private readonly oneAllow: <R>(values: unknown[]) => Promise<R[]>;
   private readonly oneRefusal: <R>(values: unknown[]) => Promise<R[]>;
 
-  constructor(pool: pg.Pool) {
+  constructor(private readonly pool: pg.Pool) {
     super();
     this.group = pgStatement(GROUP, pool);
     this.oneAllow = pgStatement(ONE_ALLOW, pool);
@@ -73,32 +76,43 @@ export class PostgresGroupCommit extends GroupCommit {
   protected async flush(jobs: Job[]): Promise<JobResult[]> {
     const seen = new Set<string>();
     const sent = new Set<Job>();
+    const several: Extract<Job, { kind: 'allow' }>[] = [];
     for (const job of jobs) {
       if (job.kind === 'allow') {
-        const key = JSON.stringify([job.entry.iss, job.entry.jti]);
+        // A quorum's tokens are consumed all or none: that takes a transaction of its own.
+        if (job.entries.length > 1) {
+          several.push(job);
+          continue;
+        }
+        const key = JSON.stringify([job.entries[0]!.iss, job.entries[0]!.jti]);
         if (seen.has(key)) continue;
         seen.add(key);
       }
       sent.add(job);
     }
+    const quorumResults = new Map<Job, JobResult>();
+    for (const job of several) quorumResults.set(job, await this.allTogether(job));
     let inserted: Set<string>;
     try {
-      inserted = await this.sendGroup([...sent]);
+      inserted = sent.size > 0 ? await this.sendGroup([...sent]) : new Set();
     } catch {
-      return Promise.all(jobs.map((job) => (sent.has(job) ? this.alone(job) : Promise.resolve<JobResult>({ ok: true, value: false }))));
+      return Promise.all(jobs.map((job) => quorumResults.get(job) ?? (sent.has(job) ? this.alone(job) : Promise.resolve<JobResult>({ ok: true, value: false }))));
     }
     return jobs.map((job): JobResult => {
+      const quorum = quorumResults.get(job);
+      if (quorum) return quorum;
       if (job.kind === 'refusal') return inserted.has(job.row.id) ? { ok: true, value: true } : { ok: false, error: new Error('refusal record not written') };
       return { ok: true, value: sent.has(job) && inserted.has(job.row.id) };
     });
   }
 
   private async sendGroup(jobs: Job[]): Promise<Set<string>> {
-    const columns: unknown[][] = Array.from({ length: 17 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 18 }, () => []);
     for (const job of jobs) {
-      const consume = job.kind === 'allow' ? [job.entry.iss, job.entry.jti, job.entry.expiresAt] : [null, null, null];
+      const entry = job.kind === 'allow' ? job.entries[0]! : undefined;
+      const consume = entry ? [entry.iss, entry.jti, entry.expiresAt] : [null, null, null];
       const receipt = job.kind === 'allow' ? receiptValues(job.receipt) : receiptValues(undefined);
-      [...consume, ...decisionValues(job.row), ...receipt].forEach((value, i) => columns[i]!.push(value));
+      [...consume, ...decisionValues(job.row), ...receipt, job.row.rule].forEach((value, i) => columns[i]!.push(value));
     }
     const rows = await this.group<{ id: string }>(columns);
     return new Set(rows.map((r) => r.id));
@@ -107,13 +121,43 @@ export class PostgresGroupCommit extends GroupCommit {
   private async alone(job: Job): Promise<JobResult> {
     try {
       if (job.kind === 'refusal') {
-        await this.oneRefusal(decisionValues(job.row));
+        await this.oneRefusal([...decisionValues(job.row), job.row.rule]);
         return { ok: true, value: true };
       }
-      const rows = await this.oneAllow([job.entry.iss, job.entry.jti, job.entry.expiresAt, ...decisionValues(job.row), ...receiptValues(job.receipt)]);
+      const entry = job.entries[0]!;
+      const rows = await this.oneAllow([entry.iss, entry.jti, entry.expiresAt, ...decisionValues(job.row), ...receiptValues(job.receipt), job.row.rule]);
       return { ok: true, value: rows.length === 1 };
     } catch (error) {
       return { ok: false, error };
+    }
+  }
+
+  /** Several jtis in one transaction: every one inserted here, with the decision and receipt, or none (false). */
+  private async allTogether(job: Extract<Job, { kind: 'allow' }>): Promise<JobResult> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      return { ok: false, error };
+    }
+    try {
+      await client.query('BEGIN');
+      for (const entry of job.entries) {
+        const fresh = await client.query(CONSUME, [entry.iss, entry.jti, entry.expiresAt]);
+        if (fresh.rowCount !== 1) {
+          await client.query('ROLLBACK');
+          return { ok: true, value: false };
+        }
+      }
+      await client.query(ONE_REFUSAL, [...decisionValues(job.row), job.row.rule]);
+      if (job.receipt) await client.query(RECEIPT, receiptValues(job.receipt));
+      await client.query('COMMIT');
+      return { ok: true, value: true };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      return { ok: false, error };
+    } finally {
+      client.release();
     }
   }
 }

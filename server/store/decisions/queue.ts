@@ -16,9 +16,11 @@ export interface DecisionWriter {
    * Inserts (iss, jti) — unique key, so concurrent uses of one token race on the index, never on a
    * read — and, atomically with it, the allow decision and the receipt issued for it (kept for
    * lookup). Resolves only once that is durable: true when this call consumed the jti, false when it
-   * was already consumed (then neither the decision nor the receipt is written).
+   * was already consumed (then neither the decision nor the receipt is written). Several entries (a
+   * quorum's tokens) are consumed all together or not at all: one already consumed means false and
+   * none of them is.
    */
-  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean>;
+  consumeAndAllow(entry: ConsumeRequest | readonly ConsumeRequest[], facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean>;
   /** Records a refusal; resolves once it is durable. */
   recordRefusal(facts: DecisionFacts, now: number): Promise<void>;
   /** Settles every write queued so far and releases the writer's resources (before the database closes). */
@@ -26,7 +28,7 @@ export interface DecisionWriter {
 }
 
 export type Job =
-  | { kind: 'allow'; entry: ConsumeRequest; row: DecisionRow; receipt: ReceiptRow | undefined; settle: Settle<boolean> }
+  | { kind: 'allow'; entries: readonly ConsumeRequest[]; row: DecisionRow; receipt: ReceiptRow | undefined; settle: Settle<boolean> }
   | { kind: 'refusal'; row: DecisionRow; settle: Settle<void> };
 
 interface Settle<T> {
@@ -53,8 +55,9 @@ export abstract class GroupCommit implements DecisionWriter {
   /** Called once, after the last flush settled. */
   protected release(): void {}
 
-  consumeAndAllow(entry: ConsumeRequest, facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'allow', entry, row: decisionRow({ ...facts, code: 'allow' }, now), receipt, settle: { resolve, reject } }));
+  consumeAndAllow(entry: ConsumeRequest | readonly ConsumeRequest[], facts: Omit<DecisionFacts, 'code'>, now: number, receipt?: ReceiptRow): Promise<boolean> {
+    const entries: readonly ConsumeRequest[] = Array.isArray(entry) ? entry : [entry as ConsumeRequest];
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'allow', entries, row: decisionRow({ ...facts, code: 'allow' }, now), receipt, settle: { resolve, reject } }));
   }
 
   recordRefusal(facts: DecisionFacts, now: number): Promise<void> {

@@ -14,6 +14,8 @@ export interface DecisionFacts {
   digest: string | null;
   policyVersion: string;
   kid: string | null;
+  /** A policy bot's approval: the rule that allowed it. */
+  rule?: string | null | undefined;
 }
 
 /** The `decisions` row of one decision (DecisionWriter writes it). */
@@ -28,6 +30,7 @@ export function decisionRow(facts: DecisionFacts, now: number) {
     digest: facts.digest,
     policy_version: facts.policyVersion,
     kid: facts.kid,
+    rule: facts.rule ?? null,
   };
 }
 
@@ -56,5 +59,6 @@ export async function decisionsForTrace(db: Kysely<Database>, traceId: string): 
     approver: r.approver,
     digest: r.digest,
     policyVersion: r.policy_version,
+    ...(r.rule !== null ? { rule: r.rule } : {}),
   }));
 }

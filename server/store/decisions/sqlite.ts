@@ -61,7 +61,7 @@ export class SqliteGroupCommit extends GroupCommit {
       rollbackTo: sqlite.prepare('ROLLBACK TO decision'),
       consume: sqlite.prepare('INSERT INTO consumed (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO NOTHING'),
       decision: sqlite.prepare(
-        'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid) VALUES (@id, @ts, @code, @trace_id, @agent, @approver, @digest, @policy_version, @kid)',
+        'INSERT INTO decisions (id, ts, code, trace_id, agent, approver, digest, policy_version, kid, rule) VALUES (@id, @ts, @code, @trace_id, @agent, @approver, @digest, @policy_version, @kid, @rule)',
       ),
       receipt: sqlite.prepare('INSERT INTO receipts (jti, site, cdg, receipt, issued_at) VALUES (@jti, @site, @cdg, @receipt, @issued_at)'),
       deferSync: sqlite.prepare(`PRAGMA synchronous = ${SYNC_NORMAL}`),
@@ -117,11 +117,16 @@ export class SqliteGroupCommit extends GroupCommit {
     try {
       let value = true;
       if (job.kind === 'allow') {
-        value = s.consume.run(job.entry.iss, job.entry.jti, job.entry.expiresAt).changes === 1;
-        if (value) {
-          s.decision.run(job.row);
-          if (job.receipt) s.receipt.run(job.receipt);
+        // Every jti of the request, or none: one already consumed undoes the others (a quorum's
+        // tokens are consumed together).
+        value = job.entries.every((entry) => s.consume.run(entry.iss, entry.jti, entry.expiresAt).changes === 1);
+        if (!value) {
+          s.rollbackTo.run();
+          s.release.run();
+          return { ok: true, value };
         }
+        s.decision.run(job.row);
+        if (job.receipt) s.receipt.run(job.receipt);
       } else {
         s.decision.run(job.row);
       }

@@ -53,7 +53,7 @@ describe('agent proposals on two replicas of one PostgreSQL', () => {
     const waiting = on(v.app).poll(p.id, 30);
     const { token } = await v.mint(alice, { request: req, traceId: p.traceId });
     expect((await on(second.app).decide(p.id, { approve: token })).statusCode).toBe(200);
-    expect(ProposalStatus.parse((await waiting).json())).toEqual({ id: p.id, state: 'approved', token });
+    expect(ProposalStatus.parse((await waiting).json())).toEqual({ id: p.id, state: 'approved', token, tokens: [token], approvers: ['alice'] });
   });
 
   it('attack: an approval and a rejection racing on two replicas — one wins, the other is 409', async () => {
