@@ -1,6 +1,7 @@
 // Policy bots' signing keys: made on a bot's first approval, rotatable; each public key is also
 // enrolled in `devices` (device and user `policy-bot:<name>`), so a bot's token verifies exactly as
-// a person's, and revoking a retired key there stops every token it signed. Node only.
+// a person's, and a retired key is revoked there (under a retired device id), stopping every token it
+// signed. Node only.
 import type { Kysely } from 'kysely';
 import type { Es256PublicJwk } from '../../lib/protocol';
 import { ECDSA_P256, exportEs256PublicJwk, jwkThumbprint, policyBotId } from '../../lib/protocol';
@@ -33,7 +34,11 @@ export async function rotateBotKey(db: Kysely<Database>, name: string, now: numb
   const id = policyBotId(name);
   await db.transaction().execute(async (trx) => {
     const old = await trx.updateTable('bot_keys').set({ retired_at: now }).where('name', '=', name).where('retired_at', 'is', null).returning('kid').execute();
-    if (old.length > 0) await trx.updateTable('devices').set({ revoked_at: now }).where('kid', 'in', old.map((o) => o.kid)).where('revoked_at', 'is', null).execute();
+    // A device id is unique, and the bot's (its `iss`) passes to the new key: each old row keeps its
+    // key under a retired id, revoked, so what it signed names a device that no longer exists.
+    for (const { kid: oldKid } of old) {
+      await trx.updateTable('devices').set({ revoked_at: now, device_id: `${id}#retired:${oldKid}` }).where('kid', '=', oldKid).execute();
+    }
     await trx.insertInto('bot_keys').values({ kid, name, private_jwk: JSON.stringify(privateJwk), created_at: now, retired_at: null }).execute();
     await trx.insertInto('devices').values({ kid, device_id: id, user_id: id, label: `policy bot ${name}`, public_jwk: JSON.stringify(publicJwk), created_at: now, revoked_at: null }).execute();
   });
