@@ -25,6 +25,7 @@ import { readProposedAction } from './proposal-action';
 import type { ProposedAction } from './proposal-action';
 import type { ProposalWakeups } from './proposal-wakeups';
 import { agentLookup } from './store/agents';
+import { isConsumed } from './store/decisions';
 import { enrolledUsers } from './store/devices';
 import { killLookup } from './store/kills';
 import {
@@ -298,6 +299,7 @@ async function verifyDeciderToken(
   if (claims.sub !== device.userId || claims.iss !== device.deviceId || verified.key.kid !== device.kid) {
     throw new CountersignError('action_mismatch', 'the token is not signed by the device deciding');
   }
+  if (await isConsumed(ctx.database.db, claims.iss, claims.jti)) throw new CountersignError('replayed', 'this approval was already used');
   return claims;
 }
 

@@ -44,11 +44,12 @@ export const PUBLIC_ENDPOINTS = [
   'GET /', 'POST /v1/enroll', 'POST /v1/verify', 'POST /v1/log/batch', 'GET /v1/status', 'GET /.well-known/jwks.json',
   'GET /v1/extension-policy', 'POST /v1/receipts/lookup', 'GET /v1/agents/me',
   'POST /v1/proposals', 'GET /v1/proposals/{id}', 'GET /v1/proposals', 'POST /v1/proposals/{id}/decision',
+  'POST /v1/proposals/held', 'POST /v1/approval-plan', 'GET /v1/policy-bot/approvals', 'GET /v1/policy-bot/keys',
 ] as const;
 export const ADMIN_ENDPOINTS = [
   'POST /v1/admin/enrollment-codes', 'PUT /v1/admin/agents/{agentId}', 'POST /v1/admin/agents/{agentId}/keys', 'DELETE /v1/admin/agents/{agentId}/keys/{keyId}',
   'POST /v1/admin/kill', 'DELETE /v1/admin/kill', 'POST /v1/admin/devices/{kid}/revoke', 'GET /v1/admin/events', 'GET /v1/admin/policy', 'PUT /v1/admin/policy',
-  'GET /v1/admin/extension-policy', 'PUT /v1/admin/extension-policy', 'POST /v1/admin/receipt-keys/rotate', 'GET /metrics',
+  'GET /v1/admin/extension-policy', 'PUT /v1/admin/extension-policy', 'POST /v1/admin/receipt-keys/rotate', 'POST /v1/admin/policy-bots/{name}/rotate', 'GET /metrics',
 ] as const;
 
 /** The routes a built app registers, from Fastify's route tree (`printRoutes({ commonPrefix: false })`), named as above. */
@@ -84,6 +85,8 @@ export interface FuzzWorld {
     extensionPolicy: Record<string, unknown>;
     proposal: Record<string, unknown>;
     decision: Record<string, unknown>;
+    heldPublication: Record<string, unknown>;
+    approvalPlan: Record<string, unknown>;
   };
   /** A pending proposal of FUZZ_AGENT's that alice may decide. */
   proposalId: string;
@@ -209,6 +212,9 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
         adapters: [{ id: 'wiki', match: ['http://wiki.corp:8090/*'], actions: [{ scope: 'wiki.edit', request: { method: 'POST', url: '/api.php' }, content: 'text' }] }],
       },
       proposal,
+      // A consumed token approves another request: never a publication of this one.
+      heldPublication: { request: FUZZ_REQUEST, scope: FUZZ_SCOPE, summary: 'Reply to the thread', contentField: '/body', approve: consumedTokens[1]! },
+      approvalPlan: { request: FUZZ_REQUEST, scope: FUZZ_SCOPE, agent: 'agent:forum-helper', traceId: '0af7651916cd43dd8448eb211c80319c', contentField: '/body' },
       // A consumed token approves another request: never an approval of this proposal.
       decision: { approve: consumedTokens[0]! },
     },

@@ -42,6 +42,7 @@ function specs(): EndpointSpec[] {
     { name: 'GET /v1/admin/extension-policy', method: 'GET', path: pathArb('/v1/admin/extension-policy'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'PUT /v1/admin/extension-policy', method: 'PUT', path: pathArb('/v1/admin/extension-policy'), admin: true, body: bodyArb(t.extensionPolicy, 'application/json'), unauthorizedIf2xx: onlyWithTheToken },
     { name: 'POST /v1/admin/receipt-keys/rotate', method: 'POST', path: pathArb('/v1/admin/receipt-keys/rotate'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
+    { name: 'POST /v1/admin/policy-bots/{name}/rotate', method: 'POST', path: param('/v1/admin/policy-bots/', 'small-replies', '/rotate'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'GET /metrics', method: 'GET', path: pathArb('/metrics'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
   ];
 }

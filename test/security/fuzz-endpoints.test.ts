@@ -76,6 +76,21 @@ function specs(): EndpointSpec[] {
       // Only alice's own fresh proof may decide (she is its approver); no approve body here carries a valid token.
       unauthorizedIf2xx: ({ auth, body }) => auth !== 'right' || /"approve"/.test(String(body?.payload ?? '')),
     },
+    {
+      name: 'POST /v1/proposals/held', method: 'POST', path: pathArb('/v1/proposals/held'), admin: false, auth: deviceAuthArb(w, w.spentProofs.proposals, w.spentProofs.decision),
+      body: bodyArb(t.heldPublication, 'application/json'),
+      // The template's token is spent and approves another request: no publication may come of it.
+      unauthorizedIf2xx: () => true,
+    },
+    {
+      name: 'POST /v1/approval-plan', method: 'POST', path: pathArb('/v1/approval-plan'), admin: false, auth: deviceAuthArb(w, w.spentProofs.proposals, w.spentProofs.decision),
+      body: bodyArb(t.approvalPlan, 'application/json'), unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    {
+      name: 'GET /v1/policy-bot/approvals', method: 'GET', path: pathArb('/v1/policy-bot/approvals'), admin: false, auth: deviceAuthArb(w, w.spentProofs.proposals, w.spentProofs.decision), body: null,
+      unauthorizedIf2xx: onlyTheRightCredential,
+    },
+    { name: 'GET /v1/policy-bot/keys', method: 'GET', path: pathArb('/v1/policy-bot/keys'), admin: false, body: null, unauthorizedIf2xx: () => false },
   ];
 }
 

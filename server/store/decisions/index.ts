@@ -8,7 +8,7 @@ import type { DecisionWriter } from './queue';
 import { SqliteGroupCommit } from './sqlite';
 
 export type { ConsumeRequest, DecisionWriter } from './queue';
-export { PRUNE_MARGIN_SECONDS, decisionsForTrace, pruneConsumed } from './records';
+export { PRUNE_MARGIN_SECONDS, decisionsForTrace, isConsumed, pruneConsumed } from './records';
 export type { DecisionFacts } from './records';
 
 export interface DecisionWriterOptions {

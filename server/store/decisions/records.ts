@@ -42,6 +42,11 @@ export type DecisionRow = ReturnType<typeof decisionRow>;
  */
 export const PRUNE_MARGIN_SECONDS = 300;
 
+/** Whether the tool already consumed this (iss, jti): an approval that was used can approve nothing more. */
+export async function isConsumed(db: Kysely<Database>, iss: string, jti: string): Promise<boolean> {
+  return (await db.selectFrom('consumed').select('jti').where('iss', '=', iss).where('jti', '=', jti).executeTakeFirst()) !== undefined;
+}
+
 /** Drops consumed entries whose tokens expired more than PRUNE_MARGIN_SECONDS ago. */
 export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number): Promise<number> {
   const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).executeTakeFirst();

@@ -396,7 +396,7 @@ describe('J-14/J-15/A-: claim checks, each refused with its code', () => {
     const { token } = await w.mint();
     const authorize = vi.fn(() => refusal);
     expect(await codeOf(verifyApprovalToken(token, w.context({ authorize })))).toBe(refusal);
-    expect(authorize).toHaveBeenCalledWith({ sub: 'alice', agt: 'agent:forum-helper', scp: 'forum.post', site: 'https://forum.corp.example' });
+    expect(authorize).toHaveBeenCalledWith({ sub: 'alice', agt: 'agent:forum-helper', scp: 'forum.post', site: 'https://forum.corp.example', facts: expect.objectContaining({ method: expect.any(String), path: expect.any(String) }) });
   });
 
   it('an engaged kill switch → kill_switch_engaged', async () => {

@@ -227,6 +227,16 @@ describe.each(DATABASES)('the two-person rule (%s)', (kind) => {
       expect((await publish(alice, request, await mint(alice, aclChange(), trc))).json().error.code).toBe('action_mismatch');
     });
 
+    it('attack: a publication, or a second approval, with a token the tool already consumed is refused as replayed', async () => {
+      const request = aclChange();
+      const trc = newTraceId();
+      const [a, b] = [await mint(alice, request, trc), await mint(bob, request, trc)];
+      expect((await verifyAll([a, b], request)).statusCode).toBe(200);
+      expect((await publish(alice, request, a)).json().error.code).toBe('replayed');
+      const created = ProposalCreated.parse((await publish(alice, request, await mint(alice, request, trc))).json());
+      expect((await deviceCall(bob, 'POST', `/v1/proposals/${created.id}/decision`, { approve: b })).json().error.code).toBe('replayed');
+    });
+
     it('attack: bob approves with a token for another trace, another agent or another request — refused, still pending', async () => {
       const request = aclChange();
       const trc = newTraceId();
