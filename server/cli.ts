@@ -103,6 +103,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     print(await call('PUT', '/v1/admin/policy', { text: readFileSync(file, 'utf8') }));
   });
 
+  const bots = program.command('bots').description('policy bots (their rules are in the Cedar policy)');
+  bots
+    .command('rotate <name>')
+    .description("give a bot a new signing key; its older keys are revoked at once (tokens they signed stop verifying)")
+    .action(async (name: string) => {
+      print(await call('POST', `/v1/admin/policy-bots/${encodeURIComponent(name)}/rotate`));
+    });
+
   const extensionPolicy = program.command('extension-policy').description("the organisation's extension policy (adds protection to every enrolled browser)");
   extensionPolicy.command('get').action(async () => {
     print(await call('GET', '/v1/admin/extension-policy'));

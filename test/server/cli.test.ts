@@ -75,6 +75,15 @@ describe('admin CLI', () => {
     expect((await cli('revoke', alice.kid)).code).toBe(0);
   });
 
+  it('bots rotate gives a bot a new key, listed among the published bot keys; a bad name is refused', async () => {
+    const r = await cli('bots', 'rotate', 'small-replies');
+    expect(r.code).toBe(0);
+    const { kid } = JSON.parse(r.out.join('\n')) as { kid: string };
+    const keys = (await (await fetch(new URL('/v1/policy-bot/keys', url))).json()) as { keys: { kid: string; bot: string; revoked: boolean }[] };
+    expect(keys.keys).toContainEqual(expect.objectContaining({ kid, bot: 'small-replies', revoked: false }));
+    expect(await cli('bots', 'rotate', 'Not A Name')).toMatchObject({ code: 1, err: [expect.stringMatching(/^error: payload_invalid: /)] });
+  });
+
   it('prints the policy', async () => {
     expect((await cli('policy', 'get')).out.join('\n')).toContain('forbid');
   });
