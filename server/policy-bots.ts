@@ -12,7 +12,7 @@ import { activeBotSigner } from './store/bot-keys';
 import { agentLookup } from './store/agents';
 import { killLookup } from './store/kills';
 import { currentOrganisationPolicy } from './store/organisation-policy';
-import { approveAtOnce, insertProposal, pendingRow, recordStep, stepFacts } from './store/proposals';
+import { approveAtOnce, insertProposal, pendingRow, stepFacts } from './store/proposals';
 import { MAX_APPROVAL_TTL_SECONDS } from '../lib/protocol';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

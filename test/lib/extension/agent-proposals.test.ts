@@ -27,6 +27,8 @@ async function proposal(over: Partial<PendingProposal> = {}): Promise<PendingPro
     traceId: '0af7651916cd43dd8448eb211c80319c',
     createdAt: NOW / 1000 - 10,
     expiresAt: NOW / 1000 + 110,
+    quorum: 1,
+    approvals: [],
     ...over,
     ...(over.request && !over.digest ? { digest: await actionDigest(over.request) } : {}),
   };
