@@ -15,11 +15,16 @@ import { verifierHttp } from './verifier-http';
  */
 export function inProcessVerifier(deps: VerifyDeps): VerifierClient {
   return {
-    async verify(call) {
-      const { receipt, traceId } = await verifyAction(deps, call);
+    async verify({ tokens, ...call }) {
+      const { receipt, traceId } = await verifyAction(deps, { ...call, ...tokensField(tokens) });
       return { receipt, traceId };
     },
   };
+}
+
+/** One approval travels as `token`, several (a quorum) as `tokens`, as `POST /v1/verify` takes them. */
+function tokensField(tokens: readonly string[]): { token: string } | { tokens: string[] } {
+  return tokens.length === 1 ? { token: tokens[0]! } : { tokens: [...tokens] };
 }
 
 /**
@@ -45,15 +50,15 @@ export function remoteVerifier(options: RemoteVerifierOptions): VerifierClient {
   const http = verifierHttp();
   const endpoint = new URL('/v1/verify', options.url).href;
   return {
-    async verify(call) {
-      const raw = call.request.body;
+    async verify({ tokens, ...rest }) {
+      const raw = rest.request.body;
       const body = raw === null || typeof raw === 'string' ? raw : decodeUtf8Strict(raw);
       if (body === undefined) throw new CountersignError('payload_invalid', 'a binary body cannot be verified remotely');
       let answer: { status: number; payload: unknown };
       try {
         answer = await http.call('POST', endpoint, {
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...call, request: { ...call.request, body } }),
+          body: JSON.stringify({ ...rest, ...tokensField(tokens), request: { ...rest.request, body } }),
           timeoutMs: options.timeoutMs ?? 2000,
         });
       } catch (cause) {

@@ -19,7 +19,9 @@ import {
   hasFieldValue,
   mediaType,
   newTraceId,
+  QUORUM_LIMITS,
   readBodyFields,
+  splitApprovalTokens,
 } from '../../lib/protocol';
 import { compileOrigins, resolveRequestUrl } from './request-url';
 import type { ToolOrigin } from './request-url';
@@ -54,7 +56,8 @@ export interface AssistantMarkers {
 
 /** One verify call: the request as received, and the route it is on. */
 export interface VerifierCall {
-  token: string;
+  /** Every approval the request carried (1–5; several when policy requires more than one approver). */
+  tokens: readonly string[];
   request: { method: string; url: string; contentType: string | null; body: string | Uint8Array | null };
   /** The route's scope: the token's `scp` must equal it. */
   scope: string;
@@ -104,7 +107,8 @@ export interface Inspection {
   request: { method: string; url: string; contentType: string | null; body: Uint8Array | null };
   /** What the handler gets (see `parsed` in Decision). */
   parsed: unknown;
-  token: string | undefined;
+  /** The approvals it carries: the `Countersign-Approval` list, or every value of the form field (never both). */
+  tokens: string[];
   /** An assistant marker (header, or any value of a marker field) is present. */
   marked: boolean;
 }
@@ -178,11 +182,17 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
     const read = await readBody(request.contentType, bytes);
     if (!read.ok) return refusal('payload_invalid', read.message);
 
-    const headerTokens = headerValues(request.headers[APPROVAL_HEADER.toLowerCase()]);
+    // Several approvals (a quorum) come as one list: the header's comma-separated tokens (Node joins
+    // a repeated header with ", "), or the form field repeated. Two spellings never combine.
+    let headerTokens: string[];
+    try {
+      headerTokens = splitApprovalTokens(request.headers[APPROVAL_HEADER.toLowerCase()]);
+    } catch (error) {
+      return refusalOf(error);
+    }
     const fieldTokens = fieldValues(read.fields, APPROVAL_FIELD);
-    if (headerTokens.length > 1) return refusal('token_malformed', `the ${APPROVAL_HEADER} header is sent more than once`);
-    if (fieldTokens.length > 1) return refusal('token_malformed', `the ${APPROVAL_FIELD} field appears ${fieldTokens.length} times`);
-    if (headerTokens.length + fieldTokens.length > 1) return refusal('token_malformed', `the approval is sent twice (the ${APPROVAL_HEADER} header and the ${APPROVAL_FIELD} field)`);
+    if (fieldTokens.length > QUORUM_LIMITS.maxApprovers) return refusal('token_malformed', `the ${APPROVAL_FIELD} field appears ${fieldTokens.length} times (at most ${QUORUM_LIMITS.maxApprovers})`);
+    if (headerTokens.length > 0 && fieldTokens.length > 0) return refusal('token_malformed', `the approval is sent twice (the ${APPROVAL_HEADER} header and the ${APPROVAL_FIELD} field)`);
 
     const marked = markerHeaders.some((h) => request.headers[h] !== undefined) || markerFields.some(([name, value]) => fieldMarked(read.fields, name, value));
     return {
@@ -190,23 +200,23 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
       route,
       request: { method: request.method, url: resolved.url, contentType: request.contentType, body: bytes },
       parsed: read.parsed,
-      token: headerTokens[0] ?? fieldTokens[0],
+      tokens: headerTokens.length > 0 ? headerTokens : fieldTokens,
       marked,
     };
   }
 
   async function settle(inspection: Inspection, principal: Principal | null): Promise<Decision> {
     if (principal !== null && !PrincipalSchema.safeParse(principal).success) throw new TypeError('countersign: principal() must return { kind: "user" | "agent", id }');
-    const { route, token, marked, parsed } = inspection;
+    const { route, tokens, marked, parsed } = inspection;
     const url = inspection.request.url;
     const needed = (route.requires ?? 'agents') === 'always' || principal?.kind === 'agent' || marked;
     // A person's request that needs no approval passes untouched, unless it carries one: an
     // assistant acted in their session and they signed it. Then it is verified like any other, so
     // that a bad token is never ignored and a good one yields its receipt.
-    if (token === undefined) return needed ? refusal('token_missing', `${route.scope} needs a countersigned approval`) : { action: 'pass', url, parsed };
+    if (tokens.length === 0) return needed ? refusal('token_missing', `${route.scope} needs a countersigned approval`) : { action: 'pass', url, parsed };
     try {
       const result = await options.verifier.verify({
-        token,
+        tokens,
         request: inspection.request,
         scope: route.scope,
         ...(route.content !== undefined ? { contentField: route.content } : {}),
@@ -228,12 +238,6 @@ export function createMiddleware(options: MiddlewareOptions): Middleware {
       return inspection.action === 'refuse' ? inspection : settle(inspection, request.principal);
     },
   };
-}
-
-/** The header's values: Node joins a repeated header with ", ", and a token never holds a comma. */
-function headerValues(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
 }
 
 type ReadBody = { ok: true; fields: BodyFields; parsed: unknown } | { ok: false; message: string };

@@ -119,7 +119,7 @@ async function quorumRace(verifiers: VerifierProcess[], source: string): Promise
     expect(put.status).toBe(200);
   }
   await admin('PUT', '/v1/admin/agents/agent:access-racer', { owner: 'alice', scopes: ['admin.acl.write'], sites: ['http://127.0.0.1:8081'] });
-  const people = [];
+  const people: { userId: string; pair: CryptoKeyPair; enrolled: { kid: string; deviceId: string } }[] = [];
   for (const userId of ['alice', 'bob', 'carol']) {
     const { code } = (await (await admin('POST', '/v1/admin/enrollment-codes', { userId })).json()) as { code: string };
     const pair = await generateEs256KeyPair();

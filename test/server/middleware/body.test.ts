@@ -98,22 +98,24 @@ describe.each(FRAMEWORKS)('%s: the tool reads exactly what was digested', (frame
     expect(tool.handled.length).toBe(before);
   });
 
-  it('the approval given twice (field repeated, field and header, header repeated) is token_malformed', async () => {
+  it('attack: one person\'s approval given twice (field repeated, header repeated) counts once (quorum_not_met); in two spellings (field and header) it is token_malformed; nothing is spent', async () => {
     const before = tool.handled.length;
     const form = 'body=hi';
     const t1 = await world.approve({ url: REPLIES, contentType: FORM_TYPE, body: form });
     const t2 = await world.approve({ url: REPLIES, contentType: FORM_TYPE, body: form });
-    const cases: Array<[string, Record<string, string> | Array<[string, string]>, string]> = [
-      [`${form}&countersign_approval=${t1}&countersign_approval=${t2}`, agent, FORM_TYPE],
-      [`countersign_approval=${t1}&${form}&countersign_approval=${t1}`, agent, FORM_TYPE],
-      [`${form}&countersign_approval=${t1}`, { ...agent, 'countersign-approval': t2 }, FORM_TYPE],
-      [multipart([['body', 'hi'], ['countersign_approval', t1], ['countersign_approval', t2]]), agent, MULTIPART],
-      [form, [['x-agent-key', AGENT_KEY], ['Countersign-Approval', t1], ['Countersign-Approval', t2]], FORM_TYPE],
+    const cases: Array<[string, Record<string, string> | Array<[string, string]>, string, string]> = [
+      [`${form}&countersign_approval=${t1}&countersign_approval=${t2}`, agent, FORM_TYPE, 'quorum_not_met'],
+      [`countersign_approval=${t1}&${form}&countersign_approval=${t1}`, agent, FORM_TYPE, 'quorum_not_met'],
+      [`${form}&countersign_approval=${t1}`, { ...agent, 'countersign-approval': t2 }, FORM_TYPE, 'token_malformed'],
+      [multipart([['body', 'hi'], ['countersign_approval', t1], ['countersign_approval', t2]]), agent, MULTIPART, 'quorum_not_met'],
+      [form, [['x-agent-key', AGENT_KEY], ['Countersign-Approval', t1], ['Countersign-Approval', t2]], FORM_TYPE, 'quorum_not_met'],
+      [form, { ...agent, 'countersign-approval': `${t1}, ${t2}` }, FORM_TYPE, 'quorum_not_met'],
+      [form, { ...agent, 'countersign-approval': `${t1},,${t2}` }, FORM_TYPE, 'token_malformed'],
     ];
-    for (const [body, headers, type] of cases) {
+    for (const [body, headers, type, code] of cases) {
       const res = await rawRequest(tool.port, { target: REPLIES, headers, contentType: type, body });
       expect(res.status, body.slice(0, 80)).toBeGreaterThanOrEqual(400);
-      expect(res.code).toBe('token_malformed');
+      expect(res.code, body.slice(0, 80)).toBe(code);
     }
     expect(tool.handled.length).toBe(before);
     // Either token alone is fine: neither was spent above (multipart without files digests as the same form).

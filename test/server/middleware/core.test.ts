@@ -130,7 +130,7 @@ describe('createMiddleware: one request on one protected route', () => {
     expect(decision).toMatchObject({ action: 'allow', url: `${ORIGIN}/api/topics/1/replies`, receipt: 'ey.receipt', scope: 'forum.post', parsed: { body: 'hi', author_kind: 'assistant' } });
     expect(verifier.calls).toEqual([
       {
-        token: 't.o.k',
+        tokens: ['t.o.k'],
         request: { method: 'POST', url: `${ORIGIN}/api/topics/1/replies`, contentType: 'application/json', body: utf8('{"body":"hi","author_kind":"assistant"}') },
         scope: 'forum.post',
         contentField: '/body',
@@ -199,18 +199,25 @@ describe('createMiddleware: one request on one protected route', () => {
     expect(await parse('application/json', new Uint8Array(0))).toBeUndefined();
   });
 
-  it('the approval: the header or the form field, once; more than one is token_malformed', async () => {
+  it('the approvals: the header\'s list or the repeated form field, never both; an empty element or more than five is token_malformed', async () => {
     const verifier = recorder();
     const mw = createMiddleware({ origin: ORIGIN, verifier });
     const form = (text: string, headers: Record<string, string | string[]> = {}) =>
       mw.decide(request({ contentType: 'application/x-www-form-urlencoded', text, headers: { host: 'forum.corp.example', ...headers } }), ROUTE);
-    refusedWith(await form('body=hi&countersign_approval=a.b.c&countersign_approval=d.e.f'), 'token_malformed');
-    refusedWith(await form('countersign_approval=a.b.c&body=hi&countersign_approval=a.b.c'), 'token_malformed');
     refusedWith(await form('body=hi&countersign_approval=a.b.c', { 'countersign-approval': 'a.b.c' }), 'token_malformed');
-    refusedWith(await form('body=hi', { 'countersign-approval': ['a.b.c', 'd.e.f'] }), 'token_malformed');
+    refusedWith(await form('body=hi', { 'countersign-approval': 'a.b.c,,d.e.f' }), 'token_malformed');
+    refusedWith(await form('body=hi', { 'countersign-approval': 'a.b.c, ' }), 'token_malformed');
+    refusedWith(await form('body=hi', { 'countersign-approval': Array.from({ length: 6 }, (_, i) => `t.${i}.x`).join(', ') }), 'token_malformed');
+    refusedWith(await form(`body=hi${Array.from({ length: 6 }, (_, i) => `&countersign_approval=t.${i}.x`).join('')}`), 'token_malformed');
     expect(verifier.calls).toHaveLength(0);
     expect(await form('body=hi&countersign_approval=a.b.c')).toMatchObject({ action: 'allow', parsed: { body: 'hi' } });
-    expect(verifier.calls.at(-1)?.token).toBe('a.b.c');
+    expect(verifier.calls.at(-1)?.tokens).toEqual(['a.b.c']);
+    await form('body=hi&countersign_approval=a.b.c&countersign_approval=d.e.f');
+    expect(verifier.calls.at(-1)?.tokens).toEqual(['a.b.c', 'd.e.f']);
+    await form('body=hi', { 'countersign-approval': ['a.b.c', 'd.e.f'] });
+    expect(verifier.calls.at(-1)?.tokens).toEqual(['a.b.c', 'd.e.f']);
+    await form('body=hi', { 'countersign-approval': 'a.b.c ,\td.e.f' });
+    expect(verifier.calls.at(-1)?.tokens).toEqual(['a.b.c', 'd.e.f']);
   });
 
   it('who needs a token: agents, marked requests, everybody on "always"; a person\'s token is verified anyway', async () => {
