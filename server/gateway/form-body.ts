@@ -131,12 +131,18 @@ export function withoutApprovalField(contentType: string, body: Uint8Array): Uin
   if (parts === null || !parts.some((p) => p.name === APPROVAL_FIELD && !p.file)) return body;
   const chunks: Uint8Array[] = [];
   let from = 0;
+  // Until a part is kept, a cut part takes its own delimiter and leaves the next one's, so the body
+  // still starts with `--b CRLF` however many approvals (a quorum's) came first.
+  let leading = true;
   for (const [i, part] of parts.entries()) {
-    if (part.name !== APPROVAL_FIELD || part.file) continue;
+    if (part.name !== APPROVAL_FIELD || part.file) {
+      leading = false;
+      continue;
+    }
     // The first part begins at `--b CRLF`; a later one at the `CRLF --b CRLF` before it.
-    if (i === 0) {
-      const next = parts[1];
-      chunks.push(body.subarray(from, part.start));
+    if (leading) {
+      const next = parts[i + 1];
+      chunks.push(body.subarray(from, i === 0 ? part.start : part.start + CRLF.length));
       from = next ? next.start + CRLF.length : part.end + CRLF.length;
     } else {
       chunks.push(body.subarray(from, part.start));

@@ -67,6 +67,24 @@ describe('gateway form bodies', () => {
     expect(dec.decode(cut)).toBe(`--${B}--\r\n`);
   });
 
+  it('cuts every approval of a quorum, wherever the parts are (first, last, side by side), multipart and urlencoded, every other byte kept', () => {
+    const others: Array<[string, string]> = [['wpTextbox1', 'Hi'], ['wpSummary', ''], ['wpSave', 'Save']];
+    // Every way of placing 1–3 approval parts among the other parts, in order.
+    for (let mask = 0; mask < 1 << 6; mask++) {
+      const approvals = [0, 1, 2, 3, 4, 5].filter((i) => mask & (1 << i));
+      if (approvals.length === 0 || approvals.length > 3) continue;
+      const mixed: Array<[string, string]> = [];
+      let k = 0;
+      for (let slot = 0; slot <= others.length; slot++) {
+        for (const a of approvals) if (a % (others.length + 1) === slot) mixed.push(['countersign_approval', `t${k++}`]);
+        if (slot < others.length) mixed.push(others[slot]!);
+      }
+      expect(dec.decode(withoutApprovalField(MP, enc.encode(multipart(mixed)))), JSON.stringify(mixed)).toBe(multipart(others));
+      const form = mixed.map(([n, v]) => `${n}=${v}`).join('&');
+      expect(dec.decode(withoutApprovalField('application/x-www-form-urlencoded', enc.encode(form))), form).toBe(others.map(([n, v]) => `${n}=${v}`).join('&'));
+    }
+  });
+
   it('attack: a Content-Type a lenient parser reads as a form while the protocol does not is refused', () => {
     expect(contentTypesAgree('application/x-www-form-urlencoded')).toBe(true);
     expect(contentTypesAgree('multipart/form-data; boundary=x')).toBe(true);
