@@ -77,7 +77,7 @@ export async function runWellBehavedAgent(options: WellBehavedAgentOptions): Pro
       return result;
     }
     out('Approved. Sending exactly the proposed request with its approval token…');
-    const response = await client.execute(request, decision.token, { headers: { [AGENT_KEY_HEADER]: ACCESS_TOOL_KEY }, ...(options.signal ? { signal: options.signal } : {}) });
+    const response = await client.execute(request, decision.tokens, { headers: { [AGENT_KEY_HEADER]: ACCESS_TOOL_KEY }, ...(options.signal ? { signal: options.signal } : {}) });
     result.status = response.status;
     result.answer = await response.json().catch(() => null);
     out(`Access console answered HTTP ${response.status}: ${JSON.stringify(result.answer)}`);

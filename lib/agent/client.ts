@@ -3,7 +3,7 @@
 // then send exactly the proposed request with the approval token. Runtime-neutral (fetch, AbortSignal,
 // zod; nothing Node-only).
 import { z } from 'zod';
-import { ErrorBody, PROPOSAL_LIMITS, ProposalCreateRequest, ProposalCreated, ProposalId, ProposalStatus, isErrorCode } from '../protocol';
+import { ErrorBody, PROPOSAL_LIMITS, ProposalCreateRequest, ProposalCreated, ProposalId, ProposalStatus, QUORUM_LIMITS, isErrorCode, joinApprovalTokens } from '../protocol';
 import type { ActionRequest } from '../protocol';
 import { DecisionTimeout, UnexpectedAnswer, VerifierRefusal, VerifierUnreachable } from './errors';
 
@@ -37,9 +37,12 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
-/** A decided proposal: `approved` carries the token, `rejected` the reason. */
+/**
+ * A decided proposal: `approved` carries every approval (`tokens`: more than one when policy requires
+ * several people; `token` is the first), `rejected` the reason.
+ */
 export type Decision =
-  | { id: string; state: 'approved'; token: string }
+  | { id: string; state: 'approved'; token: string; tokens: string[]; approvers: string[] }
   | { id: string; state: 'rejected'; reason: string }
   | { id: string; state: 'expired' };
 
@@ -48,8 +51,11 @@ export interface AgentClient {
   /** One status read, long-polling up to `waitSeconds` (≤ 30) while pending. */
   status(id: string, waitSeconds?: number, options?: { signal?: AbortSignal }): Promise<ProposalStatus>;
   waitForDecision(id: string, options?: WaitOptions): Promise<Decision>;
-  /** Sends exactly `request` (method, URL, content type, body bytes) with `Countersign-Approval: token`. */
-  execute(request: ActionRequest, token: string, options?: ExecuteOptions): Promise<Response>;
+  /**
+   * Sends exactly `request` (method, URL, content type, body bytes) with `Countersign-Approval`: the
+   * token, or every token of a quorum (pass a decision's `tokens`), as one comma-separated list.
+   */
+  execute(request: ActionRequest, tokens: string | readonly string[], options?: ExecuteOptions): Promise<Response>;
 }
 
 const AgentClientOptionsSchema = z.object({
@@ -172,7 +178,8 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
         failures = 0;
         if (current.state === 'approved') {
           if (!current.token) throw new UnexpectedAnswer('GET /v1/proposals/{id} (approved without a token)', 200);
-          return { id, state: 'approved', token: current.token };
+          const tokens = current.tokens ?? [current.token];
+          return { id, state: 'approved', token: current.token, tokens, approvers: current.approvers ?? [] };
         }
         if (current.state === 'rejected') return { id, state: 'rejected', reason: current.reason ?? '' };
         if (current.state === 'expired') return { id, state: 'expired' };
@@ -184,15 +191,18 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     }
   };
 
-  const execute: AgentClient['execute'] = async (request, token, opts = {}) => {
-    if (typeof token !== 'string' || token.length === 0) throw new TypeError('execute: no approval token');
+  const execute: AgentClient['execute'] = async (request, given, opts = {}) => {
+    const tokens = typeof given === 'string' ? [given] : [...given];
+    if (tokens.length === 0 || tokens.length > QUORUM_LIMITS.maxApprovers || tokens.some((t) => typeof t !== 'string' || t.length === 0 || /[\s,]/.test(t))) {
+      throw new TypeError(`execute: 1–${QUORUM_LIMITS.maxApprovers} approval tokens`);
+    }
     const headers = new Headers();
     for (const [name, value] of Object.entries(opts.headers ?? {})) {
       if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TypeError(`execute: header ${name} comes from the proposal, not the caller`);
       headers.set(name, value);
     }
     if (request.contentType !== null) headers.set('content-type', request.contentType);
-    headers.set('countersign-approval', token);
+    headers.set('countersign-approval', joinApprovalTokens(tokens));
     return doFetch(request.url, {
       method: request.method.toUpperCase(),
       headers,

@@ -154,10 +154,10 @@ export function createCountersignMcp(options: CountersignMcpOptions): McpServer 
       remembered.delete(id);
       return answer({ proposalId: id, state: 'expired', executed: false, next: 'Nobody decided in time; propose again if it is still needed.' });
     }
-    secrets.add(decision.token);
+    for (const token of decision.tokens) secrets.add(token);
     let response: Response;
     try {
-      response = await client.execute(entry.request, decision.token, { headers: config.toolHeaders.get(new URL(entry.request.url).origin) ?? {} });
+      response = await client.execute(entry.request, decision.tokens, { headers: config.toolHeaders.get(new URL(entry.request.url).origin) ?? {} });
     } catch {
       // Kept: the request may not have left, and a second try of a consumed token is refused by the tool.
       return failure(`approved, but the tool at ${new URL(entry.request.url).origin} did not answer; call await_approval again to retry`);

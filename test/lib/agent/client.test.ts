@@ -52,6 +52,37 @@ describe.each(DATABASES)('agent client (%s)', (kind) => {
     expect([again.status, (await again.json()).error.code]).toEqual([409, 'replayed']);
   });
 
+  it('under the two-person rule: pending after alice, approved after bob; execute sends both tokens in one header and the console applies it once', async () => {
+    const bob = await w.v.enroll('bob');
+    const quorum = `${(await w.v.admin('GET', '/v1/admin/policy')).json().text}
+@id("two-for-acl") @approvers("2") permit (principal, action == Action::"quorum", resource) when { context.scope == "admin.acl.write" };
+@id("bob-reviews") permit (principal == User::"bob", action == Action::"approve", resource is Agent) when { context.scope == "admin.acl.write" };`;
+    const before = (await w.v.admin('GET', '/v1/admin/policy')).json().text as string;
+    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: quorum })).statusCode).toBe(200);
+    try {
+      const created = await client.propose(proposal());
+      expect(created.quorum).toBe(2);
+      const waiting = client.waitForDecision(created.id);
+      expect(await w.approve(created.id)).toBe(200);
+      expect((await client.status(created.id)).state).toBe('pending');
+      expect(await w.approve(created.id, bob)).toBe(200);
+      const decision = await waiting;
+      if (decision.state !== 'approved') throw new Error(`not approved: ${decision.state}`);
+      expect(decision.tokens).toHaveLength(2);
+      expect(decision.approvers).toEqual(['alice', 'bob']);
+      // The first token alone is not enough for the console.
+      const alone = await client.execute(widen, decision.token, { headers: { 'x-agent-key': TOOL_KEY } });
+      expect([alone.status, (await alone.json()).error.code]).toEqual([403, 'quorum_not_met']);
+      const response = await client.execute(widen, decision.tokens, { headers: { 'x-agent-key': TOOL_KEY } });
+      expect(response.status, await response.clone().text()).toBe(200);
+      expect(w.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
+      await expect(client.execute(widen, [], {})).rejects.toThrow(TypeError);
+      await expect(client.execute(widen, ['a.b.c, d.e.f'], {})).rejects.toThrow(TypeError);
+    } finally {
+      expect((await w.v.admin('PUT', '/v1/admin/policy', { text: before })).statusCode).toBe(200);
+    }
+  });
+
   it('attack: the agent sends another body than the one approved: the tool refuses (action_mismatch), nothing changes', async () => {
     const created = await client.propose(proposal());
     await w.approve(created.id);
