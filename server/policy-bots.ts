@@ -16,6 +16,9 @@ import { approveAtOnce, insertProposal, pendingRow, stepFacts } from './store/pr
 import { MAX_APPROVAL_TTL_SECONDS } from '../lib/protocol';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MINUTE_MS = 60_000;
+/** Bot approvals one user's held actions may get a minute: far above a person's pace, a stop for a runaway page. */
+export const BOT_APPROVALS_PER_MINUTE = 30;
 
 /** The lifetime of a pending proposal, and of the tokens approving it: the policy TTL in force. */
 export async function policyTtlSeconds(ctx: VerifierContext): Promise<number> {
@@ -75,9 +78,18 @@ export async function approvalPlan(ctx: VerifierContext, device: EnrolledKey, bo
   const agent = await agentLookup(ctx.database)(body.agent);
   const quorum = ctx.policy().quorum({ agt: body.agent, scp: body.scope, site: action.site, agent, facts: action.facts });
   if (quorum > 1) return { quorum };
+  const now = ctx.now();
+  const recent = await ctx.database.db
+    .selectFrom('proposals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('published_by', '=', device.userId)
+    .where('decided_by', 'like', 'policy-bot:%')
+    .where('created_at', '>', now - MINUTE_MS)
+    .executeTakeFirst();
+  // Over the limit the action simply needs a person, as if no rule covered it.
+  if (Number(recent?.n ?? 0) >= BOT_APPROVALS_PER_MINUTE) return { quorum };
   const bot = await botApproval(ctx, { request: body.request, action, agentId: body.agent, agent, scope: body.scope, traceId: body.traceId });
   if (!bot) return { quorum };
-  const now = ctx.now();
   const policy = ctx.policy();
   const row = pendingRow({
     agentId: body.agent,

@@ -160,6 +160,16 @@ describe.each(DATABASES)('policy bots (%s)', (kind) => {
     expect(ApprovalPlan.parse((await plan(alice, reply('y'.repeat(600)))).json())).toEqual({ quorum: 1 });
   });
 
+  it('attack: a runaway page asks for bot approvals in a loop — past 30 a minute the actions wait for a person', async () => {
+    v.clock.now += 61_000;
+    const plans = [];
+    for (let i = 0; i < 32; i++) plans.push(ApprovalPlan.parse((await plan(bob, reply(`loop ${i}`))).json()));
+    expect(plans.filter((p) => p.bot !== undefined)).toHaveLength(30);
+    expect(plans.at(-1)).toEqual({ quorum: 1 });
+    v.clock.now += 61_000;
+    expect(ApprovalPlan.parse((await plan(bob, reply('a minute later'))).json()).bot).toBeDefined();
+  });
+
   it('the bot\'s key is published; rotating it revokes the old key, so a token it signed is refused, and new approvals use the new key', async () => {
     const request = reply('signed with the first key');
     const { token } = await botToken(request);
