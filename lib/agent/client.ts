@@ -178,6 +178,8 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
         failures = 0;
         if (current.state === 'approved') {
           if (!current.token) throw new UnexpectedAnswer('GET /v1/proposals/{id} (approved without a token)', 200);
+          // `token` is the first of `tokens` (a verifier before quorums sent `token` alone): an answer where it is not does not hang together.
+          if (current.tokens && current.tokens[0] !== current.token) throw new UnexpectedAnswer('GET /v1/proposals/{id} (token is not the first of tokens)', 200);
           const tokens = current.tokens ?? [current.token];
           return { id, state: 'approved', token: current.token, tokens, approvers: current.approvers ?? [] };
         }

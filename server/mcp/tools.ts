@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { VerifierRefusal, createAgentClient, DecisionTimeout, VerifierUnreachable, UnexpectedAnswer } from '../../lib/agent';
 import type { AgentClient, Decision } from '../../lib/agent';
-import { Identifier, PROPOSAL_LIMITS, ProposalId } from '../../lib/protocol';
+import { Identifier, PROPOSAL_LIMITS, ProposalId, policyBotName } from '../../lib/protocol';
 import type { ActionRequest } from '../../lib/protocol';
 import type { McpConfig } from './config';
 
@@ -40,6 +40,14 @@ const AwaitInput = {
   proposalId: ProposalId.describe('The id propose_http_action answered'),
   waitSeconds: z.number().int().min(1).max(3600).optional().describe('How long to wait for the decision in this call; it answers "pending" after that and can be called again'),
 };
+
+/** Who approved, as the model is told: a person's id, or `policy <name>` for a policy bot's rule. */
+function approvedBy(approvers: readonly string[]): string[] {
+  return approvers.map((a) => {
+    const bot = policyBotName(a);
+    return bot === null ? a : `policy ${bot}`;
+  });
+}
 
 /** Reads at most `limit` bytes of an answer as text, and says whether there was more. */
 async function cappedText(response: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
@@ -128,7 +136,10 @@ export function createCountersignMcp(options: CountersignMcpOptions): McpServer 
           state: created.state,
           expiresAt: new Date(created.expiresAt * 1000).toISOString(),
           traceId: created.traceId,
-          next: 'Call await_approval with this proposalId. Nothing has been sent to the tool yet.',
+          next:
+            created.state === 'approved'
+              ? 'Already approved by policy: call await_approval with this proposalId to execute it. Nothing has been sent to the tool yet.'
+              : 'Call await_approval with this proposalId. Nothing has been sent to the tool yet.',
         });
       } catch (error) {
         return explain(error);
@@ -167,6 +178,7 @@ export function createCountersignMcp(options: CountersignMcpOptions): McpServer 
     return answer({
       proposalId: id,
       state: 'approved',
+      approvedBy: approvedBy(decision.approvers),
       executed: true,
       request: `${entry.request.method} ${entry.request.url}`,
       status: response.status,

@@ -1,11 +1,13 @@
 // The agent client (lib/agent) against a real listening verifier and the demo Access console behind
 // its middleware: propose, wait for alice's device to decide, execute exactly the proposed request with
-// the token; rejection, expiry, typed refusals, a key revoked mid-wait, abort, timeout, a verifier that
-// is briefly or wholly away. SQLite and PostgreSQL. Node only (tests).
+// the token (or every token of the two-person rule; a policy bot's); rejection, expiry, typed refusals,
+// a key revoked mid-wait, abort, timeout, a verifier that is briefly or wholly away. SQLite and
+// PostgreSQL. Node only (tests).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DecisionTimeout, VerifierRefusal, VerifierUnreachable, createAgentClient } from '../../../lib/agent';
+import { DecisionTimeout, UnexpectedAnswer, VerifierRefusal, VerifierUnreachable, createAgentClient } from '../../../lib/agent';
 import type { AgentClient } from '../../../lib/agent';
 import type { ActionRequest } from '../../../lib/protocol';
 import { freePort } from '../../../demo/free-port';
@@ -78,6 +80,25 @@ describe.each(DATABASES)('agent client (%s)', (kind) => {
       expect(w.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('all-employees');
       await expect(client.execute(widen, [], {})).rejects.toThrow(TypeError);
       await expect(client.execute(widen, ['a.b.c, d.e.f'], {})).rejects.toThrow(TypeError);
+    } finally {
+      expect((await w.v.admin('PUT', '/v1/admin/policy', { text: before })).statusCode).toBe(200);
+    }
+  });
+
+  it('a proposal a policy bot\'s rule covers: approved when proposed, the decision names the bot, and the console\'s receipt too', async () => {
+    const before = (await w.v.admin('GET', '/v1/admin/policy')).json().text as string;
+    const rule = '@id("acl-bot-rule") @expires("2030-01-01T00:00:00Z") permit (principal == Bot::"acl-bot", action == Action::"approve", resource is Agent) when { context.scope == "admin.acl.write" };';
+    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${before}\n${rule}` })).statusCode).toBe(200);
+    try {
+      const created = await client.propose(proposal());
+      expect(created.state).toBe('approved');
+      const decision = await client.waitForDecision(created.id);
+      if (decision.state !== 'approved') throw new Error(`not approved: ${decision.state}`);
+      expect(decision.approvers).toEqual(['policy-bot:acl-bot']);
+      expect(decision.tokens).toEqual([decision.token]);
+      const response = await client.execute(widen, decision.tokens, { headers: { 'x-agent-key': TOOL_KEY } });
+      expect(response.status, await response.clone().text()).toBe(200);
+      expect(decodeJwt(w.demo.store.accessHistory('payroll-2026').at(-1)!.receipt!)).toMatchObject({ apv: 'policy-bot:acl-bot' });
     } finally {
       expect((await w.v.admin('PUT', '/v1/admin/policy', { text: before })).statusCode).toBe(200);
     }
@@ -238,6 +259,23 @@ describe('execute sends exactly the proposed request', () => {
     expect(seen[0]!.headers['countersign-approval']).toBe('tok.en.x');
     expect(seen[0]!.headers['x-agent-key']).toBe('tool-key');
     expect(seen[0]!.body.equals(Buffer.from(body, 'utf8'))).toBe(true);
+  });
+
+  it('a quorum\'s tokens go as one Countersign-Approval list, in order; a token that would split differently is refused before sending', async () => {
+    await client().execute({ method: 'PUT', url: `${base}/api/x`, contentType: 'text/plain', body: 'x' }, ['a.b.c', 'd.e.f', 'g.h.i']);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers['countersign-approval']).toBe('a.b.c, d.e.f, g.h.i');
+    for (const bad of [[], ['a.b.c', ''], ['a.b c'], ['a.b.c,d.e.f'], Array.from({ length: 6 }, (_, i) => `t.${i}.x`)]) {
+      await expect(client().execute({ method: 'PUT', url: `${base}/api/x`, contentType: null, body: null }, bad), JSON.stringify(bad)).rejects.toThrow(TypeError);
+    }
+    expect(seen).toHaveLength(1);
+  });
+
+  it('attack: an approved status whose token is not the first of its tokens is an UnexpectedAnswer, not a decision', async () => {
+    const id = 'prp_AAAAAAAAAAAAAAAAAAAAAA';
+    const odd: typeof fetch = async () => Response.json({ id, state: 'approved', token: 'x.y.z', tokens: ['a.b.c', 'x.y.z'], approvers: ['alice', 'bob'] });
+    const ended = await createAgentClient({ verifier: 'http://127.0.0.1:1', agentKey: 'k', fetch: odd }).waitForDecision(id).catch((e: unknown) => e);
+    expect(ended).toBeInstanceOf(UnexpectedAnswer);
   });
 
   it('no body and no content type: fetch adds no Content-Type of its own', async () => {

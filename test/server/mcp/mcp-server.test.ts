@@ -1,13 +1,14 @@
 // The Countersign MCP server as a model's host runs it: a real child process (`tsx server/mcp/main.ts`)
 // driven by the SDK's own Client over stdio, against a real listening verifier and the demo Access
-// console: approved and executed, rejected, expired, still pending, a URL off the allow-list, an id it
-// did not make, and no token, agent key or tool credential in anything the model or the log sees.
-// SQLite. Node only (tests).
+// console: approved and executed (by alice; by alice and bob under the two-person rule; by a policy
+// bot's rule), rejected, expired, still pending, a URL off the allow-list, an id it did not make, and
+// no token, agent key or tool credential in anything the model or the log sees. SQLite. Node only (tests).
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAgentClient } from '../../../lib/agent';
 import { AGENT, TOOL_KEY, WIDEN, startProposalWorld } from '../../lib/agent/proposal-world';
@@ -87,13 +88,63 @@ describe('npm run mcp (the Countersign MCP server over stdio)', () => {
     expect(await w.approve(id)).toBe(200);
     const done = await waiting;
     expect(done.isError, done.text).toBe(false);
-    expect(done.json).toMatchObject({ proposalId: id, state: 'approved', executed: true, status: 200, truncated: false });
+    expect(done.json).toMatchObject({ proposalId: id, state: 'approved', approvedBy: ['alice'], executed: true, status: 200, truncated: false });
     expect(JSON.parse(done.json!.body as string)).toEqual({ visibility: 'all-employees', groups: ['payroll-team'] });
     const last = w.demo.store.accessHistory('payroll-2026').at(-1)!;
     expect(last).toMatchObject({ changedBy: AGENT, visibility: 'all-employees', traceId: proposed.json!.traceId });
     expect(last.receipt).toBeTruthy();
     // Settled: asking again does not execute again.
     expect((await call('await_approval', { proposalId: id })).isError).toBe(true);
+  });
+
+  /** Runs `body` under alice's policy plus `rules`, and puts her policy back. */
+  async function withRules(rules: string, body: () => Promise<void>): Promise<void> {
+    const before = (await w.v.admin('GET', '/v1/admin/policy')).json().text as string;
+    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${before}\n${rules}` })).statusCode).toBe(200);
+    try {
+      await body();
+    } finally {
+      expect((await w.v.admin('PUT', '/v1/admin/policy', { text: before })).statusCode).toBe(200);
+    }
+  }
+
+  it('under the two-person rule: nothing runs after alice alone; after bob too, the request runs once with both approvals and the receipt names both', async () => {
+    const bob = await w.v.enroll('bob');
+    await withRules(
+      `@id("two-for-acl") @approvers("2") permit (principal, action == Action::"quorum", resource) when { context.scope == "admin.acl.write" };
+@id("bob-reviews-acl") permit (principal == User::"bob", action == Action::"approve", resource is Agent) when { context.scope == "admin.acl.write" };`,
+      async () => {
+        const proposed = await propose();
+        const id = proposed.json!.proposalId as string;
+        expect(await w.approve(id)).toBe(200);
+        const early = await call('await_approval', { proposalId: id, waitSeconds: 1 });
+        expect(early.json).toMatchObject({ proposalId: id, state: 'pending' });
+        expect(w.demo.store.datasetAccess('payroll-2026')?.visibility).toBe('team-only');
+        const waiting = call('await_approval', { proposalId: id });
+        expect(await w.approve(id, bob)).toBe(200);
+        const done = await waiting;
+        expect(done.isError, done.text).toBe(false);
+        expect(done.json).toMatchObject({ proposalId: id, state: 'approved', approvedBy: ['alice', 'bob'], executed: true, status: 200 });
+        const last = w.demo.store.accessHistory('payroll-2026').at(-1)!;
+        expect(last).toMatchObject({ changedBy: AGENT, visibility: 'all-employees', traceId: proposed.json!.traceId });
+        expect(decodeJwt(last.receipt!)).toMatchObject({ apv: 'alice', apvs: ['alice', 'bob'] });
+      },
+    );
+  });
+
+  it('a proposal a policy bot\'s rule covers: approved when proposed, executed by await_approval, approved by "policy <name>"', async () => {
+    await withRules(
+      `@id("acl-bot-rule") @expires("2030-01-01T00:00:00Z") permit (principal == Bot::"acl-bot", action == Action::"approve", resource is Agent) when { context.scope == "admin.acl.write" };`,
+      async () => {
+        const proposed = await propose();
+        expect(proposed.json).toMatchObject({ state: 'approved' });
+        expect(proposed.json!.next).toMatch(/Already approved by policy/);
+        const done = await call('await_approval', { proposalId: proposed.json!.proposalId as string });
+        expect(done.isError, done.text).toBe(false);
+        expect(done.json).toMatchObject({ state: 'approved', approvedBy: ['policy acl-bot'], executed: true, status: 200 });
+        expect(decodeJwt(w.demo.store.accessHistory('payroll-2026').at(-1)!.receipt!)).toMatchObject({ apv: 'policy-bot:acl-bot' });
+      },
+    );
   });
 
   it('rejected: the reason, and nothing executed', async () => {
@@ -147,7 +198,10 @@ describe('npm run mcp (the Countersign MCP server over stdio)', () => {
 
   it('attack: no approval token, agent key or tool credential in any tool result or log line', async () => {
     const rows = await w.v.database.db.selectFrom('proposals').select('token').where('token', 'is not', null).execute();
-    const tokens = rows.map((r) => r.token!).filter(Boolean);
+    // Every approval of a quorum (bob's too) and a bot's are kept one by one.
+    const approvals = await w.v.database.db.selectFrom('proposal_approvals').select('token').execute();
+    const tokens = [...rows, ...approvals].map((r) => r.token!).filter(Boolean);
+    expect(approvals.length).toBeGreaterThan(rows.length);
     expect(tokens.length).toBeGreaterThan(0);
     const everything = `${seen.join('\n')}\n${stderr}`;
     expect(everything.length).toBeGreaterThan(0);
