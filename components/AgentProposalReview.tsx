@@ -2,33 +2,21 @@
 // (the agent's own words, as text only), the exact request, the diff (a config change's "before"
 // read by the extension itself), the time left, and the owner's decision; what became of a decision
 // is said plainly. Keyboard alone can review and decide. Extension page only.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ActionDiff, reveal } from '@/components/ActionDiff';
 import type { AgentProposalItem } from '@/lib/messaging/contract';
 import { ask } from '@/lib/messaging/client';
-import { decisionText } from './agent-proposal-text';
+import { decisionText, quorumText } from './agent-proposal-text';
+import { requestTarget, secondsLeft, useNow } from './review-clock';
 
 function useSecondsLeft(expiresAtSeconds: number): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return Math.max(0, Math.ceil(expiresAtSeconds - now / 1000));
-}
-
-function requestTarget(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}${u.search}`;
-  } catch {
-    return url;
-  }
+  return secondsLeft(expiresAtSeconds * 1000, useNow());
 }
 
 /** `blocked`: why no agent proposal can be approved now (named beside the button), or null. */
 export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentProposalItem; blocked: string | null; onDecided: () => void }) {
   const { proposal, review, decision } = item;
+  const quorum = quorumText(proposal);
   const left = useSecondsLeft(proposal.expiresAt);
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState<string | null>(null);
@@ -62,7 +50,7 @@ export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentP
         <dd>{review.site}</dd>
         <dt>Request</dt>
         <dd aria-label="Request">
-          {proposal.request.method.toUpperCase()} {reveal(requestTarget(proposal.request.url))}
+          {proposal.request.method.toUpperCase()} {reveal(requestTarget(proposal.request.url, true))}
         </dd>
         <dt>Summary</dt>
         {/* The agent's words: text only, its invisible characters shown, never obeyed (E-06). */}
@@ -76,6 +64,11 @@ export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentP
           </span>
         </dd>
       </dl>
+      {quorum && (
+        <p role="note" aria-label="Approvers" className="hint">
+          {reveal(quorum)}
+        </p>
+      )}
       {review.beforeNote && (
         <p className="hint" aria-label="Before">
           {review.beforeNote}

@@ -1,25 +1,28 @@
 // One held action in the popup: who wants to do what where, the diff, the time left, and the
-// owner's decision. Keyboard alone can review and decide. Extension page only.
-import { useEffect, useState } from 'react';
+// owner's decision; one the owner approved that awaits more approvers says how many, and waits.
+// Keyboard alone can review and decide. Extension page only.
+import { useState } from 'react';
 import type { PendingActionRow } from '@/lib/extension/db';
 import { ask } from '@/lib/messaging/client';
 import { ActionDiff } from './ActionDiff';
 import { APPROVE_BLOCK_TEXT } from './approve-block';
 import type { ApproveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
+import { SiteAndRequest, TimeLeft } from './HeldActionFacts';
+import { secondsLeft, useNow } from './review-clock';
 
-function useSecondsLeft(expiresAt: number): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return Math.max(0, Math.ceil((expiresAt - now) / 1000));
+/** The words of an action awaiting more approvers: who approved, how many more, what policy requires. */
+export function awaitingText(action: Pick<PendingActionRow, 'quorum' | 'approvers' | 'published'>): string {
+  const quorum = action.quorum ?? 2;
+  const approvers = action.approvers ?? [];
+  const more = Math.max(1, quorum - approvers.length);
+  const by = approvers.length ? `Approved by ${approvers.join(' and ')}; w` : 'W';
+  const where = action.published ? '' : ' (not yet published for them: the verifier is asked again shortly)';
+  return `${by}aiting for ${more} more approver${more === 1 ? '' : 's'} (policy requires ${quorum})${where}.`;
 }
 
-function requestTarget(url: string): string {
-  const u = new URL(url);
-  return `${u.pathname}${u.search}`;
+function useSecondsLeft(expiresAt: number): number {
+  return secondsLeft(expiresAt, useNow());
 }
 
 /** `blocked`: what keeps every held action from being approved (approveBlock), named beside the button. */
@@ -33,6 +36,8 @@ export function PendingAction({ action, owner, blocked }: { action: PendingActio
   const blockId = `approve-off-${action.id}`;
   // An action whose time ran out cannot be approved whatever else holds; say that first.
   const block: ApproveBlock | null = left === 0 ? 'expired' : blocked;
+  const awaiting = action.state === 'awaiting';
+  const quorum = action.quorum ?? 1;
 
   async function decide(kind: 'approve' | 'reject') {
     setBusy(true);
@@ -55,21 +60,23 @@ export function PendingAction({ action, owner, blocked }: { action: PendingActio
       <dl>
         <dt>Owner</dt>
         <dd>{owner ?? '(not enrolled)'}</dd>
-        <dt>Site</dt>
-        <dd>{action.site}</dd>
-        <dt>Request</dt>
-        <dd>
-          {/* The query is part of what is signed, so it is shown too. */}
-          {action.spec.request.method} {requestTarget(action.spec.request.url)}
-        </dd>
+        <SiteAndRequest action={action} />
         <dt>Why held</dt>
         <dd>{action.spec.signals.length ? action.spec.signals.join(', ') : 'this change always needs a signed review'}</dd>
-        <dt>Time left</dt>
-        <dd>
-          <span role="timer" aria-label="Time left">{left} s</span>
-        </dd>
+        <TimeLeft seconds={left} />
       </dl>
       <ActionDiff diff={action.spec.diff} body={action.spec.request.body} contentType={action.spec.request.contentType} {...(action.contentField ? { contentField: action.contentField } : {})} />
+      {awaiting && (
+        <p role="status" aria-label="Waiting for approvers">
+          {awaitingText(action)}
+        </p>
+      )}
+      {!awaiting && quorum > 1 && (
+        <p role="note" aria-label="Approvers" className="hint">
+          Needs {quorum} approvers (policy requires {quorum}): your approval is published for the others, and the request waits for them.
+        </p>
+      )}
+      {!awaiting && (
       <div className="decide">
         <button type="button" className="primary" disabled={busy || block !== null} aria-describedby={block ? blockId : undefined} onClick={() => void decide('approve')}>
           Approve
@@ -82,7 +89,8 @@ export function PendingAction({ action, owner, blocked }: { action: PendingActio
           Reject
         </button>
       </div>
-      {block && (
+      )}
+      {!awaiting && block && (
         <p id={blockId} className="approve-off" data-testid="approve-off">
           {APPROVE_BLOCK_TEXT[block]}
           {block === 'not-enrolled' && (

@@ -1,5 +1,6 @@
-// The popup: the owner's queue of held actions, from the background's own records, and agents'
-// proposals beside them, and why nothing can be signed when that is so. Extension page only.
+// The popup: the owner's queue of held actions, from the background's own records (several of one
+// agent and scope reviewable together), agents' proposals beside them, and why nothing can be signed
+// when that is so. Extension page only.
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { ask } from '@/lib/messaging/client';
@@ -7,6 +8,9 @@ import { db } from '@/lib/extension/db';
 import type { ExtensionStateView } from '@/lib/messaging/contract';
 import { verifierStatusText } from '@/lib/policy/verifier-in-use';
 import { AgentProposals } from './AgentProposals';
+import { BatchOffers, BatchReview } from './BatchReview';
+import type { BatchGroup } from '@/lib/extension/batch-review';
+import { PolicyApprovals } from './PolicyApprovals';
 import { approveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
 import { PagePosts } from './PagePosts';
@@ -15,6 +19,8 @@ import { PendingAction } from './PendingAction';
 export function PopupApp() {
   const [state, setState] = useState<ExtensionStateView | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A batch the owner opened ("Review N together"): shown as it was then, in place of the list.
+  const [batch, setBatch] = useState<BatchGroup | null>(null);
   // Live across contexts; the one-second tick re-reads too, should a change notification be missed.
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -52,16 +58,22 @@ export function PopupApp() {
         </p>
       )}
       <section aria-label="Pending actions">
-        {held && held.length > 0 ? (
-          <ul aria-label="Pending actions list" className="actions">
-            {held.map((action) => (
-              <PendingAction key={action.id} action={action} owner={state?.enrollment?.userId ?? null} blocked={approveBlock(state, error)} />
-            ))}
-          </ul>
+        {batch ? (
+          <BatchReview group={batch} blocked={approveBlock(state, error)} onClose={() => setBatch(null)} />
+        ) : held && held.length > 0 ? (
+          <>
+            <BatchOffers held={held} onReview={setBatch} />
+            <ul aria-label="Pending actions list" className="actions">
+              {held.map((action) => (
+                <PendingAction key={action.id} action={action} owner={state?.enrollment?.userId ?? null} blocked={approveBlock(state, error)} />
+              ))}
+            </ul>
+          </>
         ) : (
           <p>No pending actions.</p>
         )}
       </section>
+      <PolicyApprovals owner={state?.enrollment?.userId ?? null} />
       <AgentProposals />
       <PagePosts />
       {state?.enrollment && (

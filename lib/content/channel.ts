@@ -29,7 +29,8 @@ export type HookToBridge =
 
 export type BridgeToHook =
   | { t: 'config'; config: HookConfig }
-  | { t: 'release'; id: number; token: string }
+  // Every approval the request carries: one, or each a quorum needs, in order.
+  | { t: 'release'; id: number; tokens: string[] }
   | { t: 'settle'; id: number; outcome: 'rejected' | 'expired' | 'blocked' | 'failed'; message: string };
 
 /** window.postMessage type of the one message that hands the channel's port to the page world. */

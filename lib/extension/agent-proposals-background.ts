@@ -7,14 +7,14 @@
 import { browser } from 'wxt/browser';
 import { ProposalDecision, matchesAny, mintApprovalToken, parseJsonStrict } from '../protocol';
 import type { LogEventType, PendingProposal } from '../protocol';
-import type { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView } from '../messaging/contract';
+import type { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView, BotApprovalsView } from '../messaging/contract';
 import { ExtensionError } from '../messaging/errors';
 import { adapterFor } from '../policy/site-adapters';
 import type { PolicyView } from '../policy/effective-policy';
-import { EMPTY_AGENT_PROPOSALS, digestMatches, listFailed, reviewAgentProposal, settleDecision, takeList, waiting, withDecision } from './agent-proposals';
+import { EMPTY_AGENT_PROPOSALS, digestMatches, listFailed, moreNeeded, reviewAgentProposal, settleDecision, takeList, waiting, withDecision } from './agent-proposals';
 import type { AgentProposalsState } from './agent-proposals';
 import type { AgentDecision, AgentProposalReview } from './agent-proposals';
-import { listAgentProposals, postAgentDecision } from './agent-proposals-client';
+import { listAgentProposals, listBotApprovals, postAgentDecision } from './agent-proposals-client';
 import { db } from './db';
 import { deviceKey } from './device-key';
 import { currentEnrollment } from './enrollment';
@@ -22,7 +22,7 @@ import { appendLog, logTables } from './log';
 import { currentPolicyView } from './policy-store';
 import { deviceAuthorization } from './receipt-lookup';
 import { agentProposalsSetting } from './agent-proposals-store';
-import { updateBadge } from './features/holds';
+import { updateBadge, watchQuorums } from './features/holds';
 import type { Handlers } from './features/handlers';
 import { gates, verifierUrl } from './features/verifier';
 
@@ -81,7 +81,7 @@ export async function deliverDecisions(): Promise<void> {
       await update(async (state) => ({ next: { ...state, decisions: state.decisions.map((d) => (d.id === decision.id ? { ...d, message: `${answer.message} Not delivered yet: it is sent again shortly.`, updatedAt: Date.now() } : d)) }, result: null }));
       continue;
     }
-    await update(async (state) => ({ next: settleDecision(state, decision.id, answer.ok ? { ok: true } : answer, Date.now()), result: null }));
+    await update(async (state) => ({ next: settleDecision(state, decision.id, answer.ok ? { ok: true, answered: answer.value.state } : answer, Date.now()), result: null }));
   }
 }
 
@@ -136,19 +136,21 @@ async function readBefore(url: string): Promise<unknown> {
 }
 
 function decisionView(d: AgentDecision | undefined): AgentDecisionView | null {
-  return d ? { kind: d.kind, state: d.state, code: d.code, message: d.message } : null;
+  return d ? { kind: d.kind, state: d.state, answered: d.answered ?? null, more: d.answered === 'pending' ? Math.max(1, moreNeeded(d.proposal)) : null, code: d.code, message: d.message } : null;
 }
 
 /** The popup's list: asked afresh, each proposal with its review and this device's decision on it. */
 export async function agentProposalsView(): Promise<AgentProposalsView> {
+  // The popup open: the holds awaiting other approvers are asked about too (the watch joins any under way).
+  void watchQuorums().catch(() => undefined);
   await pollAgentProposals();
   const { view, kill } = await gates();
   const state = await agentProposalsSetting.getValue();
   const now = Date.now();
   const decided = new Map(state.decisions.map((d) => [d.id, d]));
   const listed = waiting(state, now);
-  // A decision not (yet) taken, or refused, stays shown with its proposal.
-  const shown = [...listed, ...state.decisions.filter((d) => d.state !== 'delivered' && !listed.some((p) => p.id === d.id)).map((d) => d.proposal)];
+  // A decision not (yet) taken, or refused, stays shown with its proposal; so does an approval counted toward a quorum not yet met.
+  const shown = [...listed, ...state.decisions.filter((d) => (d.state !== 'delivered' || d.answered === 'pending') && !listed.some((p) => p.id === d.id)).map((d) => d.proposal)];
   const items = await Promise.all(
     shown.map(async (proposal) => ({
       proposal,
@@ -223,7 +225,17 @@ export async function decideAgentProposal(input: AgentProposalDecideInput): Prom
   return decisionView(after ?? recorded)!;
 }
 
+/** What policy bots approved today for this user's agents and own held actions, asked afresh (the popup's "Approved by policy today"). */
+export async function botApprovalsView(): Promise<BotApprovalsView> {
+  const view = await currentPolicyView();
+  const verifier = await verifierToAsk(view);
+  if (!verifier) return { enrolled: false, reachable: false, error: 'This browser is not enrolled.', approvals: [] };
+  const answer = await listBotApprovals(verifier, deviceAuthorization);
+  return answer.ok ? { enrolled: true, reachable: true, error: null, approvals: answer.value } : { enrolled: true, reachable: false, error: `${answer.message}${answer.unreachable ? '' : ` (${answer.code})`}`, approvals: [] };
+}
+
 export const agentProposalHandlers = {
+  'ui-bg:bot-approvals': () => botApprovalsView(),
   'ui-bg:agent-proposals': () => agentProposalsView(),
   'ui-bg:agent-proposals-decide': (input) => decideAgentProposal(input),
 } satisfies Handlers;

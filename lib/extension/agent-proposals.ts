@@ -28,6 +28,8 @@ export const AgentDecision = z.strictObject({
   /** The proposal as listed when decided: shown while the decision is in flight or after it failed. */
   proposal: PendingProposal,
   state: z.enum(['sending', 'delivered', 'refused']),
+  /** What the verifier said the proposal became once it took the decision: `pending` while a quorum still needs others. */
+  answered: z.enum(['pending', 'approved', 'rejected']).optional(),
   code: z.string().max(64).nullable(),
   message: z.string().max(1000).nullable(),
   decidedAt: z.int().min(0),
@@ -86,6 +88,11 @@ export function waiting(state: AgentProposalsState, now: number): PendingProposa
   return state.proposals.filter((p) => p.expiresAt * 1000 > now && !decided.has(p.id));
 }
 
+/** How many more approvers a proposal needs after this device's approval was counted (0 when it met the quorum). */
+export function moreNeeded(proposal: Pick<PendingProposal, 'quorum' | 'approvals'>): number {
+  return Math.max(0, proposal.quorum - proposal.approvals.length - 1);
+}
+
 /** The toolbar's share of agent proposals. */
 export function waitingCount(state: AgentProposalsState, now: number): number {
   return waiting(state, now).length;
@@ -97,9 +104,13 @@ export function withDecision(state: AgentProposalsState, decision: AgentDecision
 }
 
 /** The verifier's answer to a posted decision, applied: delivered (and no longer listed), or refused with its code. */
-export function settleDecision(state: AgentProposalsState, id: string, outcome: { ok: true } | { ok: false; code: string; message: string }, now: number): AgentProposalsState {
+export function settleDecision(state: AgentProposalsState, id: string, outcome: { ok: true; answered?: 'pending' | 'approved' | 'rejected' } | { ok: false; code: string; message: string }, now: number): AgentProposalsState {
   const decisions = state.decisions.map((d) =>
-    d.id !== id ? d : outcome.ok ? { ...d, state: 'delivered' as const, code: null, message: null, updatedAt: now } : { ...d, state: 'refused' as const, code: outcome.code, message: outcome.message, updatedAt: now },
+    d.id !== id
+      ? d
+      : outcome.ok
+        ? { ...d, state: 'delivered' as const, ...(outcome.answered ? { answered: outcome.answered } : {}), code: null, message: null, updatedAt: now }
+        : { ...d, state: 'refused' as const, code: outcome.code, message: outcome.message, updatedAt: now },
   );
   const proposals = outcome.ok || outcome.code === 'already_decided' ? state.proposals.filter((p) => p.id !== id) : state.proposals;
   return { ...state, proposals, decisions };

@@ -45,6 +45,19 @@ export interface PendingActionRow {
   proposalId?: string;
   /** Where the body carries the post's text (the adapter action's `content`), so the popup shows the rest beside it. Not indexed: no schema change. */
   contentField?: string;
+  /**
+   * The verifier's approval plan, asked when it was held: how many distinct people policy requires
+   * (absent: not known, the verifier did not answer; approving asks again). Not indexed: no schema change.
+   */
+  quorum?: number;
+  /** A policy bot's rule approved it at once: the bot's name and the rule's id (its token is `token`). */
+  bot?: { bot: string; rule: string };
+  /** Awaiting other approvers: the id of the proposal its owner's approval published on the verifier, once published. */
+  published?: string;
+  /** Every approval, in order, once the quorum is met: the released request carries them all. */
+  tokens?: string[];
+  /** Who approved, in order (people's ids, or `policy-bot:<name>`), once known. */
+  approvers?: string[];
 }
 
 /** A chained log event; `synced` is 0 until the verifier acknowledged it (IndexedDB cannot index booleans). */

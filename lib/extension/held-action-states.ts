@@ -1,18 +1,26 @@
 // The held action's life in one table: every state, the events that move it and where each goes.
 // Proposals, approvals, the tab's report, expiry and closed tabs all ask it; a move it does not list
 // does not happen. Runtime-neutral, pure.
+import type { LogEventType } from '../protocol';
 import { ExtensionError } from '../messaging/errors';
 
-export const ACTION_STATES = ['held', 'approved', 'released', 'rejected', 'expired', 'blocked', 'failed'] as const;
+/**
+ * `awaiting`: the owner approved, but policy requires more approvers (a quorum): her token is kept and
+ * the action published for the others; it is released only with every token.
+ */
+export const ACTION_STATES = ['held', 'awaiting', 'approved', 'released', 'rejected', 'expired', 'blocked', 'failed'] as const;
 export type ActionState = (typeof ACTION_STATES)[number];
 
 /** `new`: the proposal being recorded, before its row exists. */
 export type ActionStart = 'new';
 
-export const ACTION_EVENTS = ['propose', 'block', 'approve', 'reject', 'release', 'refuse', 'expire', 'lapse', 'fail', 'navigate'] as const;
+export const ACTION_EVENTS = ['propose', 'block', 'approve', 'share', 'quorum', 'reject', 'release', 'refuse', 'expire', 'lapse', 'fail', 'navigate'] as const;
 /**
  * - `propose` / `block`: a proposal recorded as held, or refused outright on a blocked site.
- * - `approve` / `reject`: the owner's answer in the popup.
+ * - `approve` / `reject`: the owner's answer in the popup (or a policy bot's approval, which the
+ *   verifier's plan carried); a rejection also ends an awaiting action another approver refused.
+ * - `share`: the owner approved, and policy requires more approvers: it awaits them.
+ * - `quorum`: every approver policy requires has approved: the action may be released with every token.
  * - `release`: the tab sent the released request and the tool took it.
  * - `refuse`: the tab sent it and the tool refused it (HTTP ≥ 400): sent, but it did not take effect.
  * - `expire`: not approved within its time to live.
@@ -25,7 +33,9 @@ export type ActionEvent = (typeof ACTION_EVENTS)[number];
 
 export const TRANSITIONS = {
   new: { propose: 'held', block: 'blocked' },
-  held: { approve: 'approved', reject: 'rejected', expire: 'expired', fail: 'failed', navigate: 'failed' },
+  held: { approve: 'approved', share: 'awaiting', reject: 'rejected', expire: 'expired', fail: 'failed', navigate: 'failed' },
+  // Still in the page: a navigation takes it with the page, as a held one.
+  awaiting: { quorum: 'approved', reject: 'rejected', expire: 'expired', fail: 'failed', navigate: 'failed' },
   approved: { release: 'released', refuse: 'failed', lapse: 'failed', fail: 'failed' },
   released: {},
   rejected: {},
@@ -36,6 +46,11 @@ export const TRANSITIONS = {
 
 /** The states no event leaves: the action's end, logged once. */
 export const TERMINAL_STATES: readonly ActionState[] = ACTION_STATES.filter((s) => Object.keys(TRANSITIONS[s]).length === 0);
+
+/** The log event a move into `state` records: an awaiting action is one approved by its owner (detail says for how many more). */
+export function logTypeOf(state: ActionState): LogEventType {
+  return state === 'awaiting' ? 'approved' : state;
+}
 
 /** Where `event` takes an action in state `from`, or null when the table has no such move. */
 export function nextState(from: ActionStart | ActionState, event: ActionEvent): ActionState | null {

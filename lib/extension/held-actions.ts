@@ -112,33 +112,56 @@ export async function proposeAction(input: ProposalInput, ctx: ProposalContext):
 /** The events that end an action without the owner's answer (approve and reject are approvals.ts's). */
 export type EndEvent = Extract<ActionEvent, 'release' | 'refuse' | 'expire' | 'lapse' | 'fail' | 'navigate'>;
 
+/** What a move may change on the row beside its state (the tokens a quorum brought, who approved, the published proposal…). */
+export type RowPatch = Partial<Pick<PendingActionRow, 'token' | 'tokens' | 'approvers' | 'quorum' | 'bot' | 'published' | 'expiresAt' | 'reason'>>;
+
 /**
  * Moves an action as `event` does (held-action-states.ts), logged in the same transaction; a no-op
  * when the table has no such move from the state it is in (it ended already, or a release of an
  * action never approved). Returns the updated row, or null when nothing changed.
  */
 export async function endAction(actionId: string, event: EndEvent, detail: Record<string, string | number> | null, now: number): Promise<PendingActionRow | null> {
+  return moveAction(actionId, event, {}, detail, now);
+}
+
+/** Like endAction, for any event, with what the move changes on the row beside its state. */
+export async function moveAction(actionId: string, event: ActionEvent, patch: RowPatch, detail: Record<string, string | number> | null, now: number): Promise<PendingActionRow | null> {
   const userId = (await db().enrollment.get('current'))?.userId ?? null;
   return db().transaction('rw', logTables(db().actions), async () => {
     const row = await db().actions.get(actionId);
     const state = row ? nextState(row.state, event) : null;
     if (!row || !state) return null;
-    const updated: PendingActionRow = { ...row, state, reason: detail?.reason ? String(detail.reason) : row.reason, updatedAt: now };
+    const updated: PendingActionRow = { ...row, ...patch, state, reason: detail?.reason ? String(detail.reason) : (patch.reason ?? row.reason), updatedAt: now };
     await db().actions.put(updated);
     await appendLog(eventFields(updated, state, detail, userId, now));
     return updated;
   });
 }
 
+/** Changes what a row records without moving it (its plan, the proposal it was published as); null when it is no longer in `state`. */
+export async function noteOnAction(actionId: string, state: PendingActionRow['state'], patch: RowPatch): Promise<PendingActionRow | null> {
+  return db().transaction('rw', db().actions, async () => {
+    const row = await db().actions.get(actionId);
+    if (!row || row.state !== state) return null;
+    const updated: PendingActionRow = { ...row, ...patch };
+    await db().actions.put(updated);
+    return updated;
+  });
+}
+
 /**
- * Ends what can no longer complete: held past its TTL → expired; approved but never released
+ * Ends what can no longer complete: held (or awaiting more approvers) past its TTL → expired; approved but never released
  * before the approval itself ran out → failed. Returns the actions it ended.
  */
 export async function sweepExpired(now: number, approvalTtlSeconds: number): Promise<PendingActionRow[]> {
   const ended: PendingActionRow[] = [];
-  for (const row of await db().actions.where('state').anyOf('held', 'approved').toArray()) {
+  for (const row of await db().actions.where('state').anyOf('held', 'awaiting', 'approved').toArray()) {
     if (row.state === 'held' && now >= row.expiresAt) {
       const done = await endAction(row.id, 'expire', { reason: 'not approved within its time to live' }, now);
+      if (done) ended.push(done);
+    } else if (row.state === 'awaiting' && now >= row.expiresAt) {
+      const more = (row.quorum ?? 2) - (row.approvers?.length ?? 1);
+      const done = await endAction(row.id, 'expire', { reason: `not approved by ${more} more approver${more === 1 ? '' : 's'} within its time to live (policy requires ${row.quorum ?? 2})` }, now);
       if (done) ended.push(done);
     } else if (row.state === 'approved' && now >= row.updatedAt + approvalTtlSeconds * 1000) {
       const done = await endAction(row.id, 'lapse', { reason: 'approved but never released before the approval expired' }, now);

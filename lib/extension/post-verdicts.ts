@@ -4,7 +4,7 @@
 // cannot render receipts). Background only.
 import { createRemoteJWKSet, customFetch } from 'jose';
 import type { RemoteJWKSet } from 'jose';
-import { importEs256Jwks, verifyReceipt } from '../protocol';
+import { importEs256Jwks, policyBotName, verifyReceipt } from '../protocol';
 import type { CountersignError, ReceiptClaims } from '../protocol';
 import type { Verdict } from '../messaging/views';
 
@@ -107,11 +107,23 @@ const REASONS: Record<string, string> = {
   token_missing: 'no receipt',
 };
 
+/**
+ * Who approved, as a badge says it: a policy bot as "policy <name>" (never mistaken for a person), a
+ * quorum as every person ("alice and bob"), else the one approver.
+ */
+export function approverText(claims: Pick<ReceiptClaims, 'apv' | 'apvs'>): string {
+  const names = (claims.apvs?.length ? claims.apvs : [claims.apv]).map((id) => {
+    const bot = policyBotName(id);
+    return bot ? `policy ${bot}` : id;
+  });
+  return names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
 function verified(claims: ReceiptClaims, first: string[] = []): Verdict {
   return {
     state: 'verified',
     agent: claims.sub,
-    approver: claims.apv,
+    approver: approverText(claims),
     time: claims.iat,
     traceId: claims.trc,
     checks: [...first, 'signature by the verifier\'s key', `issuer ${claims.iss}`, 'text unchanged since approval', `policy ${claims.pol}`],

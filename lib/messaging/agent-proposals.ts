@@ -3,13 +3,17 @@
 // same-named types; the background parses what the popup sends, and its answers are checked against
 // these before they leave. Runtime-neutral; extension pages import the types only.
 import { z } from 'zod';
-import { Diff, PROPOSAL_LIMITS, PendingProposal, ProposalId } from '../protocol/index';
+import { BotApprovalRecord, Diff, PROPOSAL_LIMITS, PendingProposal, ProposalId } from '../protocol/index';
 import { KillStateView } from './views';
 
 export const AgentDecisionView = z.strictObject({
   kind: z.enum(['approve', 'reject']),
   /** `sending`: stored, not yet taken by the verifier (retried); `refused`: the verifier's code says why. */
   state: z.enum(['sending', 'delivered', 'refused']),
+  /** What the proposal became once the verifier took it: `pending` while a quorum still needs others. */
+  answered: z.enum(['pending', 'approved', 'rejected']).nullable(),
+  /** After an approval counted toward a quorum: how many more approvers it needs. */
+  more: z.number().nullable(),
   code: z.string().nullable(),
   message: z.string().nullable(),
 });
@@ -47,3 +51,13 @@ export const AgentProposalDecideInput = z.union([
   z.strictObject({ id: ProposalId, reject: z.strictObject({ reason: z.string().min(1).max(PROPOSAL_LIMITS.reason) }) }),
 ]);
 export type AgentProposalDecideInput = z.infer<typeof AgentProposalDecideInput>;
+
+/** What policy bots approved in the last 24 hours for this user's agents and own held actions (the verifier's list), for the popup. */
+export const BotApprovalsView = z.strictObject({
+  enrolled: z.boolean(),
+  /** The verifier answered: false means the list is not known (said so, never shown as empty). */
+  reachable: z.boolean(),
+  error: z.string().nullable(),
+  approvals: z.array(BotApprovalRecord),
+});
+export type BotApprovalsView = z.infer<typeof BotApprovalsView>;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AuthorshipSignal, Diff, Digest, Identifier, LogEvent } from '../protocol/index';
 import { BadgeConfig, ExtensionStateView, KillStateView, OrganisationPolicyView, SiteConfig, Verdict } from './views';
 import { TO_CONTENT, parseToContent } from './to-content';
-import { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView } from './agent-proposals';
+import { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView, BotApprovalsView } from './agent-proposals';
 import type { ReleaseData, SettleData, ToContentType } from './to-content';
 import type { SenderKind } from './senders';
 import type { Reply } from './errors';
@@ -14,7 +14,7 @@ import type { Reply } from './errors';
 export type { Reply } from './errors';
 export type { BadgeConfig, BadgeState, ExtensionStateView, KillStateView, OrganisationPolicyView, PolicyView, SiteConfig, VerifierStatusView, Verdict } from './views';
 export type { ReleaseData, SettleData, ToContentType } from './to-content';
-export type { AgentDecisionView, AgentProposalDecideInput, AgentProposalItem, AgentProposalsView } from './agent-proposals';
+export type { AgentDecisionView, AgentProposalDecideInput, AgentProposalItem, AgentProposalsView, BotApprovalsView } from './agent-proposals';
 
 export const EnrollInput = z.strictObject({
   verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
@@ -115,6 +115,50 @@ export type SyncOutput = z.infer<typeof SyncOutput>;
 export const ActionStateOutput = z.strictObject({ state: z.string() });
 export type ActionStateOutput = z.infer<typeof ActionStateOutput>;
 
+/** Batch review (DESIGN.md, "Policy bots, quorum, batch review"): how many held actions one step approves. */
+export const BATCH_LIMITS = { min: 2, max: 20 } as const;
+
+/**
+ * The held actions the owner approves in one step, each with the digest of the record the popup showed:
+ * every one is still signed on its own, over its own digest. One agent and one scope (the background
+ * refuses a batch that mixes them).
+ */
+export const ApproveBatchInput = z.strictObject({
+  items: z
+    .array(z.strictObject({ id: z.string().min(1).max(64), digest: Digest }))
+    .min(BATCH_LIMITS.min)
+    .max(BATCH_LIMITS.max)
+    .refine((items) => new Set(items.map((i) => i.id)).size === items.length, 'an action appears twice in the batch'),
+});
+export type ApproveBatchInput = z.infer<typeof ApproveBatchInput>;
+
+/** Why an item of a batch was left out (nothing signed for it). */
+export const BatchLeftOutReason = z.enum([
+  'not_found',
+  'other_agent_or_scope',
+  'batch_refused',
+  'already_decided',
+  'changed',
+  'expired',
+  'site_blocked',
+  'policy_invalid',
+  'kill_switch_engaged',
+  'verifier_unavailable',
+  'not_enrolled',
+  'failed',
+]);
+export type BatchLeftOutReason = z.infer<typeof BatchLeftOutReason>;
+
+/** One item's answer, in the order asked: approved (released to its page), awaiting more approvers (a quorum), or left out and why. */
+export const BatchItemResult = z.discriminatedUnion('outcome', [
+  z.strictObject({ id: z.string(), outcome: z.enum(['approved', 'awaiting']), message: z.string() }),
+  z.strictObject({ id: z.string(), outcome: z.literal('left_out'), reason: BatchLeftOutReason, message: z.string() }),
+]);
+export type BatchItemResult = z.infer<typeof BatchItemResult>;
+
+export const ApproveBatchOutput = z.strictObject({ items: z.array(BatchItemResult).max(BATCH_LIMITS.max) });
+export type ApproveBatchOutput = z.infer<typeof ApproveBatchOutput>;
+
 export const ProposalOutput = z.strictObject({ actionId: z.string(), state: z.string(), owner: z.string().nullable(), expiresAt: z.number(), message: z.string() });
 export type ProposalOutput = z.infer<typeof ProposalOutput>;
 
@@ -148,10 +192,14 @@ export const MESSAGES = {
   // Only the popup, where the owner reviews the stored record, can cause a signature.
   'ui-bg:approve': { input: ActionIdInput, output: ActionStateOutput, senders: ['popup'] },
   'ui-bg:reject': { input: RejectInput, output: ActionStateOutput, senders: ['popup'] },
+  // Several held actions of one agent and scope approved in one step (batch review), each its own token.
+  'ui-bg:approve-batch': { input: ApproveBatchInput, output: ApproveBatchOutput, senders: ['popup'] },
   // Agent proposals (remote, from the verifier; not a content script's held action): the popup's
   // list, asked afresh when it opens, and the owner's decision, signed only in the background.
   'ui-bg:agent-proposals': { input: EmptyInput, output: AgentProposalsView, senders: ['popup'] },
   'ui-bg:agent-proposals-decide': { input: AgentProposalDecideInput, output: AgentDecisionView, senders: ['popup'] },
+  // What policy bots approved today for this user (the verifier's list), asked when the popup opens.
+  'ui-bg:bot-approvals': { input: EmptyInput, output: BotApprovalsView, senders: ['popup'] },
   // Content scripts may propose and report, never approve.
   'cs-bg:site-config': { input: EmptyInput, output: SiteConfig, senders: ['content-script'] },
   'cs-bg:propose': { input: ProposalInput, output: ProposalOutput, senders: ['content-script'] },

@@ -6,7 +6,7 @@ import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import { browser } from 'wxt/browser';
 import { messenger } from '../../messaging/messenger';
 import { acceptFromBackground } from '../../messaging/to-content';
-import type { Reply, ProposalInput, SiteConfig } from '../../messaging/contract';
+import type { Reply, ProposalInput, ReleaseData, SiteConfig } from '../../messaging/contract';
 import { snapshotForms } from './form-snapshot';
 import { hookConfig } from './hook-config';
 import { holdNotice } from './hold-notice';
@@ -61,6 +61,13 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
       return;
     }
     byAction.set(result.value.actionId, msg.id);
+    // Approved before this answer arrived (a policy bot's rule covered it): released now.
+    const early = earlyReleases.get(result.value.actionId);
+    if (early) {
+      earlyReleases.delete(result.value.actionId);
+      release(early);
+      return;
+    }
     if (result.value.state === 'blocked') {
       toHook({ t: 'settle', id: msg.id, outcome: 'blocked', message: result.value.message });
       notice.show(result.value.message, 'blocked');
@@ -72,14 +79,24 @@ export async function startHoldBridge(ctx: ContentScriptContext): Promise<void> 
   // Only the background may release or settle (the sender as the browser stamped it), and only with
   // a payload of the message map's shape: anything else is dropped unanswered.
   const self = { id: browser.runtime.id, origin: browser.runtime.getURL('/').replace(/\/$/, '') };
-  messenger.onMessage('bg-cs:release', (message) => {
-    const data = acceptFromBackground('bg-cs:release', message.data, message.sender, self);
-    const id = data ? byAction.get(data.actionId) : undefined;
-    if (!data || id === undefined) return;
+  /** Releases for an action whose proposal's answer has not arrived yet (a bot approved it at once), by action id; kept briefly. */
+  const earlyReleases = new Map<string, ReleaseData>();
+  function release(data: ReleaseData): void {
+    const id = byAction.get(data.actionId);
+    if (id === undefined) return;
     byAction.delete(data.actionId);
     byAction.set(data.actionId, id);
-    toHook({ t: 'release', id, token: data.token });
-    notice.show('Approved: sending it now…', 'approved');
+    toHook({ t: 'release', id, tokens: data.tokens });
+    notice.show(data.tokens.length > 1 ? `Approved by ${data.tokens.length} people: sending it now…` : 'Approved: sending it now…', 'approved');
+  }
+  messenger.onMessage('bg-cs:release', (message) => {
+    const data = acceptFromBackground('bg-cs:release', message.data, message.sender, self);
+    if (!data) return;
+    if (byAction.has(data.actionId)) return release(data);
+    if (earlyReleases.size < 20) {
+      earlyReleases.set(data.actionId, data);
+      setTimeout(() => earlyReleases.delete(data.actionId), 30_000);
+    }
   });
   messenger.onMessage('bg-cs:settle', (message) => {
     const data = acceptFromBackground('bg-cs:settle', message.data, message.sender, self);

@@ -10,7 +10,13 @@ const CONFIG_WAIT_MS = 30_000;
 
 export interface Released {
   id: number;
-  token: string;
+  /** Every approval the request carries: one, or each a quorum needs, in order. */
+  tokens: string[];
+}
+
+/** The `Countersign-Approval` value of these approvals: comma-separated (joinApprovalTokens in lib/protocol/quorum.ts; not imported, it brings zod). */
+export function approvalHeaderValue(tokens: readonly string[]): string {
+  return tokens.join(', ');
 }
 
 export interface HookChannel {
@@ -21,7 +27,7 @@ export interface HookChannel {
   /** True once the config arrived or the wait for it is over: submissions are decided from then on. */
   readonly settled: boolean;
   post(msg: HookToBridge): void;
-  /** Proposes a held request; resolves with the token on approval, rejects with the outcome otherwise. */
+  /** Proposes a held request; resolves with the tokens on approval, rejects with the outcome otherwise. */
   hold(kind: 'fetch' | 'xhr' | 'form', request: HeldRequest, authorship: Authorship): Promise<Released>;
 }
 
@@ -42,7 +48,7 @@ export function openHookChannel(win: Window & typeof globalThis, listen: Window[
       return new Promise((resolve, reject) => {
         pending.set(id, (msg) => {
           pending.delete(id);
-          if (msg.t === 'release') resolve({ id, token: msg.token });
+          if (msg.t === 'release') resolve({ id, tokens: msg.tokens });
           else reject(Object.assign(new Error(msg.message), { outcome: msg.outcome }));
         });
         post({ t: 'propose', id, kind, request, ...authorship });

@@ -1,11 +1,12 @@
 // The page's fetch, wrapped: a write to this origin that is an adapter action (or a variant of one)
-// and that an assistant may have written is held, and re-issued with the owner's token once approved;
+// and that an assistant may have written is held, and re-issued with the approvals once approved;
 // every other request goes out exactly as the page made it. Page MAIN world only; sends only through
 // the fetch captured at install.
 import { actionFor, isSameOriginWrite, mustHold } from './hold-decision';
 import { APPROVAL_HEADER } from '../../protocol/request-fields';
 import { authorshipSignals } from './authorship';
 import { isTextFetchBody } from './body-text';
+import { approvalHeaderValue } from './hook-channel';
 import type { HookChannel, Released } from './hook-channel';
 
 /** What a held fetch the extension refused resolves with: the tool's own error shape, with the outcome. */
@@ -41,7 +42,7 @@ export function installFetch(win: Window & typeof globalThis, channel: HookChann
       return refusal(e.outcome ?? 'failed', e.message);
     }
     const headers = new Headers(request.headers);
-    headers.set(APPROVAL_HEADER, released.token);
+    headers.set(APPROVAL_HEADER, approvalHeaderValue(released.tokens));
     try {
       const response = await origFetch(url.href, { method, headers, body, credentials: request.credentials, mode: request.mode, redirect: request.redirect });
       channel.post({ t: 'outcome', id: released.id, outcome: 'released', status: response.status });

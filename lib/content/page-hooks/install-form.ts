@@ -28,10 +28,11 @@ export function installForms(win: Window & typeof globalThis, channel: HookChann
     const sig = authorshipSignals(c, new Headers(), FORM_TYPE, req.body, win, { trusted, scripted: scriptedContent(form.elements, typed) });
     if (!mustHold(action, sig.signals)) return false;
     channel.hold('form', req, sig).then(
-      ({ id, token }) => {
+      ({ id, tokens }) => {
         const refused = readyForRelease(form, submitter, req, win);
         if (refused) return channel.post({ t: 'outcome', id, outcome: 'failed', reason: refused });
-        form.append(hiddenField(win.document, APPROVAL_FIELD, token));
+        // One field per approval, in order: a quorum's request carries them all.
+        for (const token of tokens) form.append(hiddenField(win.document, APPROVAL_FIELD, token));
         channel.post({ t: 'outcome', id, outcome: 'released' });
         submit.call(form);
       },

@@ -4,6 +4,7 @@
 import { APPROVAL_HEADER } from '../../protocol/request-fields';
 import { xhrBodyText, xhrContentType } from './body-text';
 import { authorshipSignals } from './authorship';
+import { approvalHeaderValue } from './hook-channel';
 import type { HookChannel } from './hook-channel';
 import { actionFor, isSameOriginWrite, mustHold } from './hold-decision';
 
@@ -33,8 +34,8 @@ export function installXhr(win: Window & typeof globalThis, channel: HookChannel
       if (!mustHold(action, sig.signals)) return send.call(this, body);
       if (text === undefined) return this.abort();
       try {
-        const { id, token } = await channel.hold('xhr', { method: s.method, url: s.url.href, contentType, body: text }, sig);
-        setRequestHeader.call(this, APPROVAL_HEADER, token);
+        const { id, tokens } = await channel.hold('xhr', { method: s.method, url: s.url.href, contentType, body: text }, sig);
+        setRequestHeader.call(this, APPROVAL_HEADER, approvalHeaderValue(tokens));
         this.addEventListener('loadend', () => channel.post({ t: 'outcome', id, outcome: this.status ? 'released' : 'failed', status: this.status, reason: 'network error on release' }), { once: true });
         send.call(this, text);
       } catch {

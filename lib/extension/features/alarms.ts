@@ -1,10 +1,11 @@
-// The background's timers: log sync, the verifier's status with the organisation policy, expiry, and
-// the poll of agent proposals, every 30 s. Alarms survive service-worker restarts; their listener is registered on every wake.
+// The background's timers: log sync, the verifier's status with the organisation policy, expiry (and
+// the watch of holds awaiting more approvers, started again after a worker restart), and the poll of
+// agent proposals, every 30 s. Alarms survive service-worker restarts; their listener is registered on every wake.
 // Background only.
 import { browser } from 'wxt/browser';
 import { pollAgentProposals } from '../agent-proposals-background';
 import { syncLog } from '../log-sync';
-import { sweep } from './holds';
+import { sweep, watchQuorums } from './holds';
 import { refreshOrganisation } from './policy';
 import { refreshStatus } from './verifier';
 
@@ -17,7 +18,10 @@ export function startAlarms(): void {
       void refreshStatus();
       void refreshOrganisation().catch(() => undefined);
     }
-    if (alarm.name === ALARMS.expiry) void sweep();
+    if (alarm.name === ALARMS.expiry) {
+      void sweep();
+      void watchQuorums().catch(() => undefined);
+    }
     if (alarm.name === ALARMS.agentProposals) void pollAgentProposals().catch(() => undefined);
   });
   void browser.alarms.create(ALARMS.sync, { periodInMinutes: 0.5 });

@@ -1,6 +1,8 @@
-// Held actions at the background's edge: proposals from content scripts and the tab's report of the
-// released request; releases and settlements sent to the tab; the toolbar count; expiry; the tab
-// events that end what a tab held; and re-delivery on wake (S-03). Background only.
+// Held actions at the background's edge: proposals from content scripts (each one's approval plan
+// asked then: a policy bot's approval released at once, a quorum noted) and the tab's report of the
+// released request; releases (with every approval) and settlements sent to the tab; actions awaiting
+// more approvers watched; the toolbar count; expiry; the tab events that end what a tab held; and
+// re-delivery on wake (S-03). Background only.
 import { browser } from 'wxt/browser';
 import { ExtensionError } from '../../messaging/errors';
 import { siteConfig } from '../../policy/site-adapters';
@@ -10,6 +12,8 @@ import type { PendingActionRow } from '../db';
 import { currentEnrollment } from '../enrollment';
 import { reportedEvent } from '../held-action-states';
 import { endAction, failActionsOfTab, pendingCount, proposeAction, sweepExpired } from '../held-actions';
+import { applyPlan } from '../bot-approvals';
+import { watchAwaiting } from '../quorum-holds';
 import { currentPolicyView } from '../policy-store';
 import { messenger } from '../router';
 import type { Handlers } from './handlers';
@@ -21,11 +25,19 @@ export async function updateBadge(): Promise<void> {
   await browser.action.setBadgeBackgroundColor({ color: '#b3261e' });
 }
 
-/** Delivers the stored token to the action's tab; a tab that is gone ends the action `failed`. */
+/**
+ * What an approval needs next. Approved: the stored approvals (every one a quorum needed, else the one
+ * token) delivered to the action's tab; a tab that is gone ends the action `failed`. Awaiting more
+ * approvers: published for them and watched until it is approved, rejected or expired.
+ */
 export async function deliverRelease(row: PendingActionRow): Promise<void> {
-  if (row.tabId === null || !row.token) return;
+  if (row.state === 'awaiting') {
+    void watchQuorums();
+    return;
+  }
+  if (row.state !== 'approved' || row.tabId === null || !row.token) return;
   try {
-    await messenger.sendMessage('bg-cs:release', { actionId: row.id, token: row.token }, row.tabId);
+    await messenger.sendMessage('bg-cs:release', { actionId: row.id, tokens: row.tokens?.length ? row.tokens : [row.token] }, row.tabId);
   } catch {
     await endAction(row.id, 'fail', { reason: 'the tab that held it is gone' }, Date.now());
   }
@@ -34,6 +46,22 @@ export async function deliverRelease(row: PendingActionRow): Promise<void> {
 export async function deliverSettle(row: PendingActionRow, outcome: 'rejected' | 'expired' | 'blocked' | 'failed', message: string): Promise<void> {
   if (row.tabId === null) return;
   await messenger.sendMessage('bg-cs:settle', { actionId: row.id, outcome, message }, row.tabId).catch(() => undefined);
+}
+
+/** Watches the actions awaiting more approvers (quorum-holds.ts): released to their tabs once approved, their tabs told otherwise. */
+export function watchQuorums(): Promise<void> {
+  return watchAwaiting({
+    release: async (row) => {
+      await deliverRelease(row);
+      await updateBadge();
+    },
+    settle: async (row) => {
+      await deliverSettle(row, row.state === 'rejected' ? 'rejected' : row.state === 'expired' ? 'expired' : 'failed', row.reason ?? row.state);
+      await updateBadge();
+    },
+    // A worker waiting on the verifier is not idle: an extension call each round keeps it running.
+    keepAlive: () => browser.runtime.getPlatformInfo(),
+  });
 }
 
 /** Ends what expired (held past its TTL, approved past the approval's), tells its tab, updates the count. */
@@ -48,7 +76,7 @@ export async function sweep(): Promise<void> {
 /** What the tab's report adds to the log event: its reason, or the tool's status. */
 function reportDetail(event: ReturnType<typeof reportedEvent>, status: number | undefined, reason: string | undefined): Record<string, string | number> | null {
   if (event === 'fail') return { reason: reason ?? 'failed' };
-  if (event === 'refuse') return { status: status!, reason: `the tool refused the released request (HTTP ${status})` };
+  if (event === 'refuse') return { status: status!, reason: `the tool refused the released request (HTTP ${status}${reason ? `: ${reason}` : ''})` };
   return status !== undefined ? { status } : null;
 }
 
@@ -57,13 +85,24 @@ export const holdHandlers = {
   'cs-bg:propose': async (input, sender) => {
     const view = await currentPolicyView();
     const enrollment = await currentEnrollment();
-    const row = await proposeAction(input, { view, pageUrl: sender.url!, tabId: sender.tab!.id!, userId: enrollment?.userId ?? null, now: Date.now() });
+    let row = await proposeAction(input, { view, pageUrl: sender.url!, tabId: sender.tab!.id!, userId: enrollment?.userId ?? null, now: Date.now() });
+    // The plan: a bot's approval releases it now (after this answer, which the bridge waits for); a
+    // quorum is noted for the popup. No answer leaves it held as it is: approving asks again.
+    if (row.state === 'held' && enrollment) {
+      const planned = await applyPlan(row).catch(() => null);
+      if (planned) row = planned;
+      if (row.state === 'approved') setTimeout(() => void deliverRelease(row), 0);
+    }
     await updateBadge();
     const owner = enrollment?.userId ?? null;
     const message =
       row.state === 'blocked'
         ? 'Assistant actions are blocked on this site by policy: refused.'
-        : `This ${row.spec.scope} waits for ${owner ? `${owner}'s` : "its owner's"} signature in the Countersign popup.${owner ? '' : ' This browser is not enrolled yet.'}`;
+        : row.bot
+          ? `Approved by policy ${row.bot.bot} (rule ${row.bot.rule}): sending it now.`
+          : (row.quorum ?? 1) > 1
+            ? `This ${row.spec.scope} needs ${row.quorum} approvers: ${owner ? `${owner}'s` : "its owner's"} signature in the Countersign popup, then another person's.`
+            : `This ${row.spec.scope} waits for ${owner ? `${owner}'s` : "its owner's"} signature in the Countersign popup.${owner ? '' : ' This browser is not enrolled yet.'}`;
     if (row.state === 'held') {
       void browser.notifications.create(row.id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title: 'Countersign: action held', message: `${row.spec.agent} wants to ${row.spec.scope} on ${row.site}.` }).catch(() => undefined);
     }
@@ -102,5 +141,6 @@ export function redeliverApproved(): void {
     .equals('approved')
     .toArray()
     .then((rows) => Promise.all(rows.map(deliverRelease)))
-    .then(sweep);
+    .then(sweep)
+    .then(() => void watchQuorums());
 }

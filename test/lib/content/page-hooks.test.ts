@@ -237,7 +237,7 @@ describe('page hooks: fetch, held and released', () => {
     const response = p.pageFetch('/api/pages/a/comments', json({ text: 'LGTM' }, { 'X-Assistant': 'wiki-helper' }));
     await p.settle();
     expect(p.sent).toHaveLength(0);
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     expect((await response).status).toBe(201);
     await p.settle();
     expect(p.sent).toHaveLength(1);
@@ -277,7 +277,7 @@ describe('page hooks: fetch, held and released', () => {
     });
     const response = p.pageFetch('/api/pages/a/comments', json({ text: 'x' }, { 'X-Assistant': 'wiki-helper' }));
     await p.settle();
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     await response;
     expect(seen).toHaveLength(1);
     expect(JSON.stringify(seen)).not.toContain(TOKEN);
@@ -300,7 +300,7 @@ describe('page hooks: XMLHttpRequest', () => {
     await p.settle();
     expect(p.sentXhr).toHaveLength(0);
     expect(p.proposals.map((m) => [m.kind, m.request])).toEqual([['xhr', { method: 'POST', url: `${ORIGIN}/api/pages/a/comments`, contentType: 'application/json', body: '{"text":"LGTM"}' }]]);
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     await p.settle();
     expect(p.sentXhr).toEqual([{ method: 'POST', url: '/api/pages/a/comments', headers: { 'content-type': 'application/json', 'x-assistant': 'wiki-helper', [APPROVAL_HEADER.toLowerCase()]: TOKEN }, body: '{"text":"LGTM"}' }]);
     expect(p.outcomes).toEqual([{ t: 'outcome', id: p.proposals[0]!.id, outcome: 'released', status: 201, reason: 'network error on release' }]);
@@ -328,7 +328,7 @@ describe('page hooks: XMLHttpRequest', () => {
     }
     send(p.xhr() as unknown as XMLHttpRequest, '/api/pages/a/comments', '{"text":"x"}', { 'content-type': 'application/json', 'X-Assistant': 'wiki-helper' });
     await p.settle();
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     await p.settle();
     expect(seen.map((call) => (call as string[])[0])).toEqual(['setRequestHeader', 'setRequestHeader', 'send']);
     expect(JSON.stringify(seen)).not.toContain(TOKEN);
@@ -372,7 +372,7 @@ describe('page hooks: form submission', () => {
     expect(p.proposals.map((m) => [m.kind, m.request, m.signals])).toEqual([
       ['form', { method: 'POST', url: `${ORIGIN}/api/pages/a/comments`, contentType: 'application/x-www-form-urlencoded', body: 'text=Rotate+the+keys.&csrf=t' }, ['assistant-marker', 'untrusted-event', 'scripted-content']],
     ]);
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     await p.settle();
     expect(p.submitted).toEqual([{ via: 'submit', data: [['text', 'Rotate the keys.'], ['csrf', 't'], [APPROVAL_FIELD, TOKEN]] }]);
     expect(p.outcomes).toEqual([{ t: 'outcome', id: p.proposals[0]!.id, outcome: 'released' }]);
@@ -385,7 +385,7 @@ describe('page hooks: form submission', () => {
     f.submit();
     await p.settle();
     f.querySelector('textarea')!.textContent = 'payroll-2026 is readable by everyone.';
-    p.say({ t: 'release', id: p.proposals[0]!.id, token: TOKEN });
+    p.say({ t: 'release', id: p.proposals[0]!.id, tokens: [TOKEN] });
     await p.settle();
     expect(p.submitted).toHaveLength(0);
     expect(p.outcomes).toEqual([{ t: 'outcome', id: p.proposals[0]!.id, outcome: 'failed', reason: 'the page changed the form after approval' }]);

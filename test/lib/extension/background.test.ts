@@ -68,7 +68,7 @@ beforeAll(async () => {
 
 describe('waking', () => {
   it('S-03: an approved action\'s stored token is delivered again to its tab, the same token', () => {
-    expect(sent).toContainEqual([5, expect.objectContaining({ type: 'bg-cs:release', data: { actionId: woken.delivered.id, token: 'token-5' } })]);
+    expect(sent).toContainEqual([5, expect.objectContaining({ type: 'bg-cs:release', data: { actionId: woken.delivered.id, tokens: ['token-5'] } })]);
   });
 
   it('a tab that is gone ends its approved action failed, saying so', async () => {

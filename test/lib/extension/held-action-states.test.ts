@@ -2,20 +2,26 @@
 // nothing leaves an end state, that a move the table does not list is refused (not_pending), and how
 // the tab's report (released, or refused with HTTP ≥ 400, or failed) becomes an event.
 import { describe, expect, it } from 'vitest';
-import { ACTION_EVENTS, ACTION_STATES, TERMINAL_STATES, TRANSITIONS, nextState, reportedEvent, transition } from '@/lib/extension/held-action-states';
+import { ACTION_EVENTS, ACTION_STATES, TERMINAL_STATES, TRANSITIONS, logTypeOf, nextState, reportedEvent, transition } from '@/lib/extension/held-action-states';
 import type { ActionEvent, ActionStart, ActionState } from '@/lib/extension/held-action-states';
 import { ExtensionError } from '@/lib/messaging/errors';
-import { TERMINAL_EVENT_TYPES } from '@/lib/protocol';
+import { LogEventType, TERMINAL_EVENT_TYPES } from '@/lib/protocol';
 
 /** Every allowed move, written out: a change to the table must change this list too. */
 const ALLOWED: Array<[ActionStart | ActionState, ActionEvent, ActionState]> = [
   ['new', 'propose', 'held'],
   ['new', 'block', 'blocked'],
   ['held', 'approve', 'approved'],
+  ['held', 'share', 'awaiting'],
   ['held', 'reject', 'rejected'],
   ['held', 'expire', 'expired'],
   ['held', 'fail', 'failed'],
   ['held', 'navigate', 'failed'],
+  ['awaiting', 'quorum', 'approved'],
+  ['awaiting', 'reject', 'rejected'],
+  ['awaiting', 'expire', 'expired'],
+  ['awaiting', 'fail', 'failed'],
+  ['awaiting', 'navigate', 'failed'],
   ['approved', 'release', 'released'],
   ['approved', 'refuse', 'failed'],
   ['approved', 'lapse', 'failed'],
@@ -68,8 +74,21 @@ describe('the held action\'s transition table', () => {
     expect(nextState('held', 'lapse')).toBeNull();
   });
 
-  it('held and approved are the only states an action waits in: every other is an end', () => {
-    expect(ACTION_STATES.filter((s) => !TERMINAL_STATES.includes(s))).toEqual(['held', 'approved']);
+  it('held, awaiting and approved are the only states an action waits in: every other is an end', () => {
+    expect(ACTION_STATES.filter((s) => !TERMINAL_STATES.includes(s))).toEqual(['held', 'awaiting', 'approved']);
+  });
+
+  it('the two-person rule: only the others\' approvals (quorum) release an awaiting action — its owner approving again, or the tab\'s report, cannot', () => {
+    expect(nextState('awaiting', 'approve')).toBeNull();
+    expect(nextState('awaiting', 'share')).toBeNull();
+    expect(nextState('awaiting', 'release')).toBeNull();
+    expect(nextState('awaiting', 'refuse')).toBeNull();
+    expect(nextState('held', 'quorum')).toBeNull();
+  });
+
+  it('an awaiting action logs as approved (by its owner): the log\'s types stay the protocol\'s', () => {
+    expect(logTypeOf('awaiting')).toBe('approved');
+    for (const s of ACTION_STATES) expect(LogEventType.safeParse(logTypeOf(s)).success).toBe(true);
   });
 });
 

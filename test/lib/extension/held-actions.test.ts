@@ -127,7 +127,8 @@ describe('approving', () => {
     const row = await propose();
     const sign = vi.spyOn(crypto.subtle, 'sign');
     try {
-      await Promise.all([approveAction(row.id, gates()), approveAction(row.id, gates())]);
+      // The plan is known (one approver): no device proof is signed to ask it, only the approval.
+      await Promise.all([approveAction(row.id, gates(), async () => 1), approveAction(row.id, gates(), async () => 1)]);
       expect(sign).toHaveBeenCalledTimes(1);
     } finally {
       sign.mockRestore();

@@ -8,7 +8,7 @@ import { acceptFromBackground, parseToContent } from '@/lib/messaging/to-content
 const SELF = { id: 'leelpbfgmamkjjkciaifjeihgadjnmgj', origin: 'chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj' };
 const worker = { id: SELF.id, origin: SELF.origin };
 const workerByUrl = { id: SELF.id, url: `${SELF.origin}/background.js`, origin: SELF.origin };
-const release = { actionId: 'a1', token: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' };
+const release = { actionId: 'a1', tokens: ['eyJhbGciOiJFUzI1NiJ9.e30.c2ln'] };
 const settle = { actionId: 'a1', outcome: 'rejected', message: 'Rejected by its owner.' };
 
 describe('acceptFromBackground', () => {
@@ -19,6 +19,7 @@ describe('acceptFromBackground', () => {
     const taken = acceptFromBackground('bg-cs:release', release, sender, SELF);
     expect(taken).toEqual(release);
     expect(taken).not.toBe(release);
+    expect(taken!.tokens).not.toBe(release.tokens);
     expect(acceptFromBackground('bg-cs:settle', settle, sender, SELF)).toEqual(settle);
   });
 
@@ -42,15 +43,20 @@ describe('acceptFromBackground', () => {
 const BAD_RELEASES: Array<[string, unknown]> = [
   ['nothing', undefined],
   ['null', null],
-  ['an array', [release.actionId, release.token]],
+  ['an array', [release.actionId, release.tokens[0]]],
   ['an empty object', {}],
-  ['an inherited token', Object.assign(Object.create({ token: 't' }) as object, { actionId: 'a1' })],
+  ['an inherited token', Object.assign(Object.create({ tokens: ['t'] }) as object, { actionId: 'a1' })],
   ['a string', JSON.stringify(release)],
   ['a missing token', { actionId: 'a1' }],
+  ['one token as a string, not a list', { actionId: 'a1', tokens: 't' }],
+  ['an empty list of tokens', { actionId: 'a1', tokens: [] }],
+  ['an empty token in the list', { actionId: 'a1', tokens: ['t', ''] }],
+  ['a token that is not a string', { actionId: 'a1', tokens: ['t', 5] }],
+  ['six tokens (more than a quorum may need)', { actionId: 'a1', tokens: ['a', 'b', 'c', 'd', 'e', 'f'] }],
   ['an extra member', { ...release, settle: true }],
-  ['a prototype-pollution key', JSON.parse(`{"actionId":"a1","token":"t","__proto__":{"admin":true}}`)],
+  ['a prototype-pollution key', JSON.parse(`{"actionId":"a1","tokens":["t"],"__proto__":{"admin":true}}`)],
   ['a numeric action id', { ...release, actionId: 1 }],
-  ['a token over 8192 characters', { ...release, token: 'x'.repeat(8193) }],
+  ['a token over 8192 characters', { ...release, tokens: ['x'.repeat(8193)] }],
 ];
 const BAD_SETTLES: Array<[string, unknown]> = [
   ['nothing', undefined],
@@ -76,6 +82,10 @@ describe('the bg-cs payload checks', () => {
   it('the message map takes what the hand checks take', () => {
     expect(parseToContent('bg-cs:release', release)).toEqual(release);
     expect(MESSAGES['bg-cs:release'].input.safeParse(release).success).toBe(true);
+    // A quorum's release: every approval, in order, up to five.
+    const quorum = { actionId: 'a1', tokens: ['t1', 't2', 't3', 't4', 't5'] };
+    expect(parseToContent('bg-cs:release', quorum)).toEqual(quorum);
+    expect(MESSAGES['bg-cs:release'].input.safeParse(quorum).success).toBe(true);
     for (const outcome of ['rejected', 'expired', 'blocked', 'failed']) {
       expect(parseToContent('bg-cs:settle', { ...settle, outcome })).toEqual({ ...settle, outcome });
       expect(MESSAGES['bg-cs:settle'].input.safeParse({ ...settle, outcome }).success).toBe(true);

@@ -52,7 +52,9 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
         exportLog: ['ui-bg:export-log', {}],
         getState: ['ui-bg:get-state', {}],
         syncNow: ['ui-bg:sync-now', {}],
-        releaseToItself: ['bg-cs:release', { actionId: ${JSON.stringify(record!.id)}, token: 'x' }],
+        releaseToItself: ['bg-cs:release', { actionId: ${JSON.stringify(record!.id)}, tokens: ['x'] }],
+        approveBatch: ['ui-bg:approve-batch', { items: [{ id: ${JSON.stringify(record!.id)}, digest: 'A'.repeat(43) }, { id: ${JSON.stringify(record!.id)}, digest: 'A'.repeat(43) }] }],
+        botApprovals: ['ui-bg:bot-approvals', {}],
         proposeExtraMember: ['cs-bg:propose', { ...p, sign: true }],
         proposePrototypeKey: ['cs-bg:propose', JSON.parse('{"__proto__":{"admin":true},' + JSON.stringify(p).slice(1))],
         proposeOtherOrigin: ['cs-bg:propose', { ...p, request: { ...p.request, url: 'http://evil.example/api/topics/1/replies' } }],
@@ -71,7 +73,7 @@ test('E-01/E-04 the content script\'s own world cannot approve, reject, enroll, 
     })()`,
   );
   const refused = (name: string, code: string) => expect(answers[name]?.res, name).toMatchObject({ ok: false, code });
-  for (const name of ['approve', 'reject', 'enroll', 'saveSettings', 'exportLog', 'getState', 'syncNow']) refused(name, 'sender_refused');
+  for (const name of ['approve', 'reject', 'enroll', 'saveSettings', 'exportLog', 'getState', 'syncNow', 'approveBatch', 'botApprovals']) refused(name, 'sender_refused');
   // The page can no longer name the action or the scope: the background reads them from the request.
   for (const name of ['proposeExtraMember', 'proposePrototypeKey', 'propose10MB', 'proposeBadSignal', 'proposeOtherOrigin', 'proposeNamedAction', 'proposeScope']) refused(name, 'payload_invalid');
   for (const name of ['proposeNoAction', 'proposeActionVariant']) refused(name, 'action_unknown');

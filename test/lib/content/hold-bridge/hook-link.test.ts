@@ -45,7 +45,7 @@ describe('linkHooks', () => {
   it('the hooks\' ready makes the port the channel: onReady once, then their messages reach the bridge and the bridge\'s reach them', async () => {
     const l = link();
     const hooks = l.hooksOn(0);
-    l.send({ t: 'release', id: 9, token: 'dropped: no channel yet' });
+    l.send({ t: 'release', id: 9, tokens: ['dropped: no channel yet'] });
     hooks.say({ t: 'ready' });
     await tick();
     expect(l.onReady).toHaveBeenCalledTimes(1);
@@ -89,7 +89,7 @@ describe('linkHooks', () => {
     await tick();
     expect(l.onReady).toHaveBeenCalledTimes(1);
     expect(l.heard).toEqual([]);
-    l.send({ t: 'release', id: 1, token: 't' });
+    l.send({ t: 'release', id: 1, tokens: ['t'] });
     await tick();
     expect([late.got.length, early.got.length]).toEqual([1, 0]);
     l.closeAll();

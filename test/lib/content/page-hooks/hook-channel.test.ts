@@ -117,32 +117,32 @@ describe('a held request', () => {
     b.close();
   });
 
-  it('a release for its id resolves with the token; a second release or a settlement after it changes nothing', async () => {
+  it('a release for its id resolves with the tokens; a second release or a settlement after it changes nothing', async () => {
     const { b, outcome } = await held();
-    b.say({ t: 'release', id: 1, token: 'first' });
-    b.say({ t: 'release', id: 1, token: 'second' });
+    b.say({ t: 'release', id: 1, tokens: ['first'] });
+    b.say({ t: 'release', id: 1, tokens: ['second'] });
     b.say({ t: 'settle', id: 1, outcome: 'rejected', message: 'late' });
-    expect(await outcome).toEqual({ released: { id: 1, token: 'first' } });
+    expect(await outcome).toEqual({ released: { id: 1, tokens: ['first'] } });
     b.close();
   });
 
   it('a settlement rejects with the outcome and message; a release after it changes nothing', async () => {
     const { b, outcome } = await held();
     b.say({ t: 'settle', id: 1, outcome: 'rejected', message: 'not this' });
-    b.say({ t: 'release', id: 1, token: 'late' });
+    b.say({ t: 'release', id: 1, tokens: ['late'] });
     expect(await outcome).toEqual({ settled: ['rejected', 'not this'] });
     b.close();
   });
 
   it('a release for another id, or a message of another kind on the channel (a forged outcome), decides nothing', async () => {
     const { b, outcome } = await held();
-    b.say({ t: 'release', id: 2, token: 'other' });
+    b.say({ t: 'release', id: 2, tokens: ['other'] });
     b.say({ t: 'outcome', id: 1, outcome: 'released' });
     b.say({ t: 'approve', id: 1 });
     const pending = await Promise.race([outcome, tick().then(() => 'still pending')]);
     expect(pending).toBe('still pending');
-    b.say({ t: 'release', id: 1, token: 'owner' });
-    expect(await outcome).toEqual({ released: { id: 1, token: 'owner' } });
+    b.say({ t: 'release', id: 1, tokens: ['owner'] });
+    expect(await outcome).toEqual({ released: { id: 1, tokens: ['owner'] } });
     b.close();
   });
 });
