@@ -13,6 +13,8 @@ import { currentEnrollment } from '../enrollment';
 import { reportedEvent } from '../held-action-states';
 import { endAction, failActionsOfTab, pendingCount, proposeAction, sweepExpired } from '../held-actions';
 import { applyPlan } from '../bot-approvals';
+import { verifierStatus } from '../kill-switch';
+import { killOf } from './verifier';
 import { watchAwaiting } from '../quorum-holds';
 import { currentPolicyView } from '../policy-store';
 import { messenger } from '../router';
@@ -88,7 +90,8 @@ export const holdHandlers = {
     let row = await proposeAction(input, { view, pageUrl: sender.url!, tabId: sender.tab!.id!, userId: enrollment?.userId ?? null, now: Date.now() });
     // The plan: a bot's approval releases it now (after this answer, which the bridge waits for); a
     // quorum is noted for the popup. No answer leaves it held as it is: approving asks again.
-    if (row.state === 'held' && enrollment) {
+    // Under a kill switch (the admin's, or the verifier's as last seen) nothing is released, a bot's approval neither.
+    if (row.state === 'held' && enrollment && !killOf(view, await verifierStatus()).engaged) {
       const planned = await applyPlan(row).catch(() => null);
       if (planned) row = planned;
       if (row.state === 'approved') setTimeout(() => void deliverRelease(row), 0);

@@ -102,3 +102,31 @@ describe('the tab going away', () => {
     expect(ended.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
   });
 });
+
+describe('a new hold and the policy bots (cs-bg:propose)', () => {
+  const propose = () => holdHandlers['cs-bg:propose'](proposal, fromTab());
+  async function plansAsked(managed: Record<string, unknown>): Promise<string[]> {
+    await fakeBrowser.storage.managed.set({ protectedSites: ['http://127.0.0.1:8080/*'], adapters: JSON.stringify(demoAdapters()), verifierUrl: 'http://verifier.test', ...managed });
+    const asked: string[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = (async (input: RequestInfo | URL) => {
+      asked.push(String(input instanceof Request ? input.url : input));
+      throw new TypeError('no network in this test');
+    }) as typeof fetch;
+    try {
+      await propose();
+    } finally {
+      globalThis.fetch = real;
+    }
+    return asked.filter((u) => u.endsWith('/v1/approval-plan'));
+  }
+
+  it('asks the verifier for the plan (a bot may approve it)', async () => {
+    expect(await plansAsked({})).toHaveLength(1);
+  });
+
+  it('attack: under the admin\'s kill switch no bot approval is even asked for, so nothing can be released', async () => {
+    expect(await plansAsked({ killSwitch: true })).toEqual([]);
+    expect((await db().actions.toArray()).map((r) => r.state)).toEqual(['held']);
+  });
+});
