@@ -13,7 +13,7 @@ import { parseGatewayConfig } from '../../server/gateway/config';
 import type { GatewayConfig, GatewayConfigFile } from '../../server/gateway/config';
 import type { VerifierClient } from '../../server/middleware';
 import { startVerifier } from './verifier';
-import type { Device, TestVerifier } from './verifier';
+import type { DatabaseKind, Device, TestVerifier } from './verifier';
 import { dechunk } from './http-wire';
 
 export const ORIGIN = 'http://wiki.corp.example:8090';
@@ -102,10 +102,12 @@ export interface GatewayWorldOptions {
   upstream?: string;
   /** The agent's environment credentials (default: WIKI_HELPER_COOKIE = BOT_COOKIE). */
   env?: Record<string, string>;
+  /** The verifier's database (default SQLite). */
+  database?: DatabaseKind;
 }
 
 export async function startGatewayWorld(options: GatewayWorldOptions = {}): Promise<GatewayWorld> {
-  const v = await startVerifier('sqlite');
+  const v = await startVerifier(options.database ?? 'sqlite');
   const alice = await v.enroll('alice');
   const bob = await v.enroll('bob');
   await v.registerAgent(AGENT, 'alice', ['wiki.edit'], [ORIGIN]);
