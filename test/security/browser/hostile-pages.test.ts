@@ -38,7 +38,7 @@ test('E-03 forged window messages and CustomEvents (fake release, approve, port 
     const token = 'eyJhbGciOiJFUzI1NiJ9.eyJmb3JnZWQiOnRydWV9.AAAA';
     const approve = { id: 1, type: 'ui-bg:approve', data: { actionId }, timestamp: Date.now() };
     const forged: Array<() => void> = [
-      () => window.postMessage({ t: 'release', id: 1, token }, '*'),
+      () => window.postMessage({ t: 'release', id: 1, tokens: [token] }, '*'),
       () => window.postMessage({ t: 'settle', id: 1, outcome: 'failed', message: 'forged' }, '*'),
       () => window.postMessage({ type: 'countersign:port' }, origin, [new MessageChannel().port2]),
       () => window.postMessage({ type: 'countersign:port' }, origin),
@@ -46,7 +46,7 @@ test('E-03 forged window messages and CustomEvents (fake release, approve, port 
       () => window.postMessage({ t: 'ready' }, '*'),
       () => window.postMessage({ type: '@webext-core/messaging/window', message: approve, senderOrigin: origin, namespace: 'countersign', instanceId: 'page' }, '*'),
       () => window.dispatchEvent(new CustomEvent('@webext-core/messaging/custom-events', { detail: { message: approve, namespace: 'countersign', instanceId: 'page' } })),
-      () => window.dispatchEvent(new CustomEvent('countersign:release', { detail: { id: 1, token } })),
+      () => window.dispatchEvent(new CustomEvent('countersign:release', { detail: { id: 1, tokens: [token] } })),
       () => document.dispatchEvent(new CustomEvent('countersign:approve', { detail: { actionId } })),
       () => window.postMessage({ t: 'approve', actionId }, '*'),
       () => window.postMessage({ type: 'ui-bg:approve', data: { actionId } }, '*'),
@@ -108,7 +108,7 @@ test('E-03 a page that captures the channel port: a forged "released" outcome, a
       port.postMessage({ t: 'outcome', id, outcome: 'released', status: 201 });
       port.postMessage({ t: 'ready' });
       // To the hooks, as if from the isolated script: release with the page's own token.
-      (port.onmessage as (e: { data: unknown }) => void)({ data: { t: 'release', id, token } });
+      (port.onmessage as (e: { data: unknown }) => void)({ data: { t: 'release', id, tokens: [token] } });
       return 3;
     },
     { id: proposal.id, token },
