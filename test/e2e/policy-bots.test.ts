@@ -37,8 +37,14 @@ test('a short assistant reply a bot rule covers is released at once, listed as a
   expect(await today.textContent()).toMatch(/approved by policy small-replies \(rule short-replies\): agent:forum-helper → forum\.post/);
   expect(await popup.page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
 
+  // The reader's badge: verified, and its details name the bot, not a person.
   await forum.page.reload();
-  await expect.poll(async () => (await badgesOnPage(forum.page)).find((b) => b.state === 'verified')?.text ?? '', { timeout: 15_000 }).toContain('policy small-replies');
+  const id = `post-${replies.at(-1)!.id}`;
+  await expect.poll(async () => (await badgesOnPage(forum.page)).find((b) => b.postId === id)?.state, { timeout: 15_000 }).toBe('verified');
+  const host = await forum.page.locator(`#${id} countersign-badge`).boundingBox();
+  await forum.page.mouse.click(host!.x + 10, host!.y + host!.height / 2);
+  const opened = (await badgesOnPage(forum.page)).find((b) => b.postId === id)!;
+  expect(opened.details).toMatch(/approved by policy small-replies/);
 });
 
 test('a reply outside the bot\'s rule (here: 10 characters or more) is held for its owner, as before', async ({ browser, stack }) => {
