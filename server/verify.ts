@@ -11,9 +11,7 @@ import {
   Digest,
   TraceId,
   VerifierUnavailable,
-  contentAt,
   mintReceipt,
-  readBodyFields,
   verifyApprovalToken,
 } from '../lib/protocol';
 import type { VerifierMetrics } from './metrics';
@@ -111,18 +109,9 @@ async function quorumFor(reads: VerifyReads, policy: PolicySet, question: Approv
   return policy.quorum({ agt: question.agt, scp: question.scp, site: question.site, facts: question.facts, agent: await reads.lookupAgent(question.agt) });
 }
 
-/**
- * The post's text: the same text verifyApprovalToken read from the same bytes (it has just
- * succeeded, and the read is deterministic).
- */
-async function requestContent(call: VerifyCall): Promise<string | null> {
-  return call.contentField === undefined ? null : contentAt(await readBodyFields(call.request.contentType, call.request.body), call.contentField);
-}
-
 /** The receipt for an allowed request, and its row (stored in the consumption's transaction). */
-async function receiptFor(deps: VerifyDeps, call: VerifyCall, policy: PolicySet, now: number, claims: ApprovalClaims, digest: string, approvers: readonly string[]) {
+async function receiptFor(deps: VerifyDeps, policy: PolicySet, now: number, claims: ApprovalClaims, digest: string, content: string | null, approvers: readonly string[]) {
   const signer = deps.signer();
-  const content = await requestContent(call);
   const { receipt, claims: receiptClaims } = await mintReceipt({
     privateKey: signer.privateKey,
     kid: signer.kid,
@@ -150,10 +139,11 @@ async function verifyOne(deps: VerifyDeps, call: VerifyCall, token: string | und
       // consumption and the allow record: a receipt a tool was handed is always findable, and it
       // costs no commit of its own. A replay's receipt is never stored nor answered.
       consume: async (entry) => {
-        const question = { sub: entry.claims.sub, agt: entry.claims.agt, scp: entry.claims.scp, site: entry.claims.aud, facts: actionFacts(call.request, await requestContent(call)) };
+        // The text verifyApprovalToken read from the digested bytes: the request is not parsed again.
+        const question = { sub: entry.claims.sub, agt: entry.claims.agt, scp: entry.claims.scp, site: entry.claims.aud, facts: actionFacts(call.request, entry.content) };
         const needed = await quorumFor(reads, policy, question);
         if (needed > 1) throw new CountersignError('quorum_not_met', `policy requires ${needed} distinct approvers; the request carries 1`);
-        const { receipt, row } = await receiptFor(deps, call, policy, now, entry.claims, entry.digest, [entry.claims.sub]);
+        const { receipt, row } = await receiptFor(deps, policy, now, entry.claims, entry.digest, entry.content, [entry.claims.sub]);
         const fresh = await deps.decisions.consumeAndAllow(
           entry,
           { traceId: entry.claims.trc, agent: entry.claims.agt, approver: entry.claims.sub, digest: entry.digest, policyVersion: policy.version, kid: entry.kid },
@@ -201,7 +191,7 @@ async function verifyQuorum(deps: VerifyDeps, call: VerifyCall, tokens: readonly
   if (counted < needed) throw notMet(`policy requires ${needed} distinct approvers; the request carries ${counted}`);
 
   const approvers = verified.map((v) => v.claims.sub);
-  const { receipt, row } = await receiptFor(deps, call, policy, now, first.claims, first.digest, approvers);
+  const { receipt, row } = await receiptFor(deps, policy, now, first.claims, first.digest, first.content, approvers);
   const entries = verified.map((v) => ({ iss: v.claims.iss, jti: v.claims.jti, expiresAt: v.claims.exp + CLOCK_SKEW_SECONDS }));
   const fresh = await deps.decisions.consumeAndAllow(
     entries,

@@ -161,6 +161,8 @@ export interface ConsumeEntry {
   claims: ApprovalClaims;
   digest: string;
   kid: string;
+  /** The post's text at the route's content field, read from the digested bytes, or null. */
+  content: string | null;
 }
 
 export interface VerifiedApproval {
@@ -231,7 +233,7 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
   }
 
   if (ctx.consume) {
-    const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS, claims, digest, kid: key.kid });
+    const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS, claims, digest, kid: key.kid, content });
     if (!fresh) throw new TokenRejected('replayed', 'token was already used');
   }
   return { header: jws.header, claims, key, digest, content };

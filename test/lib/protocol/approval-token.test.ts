@@ -30,7 +30,7 @@ describe('a valid approval token', () => {
     expect(verified.claims).toEqual(claims);
     expect(verified.claims.aud).toBe('https://forum.corp.example');
     expect(decodePart(token, 0)).toEqual({ alg: 'ES256', typ: 'countersign-approval+jwt', kid: w.kid });
-    expect(consume).toHaveBeenCalledExactlyOnceWith({ iss: 'dev-1', jti: claims.jti, expiresAt: claims.exp + 30, claims, digest: verified.digest, kid: w.kid });
+    expect(consume).toHaveBeenCalledExactlyOnceWith({ iss: 'dev-1', jti: claims.jti, expiresAt: claims.exp + 30, claims, digest: verified.digest, kid: w.kid, content: verified.content });
   });
 
   it('A-01: the same token presented twice is refused as replayed the second time', async () => {
