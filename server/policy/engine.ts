@@ -108,6 +108,8 @@ const MAX_POLICY_CHARS = 256 * 1024;
 
 interface CompiledPolicy {
   effect: 'permit' | 'forbid';
+  /** Its conditions may read the action's facts (method, path, query, chars), or the whole context. */
+  readsFacts: boolean;
   /** For forbids: the refusal it stands for (`@code`), approver_not_authorized when it has none. */
   refusal: PolicyRefusal;
   /** A bot rule: the bot it names and when it stops counting (ms). */
@@ -126,6 +128,14 @@ function constraintEntity(c: { op: string } & Partial<{ entity: unknown }>): { t
   const e = c.entity as { __entity?: { type: string; id: string }; type?: string; id?: string };
   const uid = e.__entity ?? e;
   return typeof uid.type === 'string' && typeof uid.id === 'string' ? { type: uid.type, id: uid.id } : undefined;
+}
+
+/** A context read other than `context.sub|agt|scope|site`: the rule may depend on the action's facts (fail safe: a whole-context use counts). */
+function readsFacts(json: PolicyJsonOf): boolean {
+  const text = JSON.stringify(json.conditions);
+  const uses = text.split('{"Var":"context"}').length - 1;
+  const plain = text.match(/\{"Var":"context"\},"attr":"(?:sub|agt|scope|site)"/g)?.length ?? 0;
+  return uses > plain;
 }
 
 /** The annotations that make a permit a bot rule or a quorum rule, checked against what the permit says. */
@@ -191,7 +201,7 @@ export function compilePolicy(text: string): PolicySet {
       }
       refusal = code as PolicyRefusal;
     }
-    compiled.set(id, { effect: json.json.effect, refusal, ...ruleAnnotations(id, json.json, annotations) });
+    compiled.set(id, { effect: json.json.effect, refusal, readsFacts: readsFacts(json.json), ...ruleAnnotations(id, json.json, annotations) });
     entries.push([id, policyText]);
   });
   // fromEntries defines own properties, so even @id("__proto__") stays a policy.
@@ -220,8 +230,11 @@ export function compilePolicy(text: string): PolicySet {
   }
   const bots = [...new Set([...compiled.values()].flatMap((p) => (p.bot ? [p.bot.name] : [])))];
 
-  const evaluateApproval = memoised((req) => evaluate(setId, compiled, authorizationCall(setId, 'approve', req)));
-  const evaluateQuorum = memoised((req) => evaluate(quorumSetId, compiled, authorizationCall(quorumSetId, 'quorum', req)));
+  // Facts are in a remembered answer's key only where some rule reads them: otherwise every distinct
+  // request (path, length) would be a new key and a new Cedar evaluation on verify's hot path.
+  const factsMatter = (ids: readonly string[]) => ids.some((id) => compiled.get(id)?.readsFacts);
+  const evaluateApproval = memoised(factsMatter(entries.map(([id]) => id)), (req) => evaluate(setId, compiled, authorizationCall(setId, 'approve', req)));
+  const evaluateQuorum = memoised(factsMatter(quorumEntries.map(([id]) => id)), (req) => evaluate(quorumSetId, compiled, authorizationCall(quorumSetId, 'quorum', req)));
   const botRule = (req: ApprovalRequest): string | undefined => {
     const name = policyBotName(req.sub);
     if (name === null || req.facts === undefined) return undefined;
@@ -270,11 +283,11 @@ const MAX_MEMOISED_DECISIONS = 10_000;
  * is a new PolicySet with an empty memo, and a changed registration is a different key. Failures
  * (VerifierUnavailable) throw and are not remembered.
  */
-function memoised(evaluateOnce: (req: ApprovalRequest) => Evaluation): (req: ApprovalRequest) => Evaluation {
+function memoised(factsMatter: boolean, evaluateOnce: (req: ApprovalRequest) => Evaluation): (req: ApprovalRequest) => Evaluation {
   const answers = new Map<string, Evaluation>();
   return (req) => {
     const { sub, agt, scp, site, agent, facts } = req;
-    const key = JSON.stringify([sub, agt, scp, site, agent ? [agent.id, agent.owner, agent.scopes, agent.sites] : null, facts ? [facts.method, facts.path, facts.query, facts.chars] : null]);
+    const key = JSON.stringify([sub, agt, scp, site, agent ? [agent.id, agent.owner, agent.scopes, agent.sites] : null, factsMatter && facts ? [facts.method, facts.path, facts.query, facts.chars] : null]);
     const known = answers.get(key);
     if (known !== undefined) return known;
     const answer = evaluateOnce(req);

@@ -94,6 +94,16 @@ describe('policy bots', () => {
   });
 });
 
+describe('the action\'s facts in remembered answers', () => {
+  it('a rule that reads a fact (a path, a length, via has or a record lookup) is asked afresh for each action: the same people, agent and site, another path', () => {
+    const byPath = compilePolicy(`permit (principal, action == Action::"approve", resource is Agent) when { context.path like "/t/42/*" };`);
+    const byLength = compilePolicy(`permit (principal, action == Action::"approve", resource is Agent) when { context has chars && context["chars"] < 10 };`);
+    const q = (set: PolicySet, facts: ActionFacts) => set.decide({ sub: 'bob', agt: 'forum-helper', scp: 'forum.post', site: FORUM, agent: helper, facts });
+    expect([q(byPath, post), q(byPath, { ...post, path: '/t/43/posts' }), q(byPath, post)]).toEqual([undefined, 'approver_not_authorized', undefined]);
+    expect([q(byLength, { ...post, chars: 3 }), q(byLength, post), q(byLength, { ...post, chars: 3 })]).toEqual([undefined, 'approver_not_authorized', undefined]);
+  });
+});
+
 describe('quorum rules', () => {
   const quorum = (overrides: Partial<ApprovalRequest> = {}) => withRules.quorum({ agt: 'forum-helper', scp: 'admin.acl.write', site: ADMIN, agent: helper, facts: post, ...overrides });
 
