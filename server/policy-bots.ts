@@ -3,7 +3,7 @@
 // unless a kill switch covers that bot, the agent or the site; the approval plan a held action asks
 // for (how many people it needs, or the bot's token); and what bots approved today. Node only.
 import type { ActionRequest, ApprovalPlan, ApprovalPlanRequest, BotApproval, BotApprovalRecord, EnrolledKey } from '../lib/protocol';
-import { BotApprovalRecord as BotApprovalRecordSchema, PROPOSAL_LIMITS, mintApprovalToken, policyBotId, policyBotName } from '../lib/protocol';
+import { BotApprovalRecord as BotApprovalRecordSchema, MAX_APPROVAL_TTL_SECONDS, PROPOSAL_LIMITS, mintApprovalToken, policyBotId, policyBotName } from '../lib/protocol';
 import type { VerifierContext } from './context';
 import type { AgentEntry } from './policy/engine';
 import { readProposedAction } from './proposal-action';
@@ -13,7 +13,6 @@ import { agentLookup } from './store/agents';
 import { killLookup } from './store/kills';
 import { currentOrganisationPolicy } from './store/organisation-policy';
 import { approveAtOnce, insertProposal, pendingRow, stepFacts } from './store/proposals';
-import { MAX_APPROVAL_TTL_SECONDS } from '../lib/protocol';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MINUTE_MS = 60_000;
@@ -102,7 +101,8 @@ export async function approvalPlan(ctx: VerifierContext, device: EnrolledKey, bo
     site: action.site,
     createdAt: now,
     expiresAt: now + (await policyTtlSeconds(ctx)) * 1000,
-    publishedBy: { userId: device.userId, deviceId: device.deviceId, traceId: body.traceId },
+    traceId: body.traceId,
+    publishedBy: { userId: device.userId, deviceId: device.deviceId },
   });
   await ctx.database.db.transaction().execute(async (trx) => {
     await insertProposal(trx, row, []);

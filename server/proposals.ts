@@ -35,7 +35,6 @@ import {
   insertProposal,
   isApprover,
   markHandedOut,
-  pendingCounts,
   pendingFor,
   pendingRow,
   proposalById,
@@ -47,6 +46,7 @@ import {
   stateOf,
   stepFacts,
   withCreationLock,
+  withRoom,
 } from './store/proposals';
 import type { ProposalRow } from './store/proposals';
 
@@ -121,8 +121,7 @@ export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentit
       return new CountersignError('rate_limited', `at most ${PROPOSAL_LIMITS.perAgentPerMinute} proposals a minute per agent`);
     }
     if (!bot && allowed.length < quorum) return nobodyMayApprove(killed, quorum, allowed.length);
-    const counts = await pendingCounts(trx, allowed, now);
-    const approvers = allowed.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
+    const approvers = await withRoom(trx, allowed, now);
     if (!bot && approvers.length < quorum) return new CountersignError('rate_limited', `everyone who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
     const row = pendingRow({
       agentId: caller.agentId,
@@ -136,8 +135,8 @@ export async function createProposal({ ctx }: ProposalDeps, caller: AgentIdentit
       createdAt: now,
       expiresAt: now + ttl * 1000,
       quorum,
+      traceId,
     });
-    row.trace_id = traceId;
     await insertProposal(trx, row, approvers);
     await recordStep(trx, stepFacts(row, 'proposed', policy.version), now);
     if (bot) {
@@ -173,8 +172,7 @@ export async function publishHeld({ ctx }: ProposalDeps, device: EnrolledKey, bo
   const ttl = await policyTtlSeconds(ctx);
   const outcome = await withCreationLock(ctx.database, async (trx) => {
     if (allowed.length < quorum - 1) return nobodyMayApprove(killed, quorum, allowed.length + 1);
-    const counts = await pendingCounts(trx, allowed, now);
-    const approvers = allowed.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
+    const approvers = await withRoom(trx, allowed, now);
     if (approvers.length < quorum - 1) return new CountersignError('rate_limited', `everyone else who may approve this already has ${PROPOSAL_LIMITS.pendingPerApprover} proposals waiting`);
     const row = pendingRow({
       agentId: claims.agt,
@@ -188,7 +186,8 @@ export async function publishHeld({ ctx }: ProposalDeps, device: EnrolledKey, bo
       createdAt: now,
       expiresAt: Math.min(now + ttl * 1000, claims.exp * 1000),
       quorum,
-      publishedBy: { userId: device.userId, deviceId: device.deviceId, traceId: claims.trc },
+      traceId: claims.trc,
+      publishedBy: { userId: device.userId, deviceId: device.deviceId },
     });
     await insertProposal(trx, row, approvers);
     await recordStep(trx, stepFacts(row, 'proposed', policy.version, device.userId, device.kid), now);

@@ -4,7 +4,7 @@
 // the step. Never logs a token. Node only.
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { ActionRequest, newTraceId, randomBase64url } from '../../lib/protocol';
+import { ActionRequest, PROPOSAL_LIMITS, newTraceId, randomBase64url } from '../../lib/protocol';
 import type { DecisionRecord, PendingProposal, ProposalState } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
 import type { Database, ProposalTable } from '../db/schema';
@@ -57,6 +57,12 @@ export async function pendingCounts(trx: Transaction<Database>, userIds: readonl
   return counts;
 }
 
+/** Those of `userIds` who have room for one more pending proposal (fewer than 20 waiting). */
+export async function withRoom(trx: Transaction<Database>, userIds: readonly string[], now: number): Promise<string[]> {
+  const counts = await pendingCounts(trx, userIds, now);
+  return userIds.filter((u) => (counts.get(u) ?? 0) < PROPOSAL_LIMITS.pendingPerApprover);
+}
+
 /** A new pending proposal's row: a fresh id and trace id, nothing decided yet. */
 export function pendingRow(fields: {
   agentId: string;
@@ -71,8 +77,10 @@ export function pendingRow(fields: {
   expiresAt: number;
   /** Distinct approvers it needs (default 1). */
   quorum?: number;
-  /** A held in-page action published by its first approver: that user, device and the action's trace id. */
-  publishedBy?: { userId: string; deviceId: string; traceId: string };
+  /** The action's trace id when it has one already (a held action's, a bot token's); else a fresh one. */
+  traceId?: string;
+  /** A held in-page action published by its first approver: that user and device. */
+  publishedBy?: { userId: string; deviceId: string };
 }): ProposalRow {
   return {
     id: `prp_${randomBase64url(16)}`,
@@ -84,7 +92,7 @@ export function pendingRow(fields: {
     content_field: fields.contentField,
     digest: fields.digest,
     site: fields.site,
-    trace_id: fields.publishedBy?.traceId ?? newTraceId(),
+    trace_id: fields.traceId ?? newTraceId(),
     state: 'pending',
     token: null,
     reason: null,
