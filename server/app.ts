@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, newTraceId } from '../lib/protocol';
 import type { VerifierContext } from './context';
+import { DEFAULT_EXTENSION_ORIGINS } from './config';
 import type { DatabaseHandle } from './db/connect';
 import { createMetrics } from './metrics';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors';
@@ -22,6 +23,8 @@ export interface BuildAppOptions {
   /** The receipts' `iss`. */
   publicUrl: string;
   approvalTtlSeconds?: number;
+  /** Extension origins a device's WebAuthn credential may be registered from (default: Countersign's Chromium id). */
+  extensionOrigins?: readonly string[];
   /** Milliseconds since 1970; injectable for tests. */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -67,6 +70,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const context: VerifierContext = {
     database: options.database,
+    extensionOrigins: options.extensionOrigins ?? DEFAULT_EXTENSION_ORIGINS,
     metrics,
     now,
     policy: () => policy,
@@ -77,6 +81,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       signer = s;
     },
     verifyDeps: {
+      db,
       decisions,
       lookupKey: keyLookup(options.database, keys),
       reads: verifyReads(options.database, keys),

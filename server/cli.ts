@@ -79,7 +79,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   program.command('unkill <scope> [target]').description('lift a kill (tokens issued before it stay void)').action(async (scope: string, target?: string) => {
     print(await call('DELETE', '/v1/admin/kill', killBody(scope, target)));
   });
-  program.command('revoke <kid>').description('revoke a device key').action(async (kid: string) => {
+  program
+    .command('devices <userId>')
+    .description("a user's devices (kid, label, revoked, presence): to replace a lost authenticator, revoke the old device and issue a new code")
+    .action(async (userId: string) => {
+      print(await call('GET', `/v1/admin/devices?user=${encodeURIComponent(userId)}`));
+    });
+  program.command('revoke <kid>').description('revoke a device key (its presence credential goes with it)').action(async (kid: string) => {
     print(await call('POST', `/v1/admin/devices/${encodeURIComponent(kid)}/revoke`));
   });
   program.command('status').description('kill switch and policy version').action(async () => {

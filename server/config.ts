@@ -1,5 +1,12 @@
 // The verifier's configuration, read once from the environment DESIGN.md names. Node only.
 import { z } from 'zod';
+import { EXTENSION_ID } from '../lib/extension-identity';
+
+/** The extension origin WebAuthn credentials are registered from by default: Countersign's fixed Chromium id. */
+export const DEFAULT_EXTENSION_ORIGINS = [`chrome-extension://${EXTENSION_ID}`];
+
+/** An extension page's origin: chrome-extension:// or moz-extension:// and an id, nothing more. */
+const ExtensionOrigin = z.string().regex(/^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/, 'an extension origin such as chrome-extension://<id>');
 
 const DatabaseUrl = z
   .string()
@@ -11,6 +18,12 @@ export const VerifierEnv = z.object({
   DATABASE_URL: DatabaseUrl.default('sqlite:./data/verifier.db'),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   COUNTERSIGN_PUBLIC_URL: z.url().optional(),
+  /** Comma-separated extension origins whose WebAuthn credentials enrollment accepts (and pins). */
+  COUNTERSIGN_EXTENSION_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(ExtensionOrigin).min(1, 'at least one origin'))
+    .optional(),
 });
 export type VerifierEnv = z.infer<typeof VerifierEnv>;
 
@@ -21,6 +34,8 @@ export interface VerifierConfig {
   /** Undefined when the environment sets none: the entry point then generates one and prints it. */
   adminToken: string | undefined;
   publicUrl: string;
+  /** Origins a device's WebAuthn credential may be registered from. */
+  extensionOrigins: string[];
 }
 
 /** Parses the environment; throws a readable error naming the bad variable (fail closed). */
@@ -40,5 +55,6 @@ export function readVerifierConfig(env: Record<string, string | undefined>): Ver
     database,
     adminToken: e.COUNTERSIGN_ADMIN_TOKEN,
     publicUrl: e.COUNTERSIGN_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    extensionOrigins: e.COUNTERSIGN_EXTENSION_ORIGINS ?? DEFAULT_EXTENSION_ORIGINS,
   };
 }

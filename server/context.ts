@@ -7,6 +7,8 @@ import type { VerifyDeps } from './verify';
 
 export interface VerifierContext {
   database: DatabaseHandle;
+  /** Extension origins a device's WebAuthn credential may be registered from (pinned per credential). */
+  extensionOrigins: readonly string[];
   metrics: VerifierMetrics;
   verifyDeps: VerifyDeps;
   now(): number;

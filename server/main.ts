@@ -12,6 +12,7 @@ async function main(): Promise<void> {
     database,
     adminToken,
     publicUrl: config.publicUrl,
+    extensionOrigins: config.extensionOrigins,
     closeDatabase: true,
     processMetrics: true,
     logger: { level: process.env.LOG_LEVEL ?? 'info', redact: REDACTED_HEADERS },

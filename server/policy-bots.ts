@@ -1,7 +1,7 @@
 // Policy bots, the verifier's side (DESIGN.md, "Policy bots, quorum, batch review"): the bot whose
 // unexpired rule covers an action signs its approval at once (`iss` = `sub` = `policy-bot:<name>`),
 // unless a kill switch covers that bot, the agent or the site; the approval plan a held action asks
-// for (how many people it needs, or the bot's token); and what bots approved today. Node only.
+// for (how many people it needs, whether their presence, or the bot's token); and what bots approved today. Node only.
 import type { ActionRequest, ApprovalPlan, ApprovalPlanRequest, BotApproval, BotApprovalRecord, EnrolledKey } from '../lib/protocol';
 import { BotApprovalRecord as BotApprovalRecordSchema, MAX_APPROVAL_TTL_SECONDS, PROPOSAL_LIMITS, mintApprovalToken, policyBotId, policyBotName } from '../lib/protocol';
 import type { VerifierContext } from './context';
@@ -42,6 +42,8 @@ export async function botApproval(
   const policy = ctx.policy();
   const now = ctx.now();
   const kills = killLookup(ctx.database);
+  // A bot cannot be present: where policy asks for the person's presence, no bot approves.
+  if (policy.bots.length > 0 && policy.presence({ agt: input.agentId, scp: input.scope, site: input.action.site, agent: input.agent, facts: input.action.facts }) === 'uv') return undefined;
   for (const name of policy.bots) {
     const sub = policyBotId(name);
     const question = { sub, agt: input.agentId, scp: input.scope, site: input.action.site, agent: input.agent, facts: input.action.facts, now };
@@ -75,8 +77,10 @@ export async function botApproval(
 export async function approvalPlan(ctx: VerifierContext, device: EnrolledKey, body: ApprovalPlanRequest): Promise<ApprovalPlan> {
   const action = await readProposedAction(body.request, body.contentField);
   const agent = await agentLookup(ctx.database)(body.agent);
-  const quorum = ctx.policy().quorum({ agt: body.agent, scp: body.scope, site: action.site, agent, facts: action.facts });
-  if (quorum > 1) return { quorum };
+  const question = { agt: body.agent, scp: body.scope, site: action.site, agent, facts: action.facts };
+  const quorum = ctx.policy().quorum(question);
+  const presence = ctx.policy().presence(question);
+  if (quorum > 1 || presence === 'uv') return { quorum, presence };
   const now = ctx.now();
   const recent = await ctx.database.db
     .selectFrom('proposals')
@@ -86,9 +90,9 @@ export async function approvalPlan(ctx: VerifierContext, device: EnrolledKey, bo
     .where('created_at', '>', now - MINUTE_MS)
     .executeTakeFirst();
   // Over the limit the action simply needs a person, as if no rule covered it.
-  if (Number(recent?.n ?? 0) >= BOT_APPROVALS_PER_MINUTE) return { quorum };
+  if (Number(recent?.n ?? 0) >= BOT_APPROVALS_PER_MINUTE) return { quorum, presence };
   const bot = await botApproval(ctx, { request: body.request, action, agentId: body.agent, agent, scope: body.scope, traceId: body.traceId });
-  if (!bot) return { quorum };
+  if (!bot) return { quorum, presence };
   const policy = ctx.policy();
   const row = pendingRow({
     agentId: body.agent,
@@ -108,7 +112,7 @@ export async function approvalPlan(ctx: VerifierContext, device: EnrolledKey, bo
     await insertProposal(trx, row, []);
     await approveAtOnce(trx, row, { user_id: bot.id, device_id: bot.id, kid: bot.kid, token: bot.token }, { ...stepFacts(row, 'approved', policy.version, bot.id, bot.kid), rule: bot.rule }, now);
   });
-  return { quorum, bot: { bot: bot.bot, rule: bot.rule, token: bot.token } };
+  return { quorum, presence, bot: { bot: bot.bot, rule: bot.rule, token: bot.token } };
 }
 
 /** What the bots approved in the last 24 hours of this user's agents and own held actions, newest first. */

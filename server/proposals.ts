@@ -16,6 +16,7 @@ import type {
   PendingProposal,
   Principal,
 } from '../lib/protocol';
+import { presenceGate } from './presence-gate';
 import { ActionRequest, CountersignError, PROPOSAL_LIMITS, newTraceId, verifyApprovalToken } from '../lib/protocol';
 import { readPresented } from './presented-token';
 import type { VerifierContext } from './context';
@@ -265,7 +266,17 @@ async function handOut(ctx: VerifierContext, row: ProposalRow): Promise<Proposal
 /** The pending proposals this device's user may approve and has not approved yet. */
 export async function pendingProposals({ ctx }: ProposalDeps, device: EnrolledKey): Promise<PendingProposal[]> {
   await sweepExpired(ctx);
-  return pendingFor(ctx.database.db, device.userId, ctx.now(), PROPOSAL_LIMITS.list);
+  const views = await pendingFor(ctx.database.db, device.userId, ctx.now(), PROPOSAL_LIMITS.list);
+  // What the approver's popup must ask for is what the policy in force asks now: verify asks the same.
+  const policy = ctx.policy();
+  const agents = agentLookup(ctx.database);
+  return Promise.all(
+    views.map(async (view) => {
+      const action = await readProposedAction(view.request, view.contentField);
+      const presence = policy.presence({ agt: view.agent, scp: view.scope, site: action.site, agent: await agents(view.agent), facts: action.facts });
+      return { ...view, presence };
+    }),
+  );
 }
 
 /**
@@ -293,6 +304,7 @@ async function verifyDeciderToken(
     bootEpoch: ctx.verifyDeps.bootEpoch,
     authorize: async (q) => policy.decide({ ...q, agent: await agent(q.agt), now }),
     kills: killLookup(ctx.database),
+    presence: presenceGate({ db: ctx.database.db, policy, lookupAgent: agent }),
   });
   const { claims } = verified;
   if (claims.sub !== device.userId || claims.iss !== device.deviceId || verified.key.kid !== device.kid) {

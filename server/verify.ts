@@ -14,8 +14,11 @@ import {
   mintReceipt,
   verifyApprovalToken,
 } from '../lib/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from './db/schema';
 import type { VerifierMetrics } from './metrics';
 import type { PolicySet } from './policy/engine';
+import { presenceGate } from './presence-gate';
 import { readPresented } from './presented-token';
 import type { DecisionFacts, DecisionWriter } from './store/decisions';
 import type { ReceiptSigner } from './store/receipt-keys';
@@ -44,6 +47,8 @@ export interface VerifyAllowed {
 }
 
 export interface VerifyDeps {
+  /** Where devices' presence credentials and admitted sign counts live. */
+  db: Kysely<Database>;
   /** The durable writes: replay insert with its allow record, refusal records. */
   decisions: DecisionWriter;
   lookupKey(kid: string): Promise<EnrolledKey | undefined>;
@@ -100,6 +105,7 @@ function tokenContext(deps: VerifyDeps, call: VerifyCall, reads: VerifyReads, po
     bootEpoch: deps.bootEpoch,
     authorize: async (q) => policy.decide({ ...q, agent: await reads.lookupAgent(q.agt), now }),
     kills: reads.killsCovering,
+    presence: presenceGate({ db: deps.db, policy, lookupAgent: reads.lookupAgent }),
     ...extra,
   };
 }

@@ -5,6 +5,7 @@ import { Es256PublicJwk } from './es256';
 import { ERROR_CODES } from './errors';
 import { LogEvent } from './log-chain';
 import { MatchPattern } from './policy';
+import { CredentialId, WebAuthnRegistration } from './presence';
 import { QUORUM_LIMITS } from './quorum';
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]);
@@ -24,10 +25,22 @@ export const EnrollRequest = z.strictObject({
   /** Checked in full by importEs256PublicJwk; kept loose here so the error can name the member. */
   publicKeyJwk: z.record(z.string(), z.unknown()),
   label: z.string().min(1).max(128),
+  /**
+   * The device's WebAuthn credential (ES256, user verification), registered over
+   * enrollmentChallenge(kid of publicKeyJwk) in the extension's own page; left out where the browser
+   * has no authenticator (the device then cannot approve scopes that need presence).
+   */
+  credential: WebAuthnRegistration.optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
-export const EnrollResponse = z.strictObject({ deviceId: Identifier, userId: Identifier, kid: z.string() });
+export const EnrollResponse = z.strictObject({
+  deviceId: Identifier,
+  userId: Identifier,
+  kid: z.string(),
+  /** The credential registered with the device, and the RP id its assertions are made for. */
+  presence: z.strictObject({ credentialId: CredentialId, rpId: z.string().min(1).max(256) }).optional(),
+});
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 export const VerifyRequest = z.strictObject({

@@ -9,6 +9,7 @@ import type { EnrolledKey, EnrolledKeyLookup } from './device-signed';
 import { actionDigest, canonicalUrl } from './digest';
 import { randomBase64url } from './encoding';
 import { TokenRejected } from './errors';
+import { WebAuthnAssertion } from './presence';
 import { POLICY_BOT_PREFIX } from './quorum';
 import { contentAt, readBodyFields } from './request-fields';
 
@@ -40,6 +41,8 @@ export const ApprovalClaims = z
     agt: Identifier,
     scp: Identifier,
     trc: TraceId,
+    /** The person's presence: a user-verified WebAuthn assertion over presenceChallenge(act.dig, jti, exp). */
+    wa: WebAuthnAssertion.optional(),
   })
   .refine((c) => c.iat < c.exp, { message: 'iat must be before exp', path: ['exp'] });
 export type ApprovalClaims = z.infer<typeof ApprovalClaims>;
@@ -57,6 +60,18 @@ export interface MintApprovalInput {
   ttlSeconds?: number;
   /** Seconds since 1970; defaults to the clock. */
   now?: number;
+  /** The token's id, when fixed beforehand (an approval with presence: the assertion signs over it); random otherwise. */
+  jti?: string;
+  /** The assertion over presenceChallenge(dig, jti, exp) of exactly this token. */
+  wa?: WebAuthnAssertion;
+}
+
+/** The `jti` and `exp` an approval minted now with `ttlSeconds` will carry: what its presence challenge covers. */
+export function approvalDraft(input: { ttlSeconds?: number; now?: number }): { jti: string; iat: number; exp: number } {
+  const iat = input.now ?? Math.floor(Date.now() / 1000);
+  const ttl = input.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_APPROVAL_TTL_SECONDS) throw new TypeError('ttlSeconds out of range');
+  return { jti: randomBase64url(16), iat, exp: iat + ttl };
 }
 
 /** Signs an approval for exactly `request` (digest, method, URL), valid for `ttlSeconds`. */
@@ -69,13 +84,14 @@ export async function mintApprovalToken(input: MintApprovalInput): Promise<{ tok
     iss: input.deviceId,
     sub: input.userId,
     aud: new URL(url).origin,
-    jti: randomBase64url(16),
+    jti: input.jti ?? randomBase64url(16),
     iat,
     exp: iat + ttl,
     act: { dig: await actionDigest(input.request), m: input.request.method.toUpperCase(), u: url },
     agt: input.agent,
     scp: input.scope,
     trc: input.traceId,
+    ...(input.wa ? { wa: input.wa } : {}),
   });
   const token = await signCompactJws(input.privateKey, { typ: JWS_TYP.approval, kid: input.kid }, claims);
   return { token, claims };
@@ -147,10 +163,24 @@ export interface ApprovalVerifyContext {
   /** Every kill that covers this request, engaged now or since lifted. */
   kills(question: ApprovalQuestion): Promise<KillCover[]> | KillCover[];
   /**
+   * The person's presence (DESIGN.md, "User presence"): throws `presence_required` when policy asks
+   * for it and the token carries no `wa`, `presence_invalid` when a `wa` fails a check. Called after
+   * the kill switch and before `consume`; every verifier path must say how presence is judged.
+   */
+  presence(input: PresenceInput): Promise<void> | void;
+  /**
    * Records `(iss, jti)` atomically; false when it was already there. Called last, only for a token
    * that passed every other check, with what was verified (for the decision record).
    */
   consume?(entry: ConsumeEntry): Promise<boolean> | boolean;
+}
+
+export interface PresenceInput {
+  claims: ApprovalClaims;
+  /** The digest of the request actually received (equal to `act.dig` by now): the challenge is recomputed from it. */
+  digest: string;
+  question: ApprovalQuestion;
+  key: EnrolledKey;
 }
 
 export interface ConsumeEntry {
@@ -231,6 +261,8 @@ export async function verifyApprovalToken(token: unknown, ctx: ApprovalVerifyCon
       throw new TokenRejected('kill_switch_engaged', 'token was issued before a kill switch that covered it');
     }
   }
+
+  await ctx.presence({ claims, digest, question, key });
 
   if (ctx.consume) {
     const fresh = await ctx.consume({ iss: claims.iss, jti: claims.jti, expiresAt: claims.exp + CLOCK_SKEW_SECONDS, claims, digest, kid: key.kid, content });

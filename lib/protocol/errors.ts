@@ -28,6 +28,10 @@ export const ERROR_STATUS = {
   route_not_protected: 403,
   /** Policy requires more distinct approvers than the request's valid approvals name; none is consumed. */
   quorum_not_met: 403,
+  /** Policy requires the person's presence for this scope and the approval carries no user-verified assertion (`wa`), or its device has no credential. */
+  presence_required: 403,
+  /** The approval's assertion fails a check: type, challenge, origin, RP id, UP/UV flags, signature, credential or sign count. */
+  presence_invalid: 403,
   replayed: 409,
   chain_broken: 409,
   /** A proposal already decided (or expired): the first decision wins (DESIGN.md, "Agent proposals"). */
@@ -64,6 +68,8 @@ export const TOKEN_CHECK_ORDER = [
   'self_approval',
   'site_blocked',
   'kill_switch_engaged',
+  'presence_required',
+  'presence_invalid',
   'replayed',
 ] as const satisfies readonly ErrorCode[];
 

@@ -88,6 +88,7 @@ export {
   ActionBinding,
   ApprovalClaims,
   mintApprovalToken,
+  approvalDraft,
   verifyApprovalToken,
   actionFacts,
 } from './approval-token';
@@ -99,6 +100,7 @@ export type {
   KillCover,
   ApprovalVerifyContext,
   ConsumeEntry,
+  PresenceInput,
   VerifiedApproval,
 } from './approval-token';
 
@@ -206,3 +208,13 @@ export {
   splitApprovalTokens,
   joinApprovalTokens,
 } from './quorum';
+
+export {
+  PresenceRequirement,
+  CredentialId,
+  WebAuthnAssertion,
+  WebAuthnRegistration,
+  presenceChallenge,
+  enrollmentChallenge,
+  assertionChallenge,
+} from './presence';

@@ -4,6 +4,7 @@
 // agent client (lib/agent). Runtime-neutral.
 import { z } from 'zod';
 import { ActionRequest, Digest, Identifier, LIMITS, TraceId } from './action';
+import { PresenceRequirement } from './presence';
 import { ApprovalTokens, PolicyBotName, QUORUM_LIMITS } from './quorum';
 
 export const PROPOSAL_LIMITS = {
@@ -94,6 +95,8 @@ export const PendingProposal = z.strictObject({
   approvals: z.array(z.strictObject({ approver: Identifier, at: z.int().min(0) })).max(QUORUM_LIMITS.maxApprovers),
   /** A held action a person's extension published for a second approver: that person's id. */
   publishedBy: Identifier.optional(),
+  /** `uv`: policy requires the approver's presence (a user-verified WebAuthn assertion in the token's `wa`). */
+  presence: PresenceRequirement,
 });
 export type PendingProposal = z.infer<typeof PendingProposal>;
 
@@ -148,7 +151,7 @@ export const BotApproval = z.strictObject({
 });
 export type BotApproval = z.infer<typeof BotApproval>;
 
-export const ApprovalPlan = z.strictObject({ quorum: Quorum, bot: BotApproval.optional() });
+export const ApprovalPlan = z.strictObject({ quorum: Quorum, presence: PresenceRequirement, bot: BotApproval.optional() });
 export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
 
 /** One action a policy bot approved (no token), as `GET /v1/policy-bot/approvals` lists it. */

@@ -225,6 +225,30 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('decisions_approver_ts').on('decisions').columns(['approver', 'ts']).execute();
     },
   },
+  '0007_presence': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('webauthn_credentials')
+        .addColumn('device_id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('kid', 'text', (c) => c.notNull())
+        .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('sign_count', 'bigint', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('rp_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('presence_admitted')
+        .addColumn('iss', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('sign_count', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('presence_admitted_pk', ['iss', 'jti'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -129,6 +129,8 @@ export interface Database {
   proposal_approvers: ProposalApproverTable;
   proposal_approvals: ProposalApprovalTable;
   bot_keys: BotKeyTable;
+  webauthn_credentials: WebAuthnCredentialTable;
+  presence_admitted: PresenceAdmittedTable;
 }
 
 /** One approval of a proposal (several when policy requires a quorum): one per person, one per key. */
@@ -212,4 +214,32 @@ export interface ProposalTable {
 export interface ProposalApproverTable {
   proposal_id: string;
   user_id: string;
+}
+
+/** A device's WebAuthn credential (user presence), registered at enrollment; revoked with its device. */
+export interface WebAuthnCredentialTable {
+  device_id: string;
+  user_id: string;
+  /** The device key it was registered with (enrollmentChallenge(kid)). */
+  kid: string;
+  /** Base64url credential id. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The highest sign count seen. */
+  sign_count: number;
+  /** The extension origin pinned at enrollment (clientDataJSON's origin). */
+  origin: string;
+  /** The RP id whose SHA-256 is the credential's rpIdHash. */
+  rp_id: string;
+  created_at: number;
+}
+
+/** Approvals whose assertion passed (and advanced the sign count): checked again later, they pass again. */
+export interface PresenceAdmittedTable {
+  iss: string;
+  jti: string;
+  sign_count: number;
+  /** Seconds: the token's exp + skew; pruned with consumed approvals. */
+  expires_at: number;
 }

@@ -10,6 +10,7 @@ import {
 } from '@cedar-policy/cedar-wasm/nodejs';
 import type { DetailedError, EntityJson, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import type { ActionFacts, PolicyRefusal } from '../../lib/protocol/approval-token';
+import type { PresenceRequirement } from '../../lib/protocol/presence';
 import { PayloadInvalid, VerifierUnavailable } from '../../lib/protocol/errors';
 import { POLICY_BOT_PREFIX, PolicyBotName, QUORUM_LIMITS, policyBotName } from '../../lib/protocol/quorum';
 
@@ -59,6 +60,8 @@ export interface PolicySet {
   botRule(req: ApprovalRequest): string | undefined;
   /** The distinct people this action needs (the largest `@approvers` of the quorum rules that match; 1 when none). */
   quorum(req: QuorumRequest): number;
+  /** `uv` when a presence rule (`@presence("uv")`) matches the action: each approval must carry a user-verified assertion. */
+  presence(req: QuorumRequest): PresenceRequirement;
   /** The bots that have a rule in this policy, expired or not, in order of first appearance. */
   bots: readonly string[];
 }
@@ -82,6 +85,11 @@ action approve appliesTo {
   context: ActionContext
 };
 action quorum appliesTo {
+  principal: [Agent, User],
+  resource: [Agent, User],
+  context: ActionContext
+};
+action presence appliesTo {
   principal: [Agent, User],
   resource: [Agent, User],
   context: ActionContext
@@ -116,6 +124,8 @@ interface CompiledPolicy {
   bot?: { name: string; expires: number };
   /** A quorum rule: the distinct approvers it requires. */
   approvers?: number;
+  /** A presence rule: what it asks of every approval. */
+  presence?: 'uv';
 }
 
 /** Strict ISO 8601 UTC instants, e.g. 2027-01-01T00:00:00Z: an expiry nobody can misread. */
@@ -139,12 +149,12 @@ function readsFacts(json: PolicyJsonOf): boolean {
 }
 
 /** The annotations that make a permit a bot rule or a quorum rule, checked against what the permit says. */
-function ruleAnnotations(id: string, json: PolicyJsonOf, annotations: Record<string, string>): Pick<CompiledPolicy, 'bot' | 'approvers'> {
+function ruleAnnotations(id: string, json: PolicyJsonOf, annotations: Record<string, string>): Pick<CompiledPolicy, 'bot' | 'approvers' | 'presence'> {
   const where = `policy ${JSON.stringify(id)}`;
   const principal = constraintEntity(json.principal as { op: string });
   const action = constraintEntity(json.action as { op: string });
   const namesBot = principal?.type === 'Bot' || (json.principal.op === 'is' && (json.principal as { entity_type?: string }).entity_type === 'Bot');
-  const out: Pick<CompiledPolicy, 'bot' | 'approvers'> = {};
+  const out: Pick<CompiledPolicy, 'bot' | 'approvers' | 'presence'> = {};
   if (Object.hasOwn(annotations, 'expires') || namesBot) {
     if (json.effect !== 'permit' || principal?.type !== 'Bot' || action?.id !== 'approve') {
       throw new PayloadInvalid(`${where}: a bot rule is a permit for one named bot, principal == Bot::"<name>", action == Action::"approve", with @expires`, 'policy');
@@ -165,6 +175,13 @@ function ruleAnnotations(id: string, json: PolicyJsonOf, annotations: Record<str
       throw new PayloadInvalid(`${where}: a quorum rule needs @approvers("2".."${QUORUM_LIMITS.maxApprovers}")`, 'policy');
     }
     out.approvers = Number(k);
+  }
+  if (Object.hasOwn(annotations, 'presence') || action?.id === 'presence') {
+    if (json.effect !== 'permit' || action?.id !== 'presence') {
+      throw new PayloadInvalid(`${where}: @presence belongs on a permit for action == Action::"presence"`, 'policy');
+    }
+    if (annotations.presence !== 'uv') throw new PayloadInvalid(`${where}: a presence rule needs @presence("uv")`, 'policy');
+    out.presence = 'uv';
   }
   return out;
 }
@@ -228,6 +245,13 @@ export function compilePolicy(text: string): PolicySet {
     const quorumSet = preparsePolicySet(quorumSetId, { staticPolicies: Object.fromEntries(quorumEntries) });
     if (quorumSet.type === 'failure') throw new PayloadInvalid(describeErrors(quorumSet.errors), 'policy');
   }
+  // Presence rules likewise: which of them match, whatever the forbids say.
+  const presenceEntries = entries.filter(([id]) => compiled.get(id)?.presence !== undefined);
+  const presenceSetId = `${setId}:presence`;
+  if (presenceEntries.length > 0) {
+    const presenceSet = preparsePolicySet(presenceSetId, { staticPolicies: Object.fromEntries(presenceEntries) });
+    if (presenceSet.type === 'failure') throw new PayloadInvalid(describeErrors(presenceSet.errors), 'policy');
+  }
   const bots = [...new Set([...compiled.values()].flatMap((p) => (p.bot ? [p.bot.name] : [])))];
 
   // Facts are in a remembered answer's key only where some rule reads them: otherwise every distinct
@@ -235,6 +259,7 @@ export function compilePolicy(text: string): PolicySet {
   const factsMatter = (ids: readonly string[]) => ids.some((id) => compiled.get(id)?.readsFacts);
   const evaluateApproval = memoised(factsMatter(entries.map(([id]) => id)), (req) => evaluate(setId, compiled, authorizationCall(setId, 'approve', req)));
   const evaluateQuorum = memoised(factsMatter(quorumEntries.map(([id]) => id)), (req) => evaluate(quorumSetId, compiled, authorizationCall(quorumSetId, 'quorum', req)));
+  const evaluatePresence = memoised(factsMatter(presenceEntries.map(([id]) => id)), (req) => evaluate(presenceSetId, compiled, authorizationCall(presenceSetId, 'presence', req)));
   const botRule = (req: ApprovalRequest): string | undefined => {
     const name = policyBotName(req.sub);
     if (name === null || req.facts === undefined) return undefined;
@@ -262,6 +287,11 @@ export function compilePolicy(text: string): PolicySet {
       let k = 1;
       for (const id of answer.matched) k = Math.max(k, compiled.get(id)?.approvers ?? 1);
       return k;
+    },
+    presence(req) {
+      if (presenceEntries.length === 0) return 'none';
+      // A rule that matched or could not be evaluated asks for presence (fail closed).
+      return evaluatePresence({ ...req, sub: req.agt }).matched.length > 0 ? 'uv' : 'none';
     },
   };
 }
@@ -336,7 +366,7 @@ function evaluate(setId: string, compiled: ReadonlyMap<string, CompiledPolicy>, 
 }
 
 /** The Cedar request as JSON data: ids travel as values, never spliced into policy text. */
-function authorizationCall(setId: string, action: 'approve' | 'quorum', req: ApprovalRequest): StatefulAuthorizationCall | undefined {
+function authorizationCall(setId: string, action: 'approve' | 'quorum' | 'presence', req: ApprovalRequest): StatefulAuthorizationCall | undefined {
   const { sub, agt, scp, site } = req;
   const facts = req.facts ?? { method: '', path: '', query: '', chars: 0 };
   const strings = [sub, agt, scp, site, facts.method, facts.path, facts.query];
@@ -359,8 +389,8 @@ function authorizationCall(setId: string, action: 'approve' | 'quorum', req: App
   // Cedar treats as not matching, so the answer is approver_not_authorized.
   const requester = isPerson ? { type: 'User', id: agt.slice(USER_AGENT_PREFIX.length) } : { type: 'Agent', id: agt };
   const bot = policyBotName(sub);
-  // The quorum question's principal is the requester itself; an approval's is the person, or the bot.
-  const principal = action === 'quorum' ? requester : bot !== null ? { type: 'Bot', id: bot } : { type: 'User', id: sub };
+  // The quorum and presence questions' principal is the requester itself; an approval's is the person, or the bot.
+  const principal = action !== 'approve' ? requester : bot !== null ? { type: 'Bot', id: bot } : { type: 'User', id: sub };
   return {
     principal,
     action: { type: 'Action', id: action },

@@ -1,5 +1,5 @@
 // Admin routes behind the bearer token: enrollment codes, agents and their keys, kill switch,
-// revocation, events, policy, receipt- and bot-key rotation, metrics. Node only.
+// devices and their revocation, events, policy, receipt- and bot-key rotation, metrics. Node only.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -26,7 +26,7 @@ import { createAgentKey, revokeAgentKey } from '../store/agent-keys';
 import { putAgent } from '../store/agents';
 import { rotateBotKey } from '../store/bot-keys';
 import { decisionsForTrace } from '../store/decisions';
-import { issueEnrollmentCode, revokeDevice } from '../store/devices';
+import { devicesOf, issueEnrollmentCode, revokeDevice } from '../store/devices';
 import { engageKill, liftKill } from '../store/kills';
 import { eventsForTrace } from '../store/log';
 import { currentOrganisationPolicy, setOrganisationPolicy } from '../store/organisation-policy';
@@ -34,6 +34,19 @@ import { replacePolicy } from '../store/policies';
 import { rotateReceiptKey } from '../store/receipt-keys';
 
 const Ok = z.strictObject({ ok: z.literal(true) });
+const DeviceList = z.strictObject({
+  devices: z.array(
+    z.strictObject({
+      kid: z.string(),
+      deviceId: z.string(),
+      label: z.string(),
+      createdAt: z.int(),
+      revokedAt: z.int().nullable(),
+      /** The device registered a WebAuthn credential: it can approve scopes that need presence. */
+      presence: z.boolean(),
+    }),
+  ),
+});
 const PolicyBody = z.strictObject({ text: z.string().min(1).max(256 * 1024) });
 const PolicyAnswer = z.strictObject({ version: z.string(), text: z.string() });
 
@@ -90,6 +103,12 @@ export async function adminRoutes(fastify: FastifyInstance, opts: { adminToken: 
     if (!(await revokeDevice(db, request.params.kid, ctx.now()))) throw new CountersignError('not_found', 'no device with this kid');
     return { ok: true as const };
   });
+
+  // Who has which device, and which can give presence: what an admin needs to replace a lost authenticator
+  // (revoke the old device, issue a new code).
+  app.get('/v1/admin/devices', { schema: { querystring: z.strictObject({ user: Identifier }), response: { 200: DeviceList } } }, async (request) => ({
+    devices: await devicesOf(db, request.query.user),
+  }));
 
   app.get('/v1/admin/events', { schema: { querystring: z.strictObject({ trace: TraceId }), response: { 200: EventsResponse } } }, async (request) => {
     const [events, decisions] = await Promise.all([eventsForTrace(db, request.query.trace), decisionsForTrace(db, request.query.trace)]);

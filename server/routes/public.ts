@@ -40,7 +40,7 @@ export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
   const ctx = fastify.verifier;
 
   app.post('/v1/enroll', { schema: { body: EnrollRequest, response: { 201: EnrollResponse } } }, async (request, reply) => {
-    const enrolled = await enrollDevice(ctx.database.db, request.body, ctx.now());
+    const enrolled = await enrollDevice(ctx.database.db, request.body, ctx.now(), ctx.extensionOrigins);
     return reply.code(201).send(enrolled);
   });
 

@@ -1,11 +1,14 @@
 // Device enrollment: one-time codes, key registration, revocation, and the key lookup tokens use. Node only.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { EnrolledKey, Es256PublicJwk } from '../../lib/protocol';
+import type { EnrolledKey, Es256PublicJwk, WebAuthnRegistration } from '../../lib/protocol';
 import { CountersignError, POLICY_BOT_PREFIX, Es256PublicJwk as Es256PublicJwkSchema, importEs256PublicJwk, jwkThumbprint, minimalJwk } from '../../lib/protocol';
 import type { DatabaseHandle } from '../db/connect';
+import { DEFAULT_EXTENSION_ORIGINS } from '../config';
 import type { Database, DeviceTable } from '../db/schema';
+import { verifyEnrollmentCredential } from '../presence';
 import { newEnrollmentCode, newId, normaliseEnrollmentCode } from './ids';
+import { credentialTaken, insertCredential } from './webauthn-credentials';
 
 export const ENROLLMENT_CODE_TTL_MS = 15 * 60 * 1000;
 
@@ -27,12 +30,15 @@ export async function issueEnrollmentCode(db: Kysely<Database>, userId: string, 
  */
 export async function enrollDevice(
   db: Kysely<Database>,
-  input: { code: string; publicKeyJwk: unknown; label: string },
+  input: { code: string; publicKeyJwk: unknown; label: string; credential?: WebAuthnRegistration | undefined },
   now: number,
-): Promise<{ deviceId: string; userId: string; kid: string }> {
+  extensionOrigins: readonly string[] = DEFAULT_EXTENSION_ORIGINS,
+): Promise<{ deviceId: string; userId: string; kid: string; presence?: { credentialId: string; rpId: string } }> {
   await importEs256PublicJwk(input.publicKeyJwk);
   const jwk: Es256PublicJwk = Es256PublicJwkSchema.parse(input.publicKeyJwk);
   const kid = await jwkThumbprint(jwk);
+  // The credential is checked before the code is spent: a bad one leaves the code usable.
+  const credential = input.credential === undefined ? undefined : await verifyEnrollmentCredential(input.credential, kid, extensionOrigins);
   const deviceId = newId('dev');
   return db.transaction().execute(async (trx) => {
     const spent = await trx
@@ -46,11 +52,14 @@ export async function enrollDevice(
     if (!spent) throw new CountersignError('code_invalid', 'enrollment code is unknown, used or expired');
     const existing = await trx.selectFrom('devices').select('kid').where('kid', '=', kid).executeTakeFirst();
     if (existing) throw new CountersignError('payload_invalid', 'publicKeyJwk: this key is already enrolled');
+    if (credential && (await credentialTaken(trx, credential.credentialId))) throw new CountersignError('payload_invalid', 'credential: this authenticator credential is already registered with another device');
     await trx
       .insertInto('devices')
       .values({ kid, device_id: deviceId, user_id: spent.user_id, label: input.label, public_jwk: JSON.stringify(minimalJwk(jwk)), created_at: now, revoked_at: null })
       .execute();
-    return { deviceId, userId: spent.user_id, kid };
+    if (!credential) return { deviceId, userId: spent.user_id, kid };
+    await insertCredential(trx, { deviceId, userId: spent.user_id, kid }, credential, now);
+    return { deviceId, userId: spent.user_id, kid, presence: { credentialId: credential.credentialId, rpId: credential.rpId } };
   });
 }
 
@@ -94,4 +103,23 @@ export function keyLookup({ db, prepare }: DatabaseHandle, toKey = enrolledKeys(
 export async function enrolledUsers(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('devices').select('user_id').distinct().where('revoked_at', 'is', null).where('user_id', 'not like', `${POLICY_BOT_PREFIX}%`).execute();
   return rows.map((r) => r.user_id);
+}
+
+/** A user's devices, newest first, each with whether it registered a presence credential. */
+export async function devicesOf(db: Kysely<Database>, userId: string): Promise<Array<{ kid: string; deviceId: string; label: string; createdAt: number; revokedAt: number | null; presence: boolean }>> {
+  const rows = await db
+    .selectFrom('devices as d')
+    .leftJoin('webauthn_credentials as w', (join) => join.onRef('w.device_id', '=', 'd.device_id').onRef('w.kid', '=', 'd.kid'))
+    .select(['d.kid', 'd.device_id', 'd.label', 'd.created_at', 'd.revoked_at', 'w.credential_id'])
+    .where('d.user_id', '=', userId)
+    .orderBy('d.created_at', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    kid: r.kid,
+    deviceId: r.device_id,
+    label: r.label,
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+    presence: r.credential_id !== null,
+  }));
 }

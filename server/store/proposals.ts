@@ -132,7 +132,7 @@ export async function isApprover(db: Kysely<Database>, id: string, userId: strin
 }
 
 /** The unexpired pending proposals this user may approve and has not approved yet, oldest first. */
-export async function pendingFor(db: Kysely<Database>, userId: string, now: number, limit: number): Promise<PendingProposal[]> {
+export async function pendingFor(db: Kysely<Database>, userId: string, now: number, limit: number): Promise<PendingView[]> {
   const rows = await db
     .selectFrom('proposals as p')
     .innerJoin('proposal_approvers as a', 'a.proposal_id', 'p.id')
@@ -178,7 +178,10 @@ export async function approvalsOf(db: Kysely<Database> | Transaction<Database>, 
   return out;
 }
 
-export function pendingView(row: ProposalRow, approvals: readonly ApprovalRow[] = []): PendingProposal {
+/** A pending proposal as listed, but for what the policy in force asks of its approvals (the caller adds `presence`). */
+export type PendingView = Omit<PendingProposal, 'presence'>;
+
+export function pendingView(row: ProposalRow, approvals: readonly ApprovalRow[] = []): PendingView {
   return {
     id: row.id,
     agent: row.agent_id,

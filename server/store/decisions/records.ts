@@ -50,6 +50,8 @@ export async function isConsumed(db: Kysely<Database>, iss: string, jti: string)
 /** Drops consumed entries whose tokens expired more than PRUNE_MARGIN_SECONDS ago. */
 export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number): Promise<number> {
   const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).executeTakeFirst();
+  // Admitted assertions belong to tokens past their exp as well: nobody can present them any more.
+  await db.deleteFrom('presence_admitted').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).execute();
   return Number(result.numDeletedRows);
 }
 

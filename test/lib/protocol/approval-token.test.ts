@@ -550,6 +550,24 @@ describe('check order: the first failing check decides, and a forged token costs
     expect(await codeOf(verifyApprovalToken(token, { ...everythingWrong, request: REQUEST, authorize: () => undefined, kills: () => [] }))).toBe('replayed');
   });
 
+  it('kill switch before presence, presence before replay; the presence step sees the verified claims and the recomputed digest', async () => {
+    const w = await makeWorld();
+    const { token, claims } = await w.mint();
+    const refuse = vi.fn((): void => {
+      throw new TokenRejected('presence_required', 'no assertion');
+    });
+    const killed = w.context({ kills: () => [{ engaged: true, since: 0 }], presence: refuse, consume: () => false });
+    expect(await codeOf(verifyApprovalToken(token, killed))).toBe('kill_switch_engaged');
+    expect(refuse).not.toHaveBeenCalled();
+    const consume = vi.fn(() => false);
+    expect(await codeOf(verifyApprovalToken(token, w.context({ presence: refuse, consume })))).toBe('presence_required');
+    expect(consume).not.toHaveBeenCalled();
+    expect(refuse).toHaveBeenCalledWith(expect.objectContaining({ claims, digest: claims.act.dig }));
+    expect(await codeOf(verifyApprovalToken(token, w.context({ presence: () => undefined, consume })))).toBe('replayed');
+    expect(TOKEN_CHECK_ORDER.indexOf('presence_required')).toBeGreaterThan(TOKEN_CHECK_ORDER.indexOf('kill_switch_engaged'));
+    expect(TOKEN_CHECK_ORDER.indexOf('presence_invalid')).toBeLessThan(TOKEN_CHECK_ORDER.indexOf('replayed'));
+  });
+
   it('every code a token check can raise is in TOKEN_CHECK_ORDER', () => {
     expect(TOKEN_CHECK_ORDER).toEqual(expect.arrayContaining(['token_malformed', 'alg_not_allowed', 'typ_invalid', 'header_not_allowed', 'key_unknown', 'key_revoked', 'signature_invalid', 'replayed']));
   });
@@ -600,6 +618,7 @@ describe('Wycheproof json_web_signature ES256 cases (tcId 18–32, 354, 356, 378
         now: NOW,
         authorize: () => undefined,
         kills: () => [],
+        presence: () => undefined,
       }),
     );
     expect(code).not.toBe('accepted');

@@ -1,0 +1,102 @@
+// User presence checks with @simplewebauthn/server: the credential an enrollment registers, and the
+// assertion an approval carries in `wa` (DESIGN.md, "User presence"). No I/O. Node only.
+import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { WebAuthnAssertion, WebAuthnRegistration } from '../lib/protocol';
+import { PayloadInvalid, TokenRejected, decodeBase64urlStrict, encodeBase64url, enrollmentChallenge, presenceChallenge } from '../lib/protocol';
+
+/** ES256: the one algorithm a device credential may use (COSE -7). */
+const ES256 = -7;
+
+/** A device's credential as the verifier keeps it. */
+export interface PresenceCredential {
+  credentialId: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  signCount: number;
+  /** The extension origin pinned at enrollment. */
+  origin: string;
+  /** The RP id whose SHA-256 is the credential's rpIdHash. */
+  rpId: string;
+}
+
+/** The RP ids an extension origin may have registered under: its host (the extension id), or — as Chromium does for extensions — the whole origin. */
+export function rpIdsOf(origin: string): string[] {
+  const host = new URL(origin).host;
+  return host === '' ? [origin] : [host, origin];
+}
+
+/**
+ * Verifies the credential registered with a device key at enrollment: over enrollmentChallenge(kid),
+ * from one of `origins`, user-verified, ES256. Returns what is pinned. Throws `payload_invalid`
+ * naming `credential` and why.
+ */
+export async function verifyEnrollmentCredential(credential: WebAuthnRegistration, kid: string, origins: readonly string[]): Promise<PresenceCredential> {
+  const invalid = (why: string) => new PayloadInvalid(why, 'credential');
+  if (origins.length === 0) throw invalid('this verifier accepts no extension origin (COUNTERSIGN_EXTENSION_ORIGINS is empty)');
+  let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  try {
+    result = await verifyRegistrationResponse({
+      // Only what is verified goes to the library: transports and the like are the client's hints.
+      response: {
+        id: credential.id,
+        rawId: credential.rawId,
+        type: 'public-key',
+        response: { attestationObject: credential.response.attestationObject, clientDataJSON: credential.response.clientDataJSON },
+        clientExtensionResults: {},
+      },
+      expectedChallenge: await enrollmentChallenge(kid),
+      expectedOrigin: [...origins],
+      expectedRPID: origins.flatMap(rpIdsOf),
+      expectedType: 'webauthn.create',
+      requireUserPresence: true,
+      requireUserVerification: true,
+      supportedAlgorithmIDs: [ES256],
+    });
+  } catch (error) {
+    throw invalid(libraryReason(error));
+  }
+  if (!result.verified) throw invalid('the registration did not verify');
+  const info = result.registrationInfo;
+  const rpId = info.rpID;
+  // The pinned pair must belong together: the rpIdHash of this origin, not another accepted one's.
+  if (rpId === undefined || !rpIdsOf(info.origin).includes(rpId)) throw invalid('the RP id does not belong to the origin');
+  return { credentialId: info.credential.id, publicKey: encodeBase64url(info.credential.publicKey), signCount: info.credential.counter, origin: info.origin, rpId };
+}
+
+/**
+ * Checks an approval's assertion against the device's credential: type `webauthn.get`, the
+ * challenge recomputed from the request received (`digest`) and the token's jti and exp, the pinned
+ * origin and RP id, UP and UV, and the signature. Returns the assertion's sign count; the caller
+ * judges it against the stored one (it needs the database). Throws `presence_invalid`.
+ */
+export async function checkAssertion(wa: WebAuthnAssertion, binding: { digest: string; jti: string; exp: number }, credential: PresenceCredential): Promise<{ signCount: number }> {
+  const invalid = (why: string) => new TokenRejected('presence_invalid', `the presence assertion ${why}`);
+  if (wa.id !== credential.credentialId) throw invalid('is by another credential than this device\'s');
+  const publicKey = decodeBase64urlStrict(credential.publicKey);
+  if (!publicKey) throw invalid('cannot be checked: the stored credential is unreadable');
+  let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  try {
+    result = await verifyAuthenticationResponse({
+      response: { id: wa.id, rawId: wa.id, type: 'public-key', response: { authenticatorData: wa.ad, clientDataJSON: wa.cd, signature: wa.sig }, clientExtensionResults: {} },
+      expectedChallenge: await presenceChallenge({ dig: binding.digest, jti: binding.jti, exp: binding.exp }),
+      expectedOrigin: credential.origin,
+      expectedRPID: credential.rpId,
+      expectedType: 'webauthn.get',
+      // The count is judged by the caller against the stored one, atomically with advancing it.
+      credential: { id: credential.credentialId, publicKey: publicKey as Uint8Array<ArrayBuffer>, counter: 0 },
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    throw invalid(`fails a check: ${libraryReason(error)}`);
+  }
+  if (!result.verified) throw invalid('has a signature that does not verify with the enrolled credential');
+  if (!result.authenticationInfo.userVerified) throw invalid('is not user-verified');
+  return { signCount: result.authenticationInfo.newCounter };
+}
+
+/** The library's reason, short and on one line (it may quote an origin or challenge the client sent: never a token). */
+function libraryReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : 'it could not be read';
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, 200);
+}
