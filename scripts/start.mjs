@@ -199,7 +199,8 @@ const opening = flags.has('--open') ? cannotOpen() : null;
 const willOpen = flags.has('--open') && opening === null;
 const enroll = `       Verifier URL     ${verifierUrl}
        Enrollment code  ${code}   (alice's; one use, valid ${minutes} minutes)
-     and Enroll. The verifier then tells the extension what to protect: both tools, with their adapters.`;
+     and Enroll (let it register your authenticator — fingerprint, PIN, security key or phone: access
+     changes ask for it). The verifier then tells the extension what to protect: both tools, with their adapters.`;
 const steps = [
   willOpen
     ? `  1. Chromium opens with the extension loaded, in a throwaway profile, on the extension's options page.`
@@ -210,7 +211,8 @@ const steps = [
 ${enroll}`,
   `  3. Intraforum as alice → "Ask the assistant": the post is held. Approve it in the Countersign
      toolbar popup and it is posted, with an "AI · approved" badge. In the Access console, "Apply
-     suggestion": the popup shows the assistant's change before → after.`,
+     suggestion": the popup shows the assistant's change before → after, and approving it asks for
+     your presence.`,
 ];
 const browserIntro = opening
   ? `--open: ${opening}. Set the browser up by hand:`
