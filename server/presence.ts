@@ -2,7 +2,7 @@
 // assertion an approval carries in `wa` (DESIGN.md, "User presence"). No I/O. Node only.
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { WebAuthnAssertion, WebAuthnRegistration } from '../lib/protocol';
-import { PayloadInvalid, TokenRejected, decodeBase64urlStrict, encodeBase64url, enrollmentChallenge, presenceChallenge } from '../lib/protocol';
+import { PayloadInvalid, TokenRejected, decodeBase64urlStrict, decodeUtf8Strict, encodeBase64url, enrollmentChallenge, presenceChallenge } from '../lib/protocol';
 
 /** ES256: the one algorithm a device credential may use (COSE -7). */
 const ES256 = -7;
@@ -56,6 +56,7 @@ export async function verifyEnrollmentCredential(credential: WebAuthnRegistratio
     throw invalid(libraryReason(error));
   }
   if (!result.verified) throw invalid('the registration did not verify');
+  if (framed(credential.response.clientDataJSON)) throw invalid('the registration was made in a frame inside another page');
   const info = result.registrationInfo;
   const rpId = info.rpID;
   // The pinned pair must belong together: the rpIdHash of this origin, not another accepted one's.
@@ -91,7 +92,25 @@ export async function checkAssertion(wa: WebAuthnAssertion, binding: { digest: s
   }
   if (!result.verified) throw invalid('has a signature that does not verify with the enrolled credential');
   if (!result.authenticationInfo.userVerified) throw invalid('is not user-verified');
+  if (framed(wa.cd)) throw invalid('was made in a frame inside another page');
   return { signCount: result.authenticationInfo.newCounter };
+}
+
+/**
+ * True when clientDataJSON says the ceremony ran in a frame of another origin (`crossOrigin`, or a
+ * `topOrigin`): an extension page framed inside a web page, where the page could have put the click
+ * in front of the person. The library does not check it.
+ */
+function framed(clientDataJSON: string): boolean {
+  const bytes = decodeBase64urlStrict(clientDataJSON);
+  const text = bytes && decodeUtf8Strict(bytes);
+  if (text === undefined) return true;
+  try {
+    const data = JSON.parse(text) as { crossOrigin?: unknown; topOrigin?: unknown };
+    return data.crossOrigin === true || data.topOrigin !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 /** The library's reason, short and on one line (it may quote an origin or challenge the client sent: never a token). */
