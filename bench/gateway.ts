@@ -17,7 +17,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { mintApprovalToken, newTraceId } from '../lib/protocol';
+import { actionDigest, approvalDraft, mintApprovalToken, newTraceId } from '../lib/protocol';
 import { MEDIAWIKI_ROOT, startMediaWiki } from '../test/helpers/mediawiki';
 import { freePort } from '../test/helpers/processes';
 import type { Metric } from './verifier';
@@ -306,12 +306,16 @@ type Device = Awaited<ReturnType<typeof enrolledDevice>>;
 /** Fresh tokens for alice's own rights change on `origin` (agt `user:alice`), minted just before use (they live 120 s). */
 async function mintRights(device: Device, origin: string, n: number): Promise<string[]> {
   const request = { method: 'POST', url: `${origin}${RIGHTS_PATH}`, contentType: FORM, body: RIGHTS_BODY };
-  const minted = await Promise.all(
-    Array.from({ length: n }, () =>
-      mintApprovalToken({ privateKey: device.privateKey, kid: device.kid, deviceId: device.deviceId, userId: USER, request, agent: `user:${USER}`, scope: 'wiki.rights', traceId: newTraceId() }),
-    ),
-  );
-  return minted.map((m) => m.token);
+  const digest = await actionDigest(request);
+  const tokens: string[] = [];
+  // Each carries the person's presence: wiki.rights needs it.
+  for (let i = 0; i < n; i++) {
+    const draft = approvalDraft({});
+    const wa = await device.authenticator.assert({ dig: digest, jti: draft.jti, exp: draft.exp });
+    const { token } = await mintApprovalToken({ privateKey: device.privateKey, kid: device.kid, deviceId: device.deviceId, userId: USER, request, agent: `user:${USER}`, scope: 'wiki.rights', traceId: newTraceId(), now: draft.iat, jti: draft.jti, wa });
+    tokens.push(token);
+  }
+  return tokens;
 }
 
 /**
@@ -360,7 +364,8 @@ export async function gatewayMetrics(log: (line: string) => void = () => undefin
   try {
     const verifier = await startVerifier(`sqlite:${join(dir, 'verifier.db')}`);
     stops.push(() => verifier.stop());
-    const device = await enrolledDevice(verifier.url);
+    // Its tokens are used in an interleaved order: an authenticator without a sign count (as many passkeys are).
+    const device = await enrolledDevice(verifier.url, { counting: 'zero' });
     const tool = await startStaticTool();
     stops.push(() => tool.stop());
     const gateway = await startGateway(dir, 'static', tool.url, verifier.url);

@@ -4,7 +4,7 @@
 // browser part writes Chromium's managed policy: run it under `flock /tmp/cs-chromium.lock`); the
 // gateway part runs the gateway, a static tool and (when installed) MediaWiki as child processes.
 // A figure that is a median of runs prints its min–max after it.
-// `--only verifier|bundles|browser|gateway` (repeatable) runs those parts and prints them without touching
+// `--only verifier|presence|bundles|browser|gateway` (repeatable) runs those parts and prints them without touching
 // results.json; `--no-build` reuses .output/chrome-mv3.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +15,11 @@ import { startPostgresCluster } from '../test/setup/postgres-cluster';
 import { browserMetrics } from './browser';
 import { bundleSizes } from './bundles';
 import { gatewayMetrics } from './gateway';
+import { presenceMetrics } from './presence';
 import type { Metric } from './verifier';
 import { logIngest, rawVerifyRate, round, verifyThroughput } from './verifier';
 
-const PARTS = ['verifier', 'bundles', 'browser', 'gateway'] as const;
+const PARTS = ['verifier', 'presence', 'bundles', 'browser', 'gateway'] as const;
 type Part = (typeof PARTS)[number];
 
 function options(): { parts: Set<Part>; partial: boolean; build: boolean } {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     if (build.status !== 0) throw new Error('the extension build failed');
   }
   if (parts.has('verifier')) metrics.push(...(await verifierMetrics()));
+  if (parts.has('presence')) metrics.push(...(await presenceMetrics((line) => console.log(line))));
   if (parts.has('bundles')) metrics.push(...bundleSizes());
   if (parts.has('browser')) {
     const t = performance.now();

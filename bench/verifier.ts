@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_APPROVAL_TTL_SECONDS, appendEvent, exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId, signLogBatch } from '../lib/protocol';
 import type { ChainHead, LogEvent } from '../lib/protocol';
 import { startVerifierProcess } from '../test/helpers/processes';
+import { registerCredential } from '../test/helpers/webauthn';
 
 export interface Metric {
   metric: string;
@@ -42,17 +43,25 @@ export function startVerifier(databaseUrl: string) {
   return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN });
 }
 
-async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+export async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
-export async function enrolledDevice(url: string) {
+/**
+ * An enrolled device for alice, with a software WebAuthn credential (for the scopes that need
+ * presence); `counting: 'zero'` for an authenticator that keeps no sign count, so tokens minted
+ * ahead may be used in any order.
+ */
+export async function enrolledDevice(url: string, options: { counting?: 'increment' | 'zero' } = {}) {
   const { code } = (await (await admin(url, 'POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json()) as { code: string };
   const pair = await generateEs256KeyPair();
-  const res = await fetch(`${url}/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: 'bench' }) });
+  const publicKeyJwk = await exportEs256PublicJwk(pair.publicKey);
+  const { authenticator, credential } = await registerCredential(publicKeyJwk, { counting: options.counting ?? 'increment' });
+  const res = await fetch(`${url}/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, publicKeyJwk, label: 'bench', credential }) });
+  if (res.status !== 201) throw new Error(`enroll: ${res.status} ${await res.text()}`);
   const { kid, deviceId } = (await res.json()) as { kid: string; deviceId: string };
   await admin(url, 'PUT', '/v1/admin/agents/agent:bench', { owner: 'alice', scopes: [SCOPE], sites: ['http://127.0.0.1:8080'] });
-  return { kid, deviceId, privateKey: pair.privateKey };
+  return { kid, deviceId, privateKey: pair.privateKey, authenticator };
 }
 
 /**
