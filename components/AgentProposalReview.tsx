@@ -1,12 +1,14 @@
 // One agent proposal in the popup, reviewed as an in-page hold is: the agent, the scope, its summary
 // (the agent's own words, as text only), the exact request, the diff (a config change's "before"
-// read by the extension itself), the time left, and the owner's decision; what became of a decision
-// is said plainly. Keyboard alone can review and decide. Extension page only.
+// read by the extension itself), the time left, whether approving asks for the owner's presence, and
+// the owner's decision; what became of a decision is said plainly. Keyboard alone can review and
+// decide. Extension page only.
 import { useState } from 'react';
 import { ActionDiff, reveal } from '@/components/ActionDiff';
 import type { AgentProposalItem } from '@/lib/messaging/contract';
 import { ask } from '@/lib/messaging/client';
 import { decisionText, quorumText } from './agent-proposal-text';
+import { PRESENCE_NOTE, presenceFor } from './presence-approve';
 import { requestTarget, secondsLeft, useNow } from './review-clock';
 
 function useSecondsLeft(expiresAtSeconds: number): number {
@@ -30,7 +32,10 @@ export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentP
     setBusy(true);
     setMessage(null);
     try {
-      if (kind === 'approve') await ask('ui-bg:agent-proposals-decide', { id: proposal.id, approve: true });
+      if (kind === 'approve') {
+        const wa = await presenceFor({ kind: 'proposal', id: proposal.id });
+        await ask('ui-bg:agent-proposals-decide', { id: proposal.id, approve: true, ...(wa ? { wa } : {}) });
+      }
       else await ask('ui-bg:agent-proposals-decide', { id: proposal.id, reject: { reason: reason.trim() } });
     } catch (error) {
       setMessage((error as Error).message);
@@ -67,6 +72,11 @@ export function AgentProposalReview({ item, blocked, onDecided }: { item: AgentP
       {quorum && (
         <p role="note" aria-label="Approvers" className="hint">
           {reveal(quorum)}
+        </p>
+      )}
+      {!decided && proposal.presence === 'uv' && (
+        <p role="note" aria-label="Presence" className="presence-note">
+          {PRESENCE_NOTE}
         </p>
       )}
       {review.beforeNote && (

@@ -1,9 +1,11 @@
 // Batch review in the popup: the offer ("Review N together") for each agent and scope with two or more
 // held actions, and the review itself: one list with every item's diff, a checkbox each (all on), one
 // "Approve selected"; then each row says approved, or left out and why. Every item is still signed on
-// its own, over its own digest, by the background (ui-bg:approve-batch). Extension page only.
+// its own, over its own digest, by the background (ui-bg:approve-batch). Actions that ask for the
+// owner's presence are never offered together: a note says they are approved one at a time. Extension
+// page only.
 import { useState } from 'react';
-import { batchGroups } from '@/lib/extension/batch-review';
+import { batchGroups, needsPresence } from '@/lib/extension/batch-review';
 import type { BatchGroup } from '@/lib/extension/batch-review';
 import type { PendingActionRow } from '@/lib/extension/db';
 import { ask } from '@/lib/messaging/client';
@@ -14,12 +16,18 @@ import type { ApproveBlock } from './approve-block';
 import { SiteAndRequest, TimeLeft } from './HeldActionFacts';
 import { secondsLeft, useNow } from './review-clock';
 
-/** "Review N together", one button per batch the held actions make (batchGroups). */
+/** "Review N together", one button per batch the held actions make (batchGroups); and why those that ask for presence are not among them. */
 export function BatchOffers({ held, onReview }: { held: readonly PendingActionRow[]; onReview: (group: BatchGroup) => void }) {
   const groups = batchGroups(held);
-  if (groups.length === 0) return null;
+  const alone = held.filter((a) => a.state === 'held' && needsPresence(a)).length;
+  if (groups.length === 0 && alone < 2) return null;
   return (
     <div className="batch-offers">
+      {alone >= 2 && (
+        <p className="hint" role="note" aria-label="Not batched">
+          {alone} held actions ask for your presence: each is approved on its own, with its own confirmation (fingerprint, PIN or security key), never in a batch.
+        </p>
+      )}
       {groups.map((g) => {
         const id = `batch-offer-${g.agent}-${g.scope}`;
         return (

@@ -1,6 +1,7 @@
 // One held action in the popup: who wants to do what where, the diff, the time left, and the
-// owner's decision; one the owner approved that awaits more approvers says how many, and waits.
-// Keyboard alone can review and decide. Extension page only.
+// owner's decision; one the owner approved that awaits more approvers says how many, and waits; one
+// whose approval asks for the owner's presence says so before the click. Keyboard alone can review and
+// decide. Extension page only.
 import { useState } from 'react';
 import type { PendingActionRow } from '@/lib/extension/db';
 import { ask } from '@/lib/messaging/client';
@@ -8,6 +9,7 @@ import { ActionDiff } from './ActionDiff';
 import { APPROVE_BLOCK_TEXT } from './approve-block';
 import type { ApproveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
+import { PRESENCE_NOTE, presenceFor } from './presence-approve';
 import { SiteAndRequest, TimeLeft } from './HeldActionFacts';
 import { secondsLeft, useNow } from './review-clock';
 
@@ -43,7 +45,10 @@ export function PendingAction({ action, owner, blocked }: { action: PendingActio
     setBusy(true);
     setMessage(null);
     try {
-      if (kind === 'approve') await ask('ui-bg:approve', { actionId: action.id });
+      if (kind === 'approve') {
+        const wa = await presenceFor({ kind: 'held', id: action.id });
+        await ask('ui-bg:approve', { actionId: action.id, ...(wa ? { wa } : {}) });
+      }
       else await ask('ui-bg:reject', { actionId: action.id, ...(reason.trim() ? { reason: reason.trim() } : {}) });
     } catch (error) {
       setMessage((error as Error).message);
@@ -74,6 +79,11 @@ export function PendingAction({ action, owner, blocked }: { action: PendingActio
       {!awaiting && quorum > 1 && (
         <p role="note" aria-label="Approvers" className="hint">
           Needs {quorum} approvers (policy requires {quorum}): your approval is published for the others, and the request waits for them.
+        </p>
+      )}
+      {!awaiting && action.presence === 'uv' && (
+        <p role="note" aria-label="Presence" className="presence-note">
+          {PRESENCE_NOTE}
         </p>
       )}
       {!awaiting && (

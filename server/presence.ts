@@ -73,6 +73,8 @@ export async function verifyEnrollmentCredential(credential: WebAuthnRegistratio
 export async function checkAssertion(wa: WebAuthnAssertion, binding: { digest: string; jti: string; exp: number }, credential: PresenceCredential): Promise<{ signCount: number }> {
   const invalid = (why: string) => new TokenRejected('presence_invalid', `the presence assertion ${why}`);
   if (wa.id !== credential.credentialId) throw invalid('is by another credential than this device\'s');
+  const signature = decodeBase64urlStrict(wa.sig);
+  if (!signature || !isStrictDerEcdsa(signature)) throw invalid('has a signature that is not one strict DER ECDSA signature');
   const publicKey = decodeBase64urlStrict(credential.publicKey);
   if (!publicKey) throw invalid('cannot be checked: the stored credential is unreadable');
   let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
@@ -94,6 +96,28 @@ export async function checkAssertion(wa: WebAuthnAssertion, binding: { digest: s
   if (!result.authenticationInfo.userVerified) throw invalid('is not user-verified');
   if (framed(wa.cd)) throw invalid('was made in a frame inside another page');
   return { signCount: result.authenticationInfo.newCounter };
+}
+
+/**
+ * An ECDSA P-256 signature in WebAuthn's encoding, strictly: one DER SEQUENCE of two minimal positive
+ * INTEGERs and nothing after it. Lenient parsers accept trailing bytes and padded integers: other
+ * spellings of one signature, never to be taken as distinct.
+ */
+export function isStrictDerEcdsa(sig: Uint8Array): boolean {
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return false;
+  let at = 2;
+  for (let n = 0; n < 2; n++) {
+    const len = sig[at + 1];
+    if (sig[at] !== 0x02 || len === undefined || len < 1 || len > 33) return false;
+    const start = at + 2;
+    if (start + len > sig.length) return false;
+    const first = sig[start]!;
+    // Positive, and minimal: a leading zero only where the next byte's top bit would make it negative.
+    if (first & 0x80) return false;
+    if (len > 1 && first === 0 && !(sig[start + 1]! & 0x80)) return false;
+    at = start + len;
+  }
+  return at === sig.length;
 }
 
 /**

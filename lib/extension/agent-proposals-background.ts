@@ -1,7 +1,8 @@
 // Agent proposals in the background: the alarm that polls the verifier while enrolled, a
 // notification and the toolbar count for each new one (logged `proposed`), the popup's list with each
 // proposal's review (its "before" read through the site's adapter with the user's own cookies), and
-// the owner's decision — signed here as for an in-page hold, stored before it is posted, so a worker
+// the owner's decision — signed here as for an in-page hold (with her presence where the proposal asks
+// for it: presence.ts), stored before it is posted, so a worker
 // stopped meanwhile retries it on the next wake instead of losing it. The verifier is the source of
 // truth; what the background keeps is in the database, never only in memory. Background only.
 import { browser } from 'wxt/browser';
@@ -22,6 +23,7 @@ import { appendLog, logTables } from './log';
 import { currentPolicyView } from './policy-store';
 import { deviceAuthorization } from './receipt-lookup';
 import { agentProposalsSetting } from './agent-proposals-store';
+import { checkedDraft, clearDraft, mintedAs, requirePresence } from './presence';
 import { updateBadge, watchQuorums } from './features/holds';
 import type { Handlers } from './features/handlers';
 import { gates, verifierUrl } from './features/verifier';
@@ -165,7 +167,9 @@ export async function agentProposalsView(): Promise<AgentProposalsView> {
 /**
  * The owner's decision. Approve: refused (fail closed, saying why) when not enrolled, a kill switch is
  * on, the verifier did not answer, the proposal is not listed or expired, its site blocked, or its
- * digest is not its request's; else signed with the same claims as an in-page hold's approval. Both:
+ * digest is not its request's; where it needs presence (`proposal.presence`), refused without an
+ * assertion, or with one that is not over the draft ui-bg:presence-challenge stored for it; else
+ * signed with the same claims as an in-page hold's approval (and the assertion). Both:
  * stored and logged in one transaction, then posted; a second click finds the first decision.
  */
 export async function decideAgentProposal(input: AgentProposalDecideInput): Promise<AgentDecisionView> {
@@ -190,6 +194,9 @@ export async function decideAgentProposal(input: AgentProposalDecideInput): Prom
     if (!(await digestMatches(proposal))) throw new ExtensionError('action_mismatch', 'The digest the verifier listed is not the digest of the request it listed: nothing is signed.');
     const key = await deviceKey();
     if (key.kid !== enrollment.kid) throw new ExtensionError('key_unknown', 'This device\'s key is not the enrolled one: enroll again.');
+    const subject = { kind: 'proposal', id: proposal.id, dig: proposal.digest } as const;
+    const draft = input.wa ? await checkedDraft(subject, input.wa, enrollment, now) : undefined;
+    if (!input.wa) requirePresence(proposal.presence, enrollment);
     const { token, claims } = await mintApprovalToken({
       privateKey: key.privateKey,
       kid: key.kid,
@@ -199,11 +206,12 @@ export async function decideAgentProposal(input: AgentProposalDecideInput): Prom
       agent: proposal.agent,
       scope: proposal.scope,
       traceId: proposal.traceId,
-      ttlSeconds: view.policy.approvalTtlSeconds,
-      now: Math.floor(now / 1000),
+      ...(draft && input.wa ? { ...mintedAs(draft), wa: input.wa } : { ttlSeconds: view.policy.approvalTtlSeconds, now: Math.floor(now / 1000) }),
     });
+    // A draft signs one token.
+    if (draft) await clearDraft(subject);
     body = { approve: token };
-    detail = { jti: claims.jti, exp: claims.exp };
+    detail = { jti: claims.jti, exp: claims.exp, ...(claims.wa ? { presence: 'uv' } : {}) };
   } else {
     const parsed = ProposalDecision.safeParse({ reject: { reason: input.reject.reason.trim() } });
     if (!parsed.success) throw new ExtensionError('payload_invalid', 'A reason is plain text, one to 500 characters.');

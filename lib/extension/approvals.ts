@@ -1,10 +1,11 @@
 // Approve or reject a held action: the background signs the stored record (what the owner saw is
 // what is signed), once, and keeps the token with it; where policy requires more approvers than the
-// owner (a quorum), her approval makes it await them instead of releasing it. Background only; reached
+// owner (a quorum), her approval makes it await them instead of releasing it; where it needs her
+// presence, the token carries her assertion over the challenge drafted for it (presence.ts). Background only; reached
 // only through the popup's messages (lib/messaging/contract.ts), never from a content script or a page.
 import Dexie from 'dexie';
 import { matchesAny, mintApprovalToken } from '../protocol';
-import type { LogEventType } from '../protocol';
+import type { LogEventType, WebAuthnAssertion } from '../protocol';
 import type { ActionState } from './held-action-states';
 import { logTypeOf } from './held-action-states';
 import { askPlan } from './approval-plan';
@@ -16,6 +17,7 @@ import type { KillStateView } from '../messaging/contract';
 import { appendLog, logTables } from './log';
 import { ExtensionError } from '../messaging/errors';
 import { nextState, transition } from './held-action-states';
+import { checkedDraft, mintedAs, presenceDraftKey, requirePresence } from './presence';
 
 export interface ApprovalGates {
   policy: EffectivePolicy;
@@ -37,8 +39,11 @@ const planQuorum: PlanQuorum = async (action) => (await askPlan(action))?.quorum
  * When policy requires more than one approver (the plan asked when it was held, asked again here if the
  * verifier did not answer then), the signed action awaits the others (`awaiting`) instead of being
  * released; a plan still unknown signs as for one, and the tool's verifier refuses it if it needs more.
+ * Presence: with `wa`, the draft ui-bg:presence-challenge stored is checked against it (presence.ts)
+ * and the token minted with exactly its jti, iat and exp, and `wa`; without, an action whose plan
+ * says `uv` is refused (`presence_required`); an unknown plan signs as before and the verifier decides.
  */
-export async function approveAction(actionId: string, gates: ApprovalGates, plan: PlanQuorum = planQuorum): Promise<PendingActionRow> {
+export async function approveAction(actionId: string, gates: ApprovalGates, plan: PlanQuorum = planQuorum, wa?: WebAuthnAssertion): Promise<PendingActionRow> {
   const enrollment = await db().enrollment.get('current');
   if (!enrollment) throw new ExtensionError('not_enrolled', 'This browser is not enrolled: open the options page and enroll it first.');
   if (gates.kill.engaged) throw new ExtensionError('kill_switch_engaged', gates.kill.reasons.join(' '));
@@ -53,11 +58,14 @@ export async function approveAction(actionId: string, gates: ApprovalGates, plan
   if ((action.state === 'approved' || action.state === 'awaiting') && action.token) return action;
   transition(action.state, 'approve');
   if (gates.now >= action.expiresAt) throw new ExtensionError('expired', 'This action expired before it was approved.');
+  const subject = { kind: 'held', id: action.id, dig: action.digest } as const;
+  const draft = wa ? await checkedDraft(subject, wa, enrollment, gates.now) : undefined;
+  if (!wa) requirePresence(action.presence, enrollment);
   const quorum = action.quorum ?? (await plan(action).catch(() => null)) ?? undefined;
   const event = quorum !== undefined && quorum > 1 ? 'share' : 'approve';
 
   const key = await deviceKey();
-  return db().transaction('rw', logTables(db().actions), async () => {
+  return db().transaction('rw', logTables(db().actions, db().presenceDrafts), async () => {
     const current = await db().actions.get(actionId);
     const state = current ? nextState(current.state, event) : null;
     if (!current || !state) {
@@ -77,15 +85,16 @@ export async function approveAction(actionId: string, gates: ApprovalGates, plan
         agent: current.spec.agent,
         scope: current.spec.scope,
         traceId: current.spec.trc,
-        ttlSeconds: gates.policy.approvalTtlSeconds,
-        now: Math.floor(gates.now / 1000),
+        ...(draft && wa ? { ...mintedAs(draft), wa } : { ttlSeconds: gates.policy.approvalTtlSeconds, now: Math.floor(gates.now / 1000) }),
       }),
     );
+    // A draft signs one token.
+    if (draft) await db().presenceDrafts.delete(presenceDraftKey(subject));
     const awaits = state === 'awaiting' ? { quorum: quorum!, approvers: [enrollment.userId] } : quorum !== undefined ? { quorum } : {};
     const updated: PendingActionRow = { ...current, ...awaits, state, token, updatedAt: gates.now };
     await db().actions.put(updated);
     const more: Record<string, string | number> = state === 'awaiting' ? { quorum: quorum!, waiting: `for ${quorum! - 1} more approver${quorum! === 2 ? '' : 's'}` } : {};
-    await appendLog(eventFields(updated, state, { jti: claims.jti, exp: claims.exp, ...more }, enrollment.userId, gates.now));
+    await appendLog(eventFields(updated, state, { jti: claims.jti, exp: claims.exp, ...more, ...(claims.wa ? { presence: 'uv' } : {}) }, enrollment.userId, gates.now));
     return updated;
   });
 }

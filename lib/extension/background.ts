@@ -10,6 +10,7 @@ import { holdHandlers, redeliverApproved, startHolds } from './features/holds';
 import { logHandlers } from './features/log';
 import { optionsHandlers } from './features/options';
 import { policyHandlers, startPolicy } from './features/policy';
+import { presenceHandlers } from './presence-handlers';
 import { verifierHandlers } from './features/verifier';
 import { registerHandlers } from './router';
 
@@ -23,6 +24,7 @@ export function registerBackground(): void {
     ...holdHandlers,
     ...badgeHandlers,
     ...agentProposalHandlers,
+    ...presenceHandlers,
   });
   startBadges();
   startHolds();

@@ -1,6 +1,7 @@
 // Batch review, the pure part: which held actions the popup offers to review together (one agent, one
-// scope, two or more), which items of an approved batch may be signed and why the others are left out,
-// and what each item's answer says. Runtime-neutral, pure (no browser, no database, no clock).
+// scope, two or more, none that needs the person's presence: those are approved one at a time, each
+// with its own assertion), which items of an approved batch may be signed and why the others are left
+// out, and what each item's answer says. Runtime-neutral, pure (no browser, no database, no clock).
 import type { PendingActionRow } from './db';
 import { BATCH_LIMITS } from '../messaging/contract';
 import type { ApproveBatchInput, BatchItemResult, BatchLeftOutReason } from '../messaging/contract';
@@ -20,13 +21,17 @@ export type BatchStep = { id: string; sign: PendingActionRow } | { id: string; l
 
 const sameGroup = (a: PendingActionRow, b: { spec: { agent: string; scope: string } }) => a.spec.agent === b.spec.agent && a.spec.scope === b.spec.scope;
 
+/** True when approving the row asks for the person's presence: it is never part of a batch. */
+export const needsPresence = (row: Pick<PendingActionRow, 'presence'>): boolean => row.presence === 'uv';
+
 /**
  * The batches the popup offers: held actions grouped by agent and scope, oldest first, only groups of
- * two or more, at most BATCH_LIMITS.max a batch (the oldest; the rest wait for the next one).
+ * two or more, at most BATCH_LIMITS.max a batch (the oldest; the rest wait for the next one). Actions
+ * that need presence are left out (approved one at a time).
  */
 export function batchGroups(rows: readonly PendingActionRow[]): BatchGroup[] {
   const groups: BatchGroup[] = [];
-  for (const row of [...rows].filter((r) => r.state === 'held').sort((a, b) => a.createdAt - b.createdAt)) {
+  for (const row of [...rows].filter((r) => r.state === 'held' && !needsPresence(r)).sort((a, b) => a.createdAt - b.createdAt)) {
     const group = groups.find((g) => g.agent === row.spec.agent && g.scope === row.spec.scope);
     if (group) group.actions.push(row);
     else groups.push({ agent: row.spec.agent, scope: row.spec.scope, actions: [row] });
@@ -46,6 +51,7 @@ const LEFT_OUT_TEXT: Record<BatchLeftOutReason, string> = {
   kill_switch_engaged: 'A kill switch is on: nothing was signed for it.',
   verifier_unavailable: 'The verifier cannot be reached: nothing was signed for it.',
   not_enrolled: 'This browser is not enrolled: nothing was signed for it.',
+  presence_required: 'It needs your presence (fingerprint, PIN or security key): approve it on its own. Nothing was signed for it.',
   failed: 'It could not be signed.',
 };
 
@@ -57,8 +63,8 @@ export function leftOut(id: string, reason: BatchLeftOutReason, message = LEFT_O
  * Plans a batch the owner approved: each item as the popup showed it (`digest`) against the stored
  * record (`rows`, in the same order; undefined when there is none) at `now`. A batch that names an
  * action of another agent or scope than its first is refused whole: nothing in it is signed. Else an
- * item is signed only while it is still held, unexpired and exactly what the popup showed (its stored
- * digest is the one shown); every other item is left out, saying why.
+ * item is signed only while it is still held, unexpired, exactly what the popup showed (its stored
+ * digest is the one shown) and needs no presence; every other item is left out, saying why.
  */
 export function planBatch(items: readonly BatchItem[], rows: readonly (PendingActionRow | undefined)[], now: number): BatchStep[] {
   if (rows.length !== items.length) throw new TypeError('planBatch: one row (or undefined) per item');
@@ -71,6 +77,7 @@ export function planBatch(items: readonly BatchItem[], rows: readonly (PendingAc
     if (row.state === 'expired') return { id: item.id, leftOut: leftOut(item.id, 'expired') };
     if (row.state !== 'held') return { id: item.id, leftOut: leftOut(item.id, 'already_decided', `It is already ${row.state}: nothing more was signed for it.`) };
     if (row.digest !== item.digest) return { id: item.id, leftOut: leftOut(item.id, 'changed') };
+    if (needsPresence(row)) return { id: item.id, leftOut: leftOut(item.id, 'presence_required') };
     if (now >= row.expiresAt) return { id: item.id, leftOut: leftOut(item.id, 'expired') };
     return { id: item.id, sign: row };
   });
@@ -94,6 +101,7 @@ const REASON_OF_CODE: Partial<Record<ExtensionErrorCode, BatchLeftOutReason>> = 
   kill_switch_engaged: 'kill_switch_engaged',
   verifier_unavailable: 'verifier_unavailable',
   not_enrolled: 'not_enrolled',
+  presence_required: 'presence_required',
 };
 
 /**

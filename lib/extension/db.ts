@@ -3,13 +3,14 @@
 // a content script's IndexedDB is the page's, so content scripts ask the background instead.
 import Dexie from 'dexie';
 import type { EntityTable } from 'dexie';
-import type { ActionSpec, ChainHead, Es256PublicJwk, LogEvent, NewEventFields } from '../protocol';
+import type { ActionSpec, ChainHead, Es256PublicJwk, LogEvent, NewEventFields, PresenceRequirement } from '../protocol';
 import type { ActionState } from './held-action-states';
 
 export type { ActionState } from './held-action-states';
 
 export interface DeviceKeyRow {
-  id: 'device';
+  /** `device`: the key in use; `next`: a fresh key made for enrolling again (enrollment.ts), in use once that enrollment succeeds. */
+  id: 'device' | 'next';
   /** Non-extractable ECDSA P-256 private key: structured-cloned into IndexedDB, never exported. */
   privateKey: CryptoKey;
   publicJwk: Es256PublicJwk;
@@ -25,6 +26,12 @@ export interface EnrollmentRow {
   kid: string;
   label: string;
   enrolledAt: number;
+  /**
+   * The WebAuthn credential registered with the device (DESIGN.md, "User presence"), and the RP id
+   * the options page created it for (its assertions are asked for that same id); absent when the
+   * device enrolled without one (it cannot approve scopes that need presence). Not indexed.
+   */
+  presence?: { credentialId: string; rpId: string };
 }
 
 export interface PendingActionRow {
@@ -50,6 +57,8 @@ export interface PendingActionRow {
    * (absent: not known, the verifier did not answer; approving asks again). Not indexed: no schema change.
    */
   quorum?: number;
+  /** The plan's presence requirement (`uv`: approving asks for a user-verified assertion); absent: not known. Not indexed. */
+  presence?: PresenceRequirement;
   /** A policy bot's rule approved it at once: the bot's name and the rule's id (its token is `token`). */
   bot?: { bot: string; rule: string };
   /** Awaiting other approvers: the id of the proposal its owner's approval published on the verifier, once published. */
@@ -90,6 +99,25 @@ export interface ReceiptCacheRow {
   checkedAt: number;
 }
 
+/**
+ * The challenge an approval with presence signs (presence.ts), kept until that approval is minted: the
+ * `jti`, `iat` and `exp` the token will carry and the digest it binds, one per held action or agent
+ * proposal (`key` = `<kind>:<id>`), replaced by a new ask. Kept in IndexedDB, so the worker stopping
+ * while the person touches the authenticator loses nothing.
+ */
+export interface PresenceDraftRow {
+  key: string;
+  kind: 'held' | 'proposal';
+  id: string;
+  dig: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** presenceChallenge({dig, jti, exp}): what the assertion's clientDataJSON must carry. */
+  challenge: string;
+  createdAt: number;
+}
+
 /** One setting (settings.ts): `v` is the version of its value's format, 1 when absent. Not indexed: no schema change. */
 export interface SettingRow {
   key: string;
@@ -107,6 +135,7 @@ export class CountersignDb extends Dexie {
   jwks!: EntityTable<JwksRow, 'kid'>;
   receipts!: EntityTable<ReceiptCacheRow, 'receipt'>;
   settings!: EntityTable<SettingRow, 'key'>;
+  presenceDrafts!: EntityTable<PresenceDraftRow, 'key'>;
 
   constructor(name = 'countersign') {
     // Strict durability: a transaction reports complete only once its data is on disk, so a
@@ -123,6 +152,8 @@ export class CountersignDb extends Dexie {
       receipts: 'receipt',
       settings: 'key',
     });
+    // Version 2 adds the presence drafts' table (empty at first: nothing to migrate).
+    this.version(2).stores({ presenceDrafts: 'key' });
   }
 }
 

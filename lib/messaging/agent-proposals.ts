@@ -3,7 +3,7 @@
 // same-named types; the background parses what the popup sends, and its answers are checked against
 // these before they leave. Runtime-neutral; extension pages import the types only.
 import { z } from 'zod';
-import { BotApprovalRecord, Diff, PROPOSAL_LIMITS, PendingProposal, ProposalId } from '../protocol/index';
+import { BotApprovalRecord, Diff, PROPOSAL_LIMITS, PendingProposal, ProposalId, WebAuthnAssertion } from '../protocol/index';
 import { KillStateView } from './views';
 
 export const AgentDecisionView = z.strictObject({
@@ -45,9 +45,12 @@ export const AgentProposalsView = z.strictObject({
 });
 export type AgentProposalsView = z.infer<typeof AgentProposalsView>;
 
-/** The owner's decision on one agent proposal: approve (signed by the background), or reject with a reason. */
+/**
+ * The owner's decision on one agent proposal: approve (signed by the background; `wa`, her assertion
+ * over the challenge ui-bg:presence-challenge gave, where the proposal asks for presence), or reject with a reason.
+ */
 export const AgentProposalDecideInput = z.union([
-  z.strictObject({ id: ProposalId, approve: z.literal(true) }),
+  z.strictObject({ id: ProposalId, approve: z.literal(true), wa: WebAuthnAssertion.optional() }),
   z.strictObject({ id: ProposalId, reject: z.strictObject({ reason: z.string().min(1).max(PROPOSAL_LIMITS.reason) }) }),
 ]);
 export type AgentProposalDecideInput = z.infer<typeof AgentProposalDecideInput>;

@@ -3,7 +3,7 @@
 // derived from it. Runtime-neutral declarations; handlers live with the modules that own the state.
 // Content scripts and extension pages import its types only (zod stays in the background).
 import { z } from 'zod';
-import { AuthorshipSignal, Diff, Digest, Identifier, LogEvent } from '../protocol/index';
+import { AuthorshipSignal, CredentialId, Diff, Digest, Identifier, LogEvent, ProposalId, WebAuthnAssertion, WebAuthnRegistration } from '../protocol/index';
 import { BadgeConfig, ExtensionStateView, KillStateView, OrganisationPolicyView, SiteConfig, Verdict } from './views';
 import { TO_CONTENT, parseToContent } from './to-content';
 import { AgentDecisionView, AgentProposalDecideInput, AgentProposalsView, BotApprovalsView } from './agent-proposals';
@@ -16,11 +16,19 @@ export type { BadgeConfig, BadgeState, ExtensionStateView, KillStateView, Organi
 export type { ReleaseData, SettleData, ToContentType } from './to-content';
 export type { AgentDecisionView, AgentProposalDecideInput, AgentProposalItem, AgentProposalsView, BotApprovalsView } from './agent-proposals';
 
-export const EnrollInput = z.strictObject({
-  verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
-  code: z.string().min(4).max(64),
-  label: z.string().min(1).max(128),
-});
+/** An RP id as the options page passed it to WebAuthn create() (the extension's host). */
+const RpId = z.string().min(1).max(256).regex(/^[A-Za-z0-9.-]+$/, 'an RP id is a host name');
+
+export const EnrollInput = z
+  .strictObject({
+    verifierUrl: z.url({ protocol: /^https?$/ }).max(2048),
+    code: z.string().min(4).max(64),
+    label: z.string().min(1).max(128),
+    /** The WebAuthn credential the options page registered over enrollmentChallenge(kid), and the RP id it used: both or neither. */
+    credential: WebAuthnRegistration.optional(),
+    rpId: RpId.optional(),
+  })
+  .refine((input) => (input.credential === undefined) === (input.rpId === undefined), { message: 'a credential comes with the RP id it was created for', path: ['rpId'] });
 export type EnrollInput = z.infer<typeof EnrollInput>;
 
 export const LogFilterInput = z.strictObject({
@@ -32,6 +40,31 @@ export type LogFilterInput = z.infer<typeof LogFilterInput>;
 
 export const ActionIdInput = z.strictObject({ actionId: z.string().min(1).max(64) });
 export type ActionIdInput = z.infer<typeof ActionIdInput>;
+
+/** The owner's approval of a held action; `wa`: her assertion over the challenge ui-bg:presence-challenge gave, when it asks for presence. */
+export const ApproveInput = z.strictObject({ actionId: z.string().min(1).max(64), wa: WebAuthnAssertion.optional() });
+export type ApproveInput = z.infer<typeof ApproveInput>;
+
+/** Which approval the popup is about to ask an assertion for: a held action, or an agent proposal (a published two-person hold among them). */
+export const PresenceChallengeInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('held'), id: z.string().min(1).max(64) }),
+  z.strictObject({ kind: z.literal('proposal'), id: ProposalId }),
+]);
+export type PresenceChallengeInput = z.infer<typeof PresenceChallengeInput>;
+
+/**
+ * What the approval needs: nothing more, or an assertion over `challenge` (the base64url string the
+ * clientDataJSON will carry) with the device's credential, for the RP id it was created for.
+ */
+export const PresenceChallengeOutput = z.discriminatedUnion('presence', [
+  z.strictObject({ presence: z.literal('none') }),
+  z.strictObject({ presence: z.literal('uv'), challenge: z.string(), credentialId: CredentialId, rpId: z.string() }),
+]);
+export type PresenceChallengeOutput = z.infer<typeof PresenceChallengeOutput>;
+
+/** The device key the options page is about to enroll, and the challenge its WebAuthn credential is registered over (enrollmentChallenge(kid)). */
+export const EnrollmentChallengeOutput = z.strictObject({ kid: z.string(), challenge: z.string() });
+export type EnrollmentChallengeOutput = z.infer<typeof EnrollmentChallengeOutput>;
 
 export const RejectInput = z.strictObject({ actionId: z.string().min(1).max(64), reason: z.string().max(500).optional() });
 export type RejectInput = z.infer<typeof RejectInput>;
@@ -145,6 +178,7 @@ export const BatchLeftOutReason = z.enum([
   'kill_switch_engaged',
   'verifier_unavailable',
   'not_enrolled',
+  'presence_required',
   'failed',
 ]);
 export type BatchLeftOutReason = z.infer<typeof BatchLeftOutReason>;
@@ -181,6 +215,8 @@ const NoAnswer = z.void();
  */
 export const MESSAGES = {
   'ui-bg:get-state': { input: EmptyInput, output: ExtensionStateView, senders: ['popup', 'options'] },
+  // The device key and the challenge the options page registers its WebAuthn credential over, before ui-bg:enroll.
+  'ui-bg:enrollment-challenge': { input: EmptyInput, output: EnrollmentChallengeOutput, senders: ['options'] },
   'ui-bg:enroll': { input: EnrollInput, output: EnrollOutput, senders: ['options'] },
   'ui-bg:save-settings': { input: LocalSettingsInput, output: NoValue, senders: ['options'] },
   'ui-bg:list-log': { input: LogFilterInput, output: z.array(LogEvent), senders: ['options'] },
@@ -190,7 +226,10 @@ export const MESSAGES = {
   'ui-bg:refresh-organisation-policy': { input: EmptyInput, output: OrganisationPolicyView, senders: ['options'] },
   'ui-bg:check-kill-switch': { input: EmptyInput, output: KillStateView, senders: ['popup', 'options'] },
   // Only the popup, where the owner reviews the stored record, can cause a signature.
-  'ui-bg:approve': { input: ActionIdInput, output: ActionStateOutput, senders: ['popup'] },
+  'ui-bg:approve': { input: ApproveInput, output: ActionStateOutput, senders: ['popup'] },
+  // Before an approval: whether it needs the person's presence, and then the challenge her assertion
+  // signs (asked and answered in the popup itself, never in a web page).
+  'ui-bg:presence-challenge': { input: PresenceChallengeInput, output: PresenceChallengeOutput, senders: ['popup'] },
   'ui-bg:reject': { input: RejectInput, output: ActionStateOutput, senders: ['popup'] },
   // Several held actions of one agent and scope approved in one step (batch review), each its own token.
   'ui-bg:approve-batch': { input: ApproveBatchInput, output: ApproveBatchOutput, senders: ['popup'] },

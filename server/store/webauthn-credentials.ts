@@ -65,7 +65,12 @@ export async function admitSignCount(db: Kysely<Database>, entry: Admission): Pr
       .where('device_id', '=', entry.iss)
       .where('sign_count', counter === 0 ? '=' : '<', counter)
       .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) return false;
+    if (Number(moved.numUpdatedRows) !== 1) {
+      // The same token checked at the same time on another connection: the update waited for that one's
+      // commit, and a new statement now sees what it admitted (PostgreSQL, read committed).
+      const raced = await trx.selectFrom('presence_admitted').select('sign_count').where('iss', '=', entry.iss).where('jti', '=', entry.jti).executeTakeFirst();
+      return raced !== undefined && Number(raced.sign_count) === counter;
+    }
     await trx
       .insertInto('presence_admitted')
       .values({ iss: entry.iss, jti: entry.jti, sign_count: counter, expires_at: entry.expiresAt })

@@ -148,6 +148,8 @@ describe('docs/protocol.md', () => {
         now: example.now,
         authorize: () => undefined,
         kills: () => [],
+        // The example's scope needs no presence and its token carries no `wa`.
+        presence: () => undefined,
       });
       const verified = await verifyApprovalToken(example.token, ctx(example.request));
       expect(verified.claims).toEqual(example.claims);

@@ -48,6 +48,8 @@ it('npm start, then only what it prints: enrolled, the assistant held, approved 
 
       // Step 2: the options page, the printed verifier URL and code, Enroll.
       const options = await browser.context.newPage();
+      // The person's authenticator, before the page registers the device's credential with it.
+      await browser.authenticator.attach(options);
       await options.goto(printed.optionsUrl!);
       await options.getByLabel('Verifier URL').fill(printed.enrollVerifierUrl);
       await options.getByLabel('Enrollment code').fill(printed.code);

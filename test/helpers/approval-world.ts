@@ -50,6 +50,8 @@ export async function makeWorld() {
       maxTtlSeconds: 120,
       authorize: () => undefined,
       kills: () => [],
+      // Presence is the verifier's to judge (server/presence.ts); a protocol test that needs it passes its own.
+      presence: () => undefined,
       consume: ({ iss, jti }) => {
         const id = JSON.stringify([iss, jti]);
         if (consumed.has(id)) return false;

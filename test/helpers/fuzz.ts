@@ -1,4 +1,4 @@
-// Endpoint fuzzing for the verifier: one in-memory verifier world (keys enrolled, tokens consumed, a log
+// Endpoint fuzzing for the verifier: one in-memory verifier world (keys enrolled with a WebAuthn credential, tokens consumed, a log
 // batch acknowledged, an agent key issued and another revoked, device proofs spent), fast-check
 // arbitraries for hostile requests (wrong content types, arbitrary JSON, near-valid mutations of valid
 // bodies, huge and deep inputs, weird headers and paths, admin, agent-key and device-proof auth
@@ -14,6 +14,7 @@ import type { ActionRequest, LogEvent } from '@/lib/protocol';
 import { buildApp } from '../../server/app';
 import { openDatabase } from '../../server/db/connect';
 import { recordAttacks } from './tally';
+import { registerCredential } from './webauthn';
 
 /** Cases per endpoint: 100,000 under `npm run test:faults`, a few hundred in `npm test`. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -48,7 +49,7 @@ export const PUBLIC_ENDPOINTS = [
 ] as const;
 export const ADMIN_ENDPOINTS = [
   'POST /v1/admin/enrollment-codes', 'PUT /v1/admin/agents/{agentId}', 'POST /v1/admin/agents/{agentId}/keys', 'DELETE /v1/admin/agents/{agentId}/keys/{keyId}',
-  'POST /v1/admin/kill', 'DELETE /v1/admin/kill', 'POST /v1/admin/devices/{kid}/revoke', 'GET /v1/admin/events', 'GET /v1/admin/policy', 'PUT /v1/admin/policy',
+  'POST /v1/admin/kill', 'DELETE /v1/admin/kill', 'POST /v1/admin/devices/{kid}/revoke', 'GET /v1/admin/devices', 'GET /v1/admin/events', 'GET /v1/admin/policy', 'PUT /v1/admin/policy',
   'GET /v1/admin/extension-policy', 'PUT /v1/admin/extension-policy', 'POST /v1/admin/receipt-keys/rotate', 'POST /v1/admin/policy-bots/{name}/rotate', 'GET /metrics',
 ] as const;
 
@@ -114,7 +115,9 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
   const { code } = (await admin('POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json() as { code: string };
   const pair = await generateEs256KeyPair();
   const jwk = await exportEs256PublicJwk(pair.publicKey);
-  const enroll = { code, publicKeyJwk: jwk, label: "alice's laptop" };
+  // With a credential, so that the fuzzed enroll bodies reach the credential's checks too.
+  const { credential } = await registerCredential(jwk);
+  const enroll = { code, publicKeyJwk: jwk, label: "alice's laptop", credential };
   const enrolled = await app.inject({ method: 'POST', url: '/v1/enroll', payload: enroll });
   if (enrolled.statusCode !== 201) throw new Error(`fuzz world: enroll failed (${enrolled.statusCode})`);
   const device = enrolled.json() as { kid: string; deviceId: string };

@@ -86,8 +86,8 @@ export interface GatewayWorld {
   port: number;
   /** A new agent key for AGENT (admin API), and its id. */
   agentKey(): Promise<{ keyId: string; key: string }>;
-  /** alice's (or `device`'s) approval of exactly this request on ORIGIN. */
-  approve(request: Partial<ActionRequest> & { url: string }, options?: { agent?: string; scope?: string; device?: Device }): Promise<string>;
+  /** alice's (or `device`'s) approval of exactly this request on ORIGIN; with a user-verified assertion where the scope needs presence, unless `presence: false`. */
+  approve(request: Partial<ActionRequest> & { url: string }, options?: { agent?: string; scope?: string; device?: Device; presence?: boolean }): Promise<string>;
   /** Another gateway instance on the same verifier and upstream. */
   another(overrides?: Partial<GatewayConfigFile>): Promise<{ port: number; app: FastifyInstance; close(): Promise<void> }>;
   close(): Promise<void>;
@@ -156,7 +156,7 @@ export async function startGatewayWorld(options: GatewayWorldOptions = {}): Prom
         contentType: request.contentType === undefined ? FORM : request.contentType,
         body: request.body ?? null,
       };
-      return (await v.mint(o.device ?? alice, { request: full, agent: o.agent ?? AGENT, scope: o.scope ?? 'wiki.edit' })).token;
+      return (await v.mint(o.device ?? alice, { request: full, agent: o.agent ?? AGENT, scope: o.scope ?? 'wiki.edit', ...(o.presence !== undefined ? { presence: o.presence } : {}) })).token;
     },
     async another(overrides) {
       const started = await start(parseGatewayConfig(file(overrides), env));

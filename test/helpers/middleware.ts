@@ -58,8 +58,8 @@ export interface World {
   inProcess(): VerifierClient;
   /** A remote client of the verifier, listening on a socket (started on first use). */
   remote(): Promise<VerifierClient>;
-  /** alice's approval of exactly this request (`url` a path on the tool's origin, or absolute). */
-  approve(request: Partial<ActionRequest> & { url: string }, options?: { agent?: string; scope?: string; device?: Device }): Promise<string>;
+  /** alice's approval of exactly this request (`url` a path on the tool's origin, or absolute); `presence` as in TestVerifier.mint. */
+  approve(request: Partial<ActionRequest> & { url: string }, options?: { agent?: string; scope?: string; device?: Device; presence?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -85,7 +85,7 @@ export async function startWorld(kind: DatabaseKind = 'sqlite'): Promise<World> 
         contentType: request.contentType === undefined ? JSON_TYPE : request.contentType,
         body: request.body === undefined ? REPLY_BODY : request.body,
       };
-      return (await v.mint(options.device ?? alice, { request: full, agent: options.agent ?? AGENT, scope: options.scope ?? 'forum.post' })).token;
+      return (await v.mint(options.device ?? alice, { request: full, agent: options.agent ?? AGENT, scope: options.scope ?? 'forum.post', ...(options.presence !== undefined ? { presence: options.presence } : {}) })).token;
     },
     close: () => v.close(),
   };

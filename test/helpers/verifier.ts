@@ -1,5 +1,7 @@
 // A running verifier app for route tests, on SQLite (temp file) or a private PostgreSQL database,
-// with a controllable clock and helpers to enroll devices and mint tokens. Node only (tests).
+// with a controllable clock and helpers to enroll devices (each with a software WebAuthn credential
+// unless a test opts out) and mint tokens (with a user-verified assertion where the default policy
+// asks for presence, or where a test asks for it). Node only (tests).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +11,11 @@ import type { BuildAppOptions } from '../../server/app';
 import { openDatabase } from '../../server/db/connect';
 import type { DatabaseHandle } from '../../server/db/connect';
 import type { VerifierConfig } from '../../server/config';
-import { exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '../../lib/protocol';
-import type { ActionRequest } from '../../lib/protocol';
+import { actionDigest, approvalDraft, exportEs256PublicJwk, generateEs256KeyPair, mintApprovalToken, newTraceId } from '../../lib/protocol';
+import type { ActionRequest, WebAuthnAssertion } from '../../lib/protocol';
 import { createTestDatabase } from './postgres';
+import { registerCredential } from './webauthn';
+import type { AuthenticatorOptions, CeremonyOverrides, SoftAuthenticator } from './webauthn';
 
 export const DATABASES = ['sqlite', 'postgres'] as const;
 export type DatabaseKind = (typeof DATABASES)[number];
@@ -33,12 +37,60 @@ export const FORUM_REQUEST: ActionRequest = {
   body: '{"body":"Try revoking the group grant.","author_kind":"assistant"}',
 };
 
+/** The scopes the default policy requires the person's presence for (server/policy/default.cedar). */
+export const PRESENCE_SCOPES: readonly string[] = ['admin.acl.write', 'wiki.rights'];
+
 export interface Device {
   kid: string;
   deviceId: string;
   userId: string;
   privateKey: CryptoKey;
+  /** The device's WebAuthn credential, registered at enrollment; absent for a device enrolled without one. */
+  authenticator?: SoftAuthenticator;
 }
+
+export interface EnrollOptions {
+  /** false: enroll without a credential (the device cannot approve scopes that need presence). */
+  credential?: boolean;
+  /** Where the software credential is made (origin, RP id, counting). */
+  authenticator?: AuthenticatorOptions;
+}
+
+export interface MintOptions {
+  request?: ActionRequest;
+  agent?: string;
+  scope?: string;
+  ttlSeconds?: number;
+  now?: number;
+  traceId?: string;
+  /**
+   * Whether the token carries a `wa` made by the device's authenticator: by default where the scope is
+   * one of PRESENCE_SCOPES and the device has a credential; true insists (throws without a credential),
+   * false leaves it out.
+   */
+  presence?: boolean;
+  /** Bends the assertion (flags, counter, origin, RP id, challenge, key …). */
+  assertion?: CeremonyOverrides;
+  /** Signs the assertion over this binding instead of the token's own (an assertion made for another action). */
+  assertFor?: { dig: string; jti: string; exp: number };
+  /** Puts exactly this `wa` into the token (a replayed or hand-made assertion). */
+  wa?: WebAuthnAssertion;
+}
+
+/** The `wa` a device's authenticator makes for a token of `request` with `jti`/`exp`, or undefined where none is asked for. */
+export async function presenceFor(
+  device: Device,
+  binding: { request: ActionRequest; scope: string; jti: string; exp: number },
+  o: Pick<MintOptions, 'presence' | 'assertion' | 'assertFor' | 'wa'> = {},
+): Promise<WebAuthnAssertion | undefined> {
+  if (o.wa) return o.wa;
+  const wanted = o.presence ?? (device.authenticator !== undefined && PRESENCE_SCOPES.includes(binding.scope));
+  if (!wanted) return undefined;
+  if (!device.authenticator) throw new Error(`device ${device.deviceId} has no credential to assert with`);
+  const target = o.assertFor ?? { dig: await actionDigest(binding.request), jti: binding.jti, exp: binding.exp };
+  return device.authenticator.assert(target, o.assertion);
+}
+
 
 export interface TestVerifier<D extends DatabaseHandle = DatabaseHandle> {
   app: FastifyInstance;
@@ -47,9 +99,10 @@ export interface TestVerifier<D extends DatabaseHandle = DatabaseHandle> {
   /** Seconds on the test clock. */
   seconds(): number;
   admin(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<LightMyRequestResponse>;
-  enroll(userId: string): Promise<Device>;
+  /** Enrolls a device for `userId`, with a software WebAuthn credential unless `credential: false`. */
+  enroll(userId: string, options?: EnrollOptions): Promise<Device>;
   registerAgent(agentId: string, owner: string, scopes?: string[], sites?: string[]): Promise<void>;
-  mint(device: Device, options?: { request?: ActionRequest; agent?: string; scope?: string; ttlSeconds?: number; now?: number; traceId?: string }): Promise<{ token: string; traceId: string }>;
+  mint(device: Device, options?: MintOptions): Promise<{ token: string; traceId: string; jti: string; exp: number; wa?: WebAuthnAssertion }>;
   /**
    * POST /v1/verify. A body that names no `scope` is sent with FORUM_SCOPE (FORUM_REQUEST's route), as
    * the forum's middleware would; `verifyExact` sends the body exactly as given.
@@ -90,14 +143,17 @@ export async function startVerifier<K extends DatabaseKind>(kind: K, options: Pa
     seconds: () => Math.floor(clock.now / 1000),
     admin: (method, url, payload) =>
       current.app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload !== undefined ? { payload: payload as object } : {}) }),
-    async enroll(userId) {
+    async enroll(userId, eo = {}) {
       const codeRes = await t.admin('POST', '/v1/admin/enrollment-codes', { userId });
       const { code } = codeRes.json() as { code: string };
       const pair = await generateEs256KeyPair();
-      const res = await current.app.inject({ method: 'POST', url: '/v1/enroll', payload: { code, publicKeyJwk: await exportEs256PublicJwk(pair.publicKey), label: `${userId}'s laptop` } });
+      const publicKeyJwk = await exportEs256PublicJwk(pair.publicKey);
+      const registered = eo.credential === false ? undefined : await registerCredential(publicKeyJwk, eo.authenticator);
+      const payload = { code, publicKeyJwk, label: `${userId}'s laptop`, ...(registered ? { credential: registered.credential } : {}) };
+      const res = await current.app.inject({ method: 'POST', url: '/v1/enroll', payload });
       if (res.statusCode !== 201) throw new Error(`enroll failed: ${res.body}`);
       const { kid, deviceId } = res.json() as { kid: string; deviceId: string };
-      return { kid, deviceId, userId, privateKey: pair.privateKey };
+      return { kid, deviceId, userId, privateKey: pair.privateKey, ...(registered ? { authenticator: registered.authenticator } : {}) };
     },
     async registerAgent(agentId, owner, scopes = ['forum.post'], sites = ['http://127.0.0.1:8080']) {
       const res = await t.admin('PUT', `/v1/admin/agents/${encodeURIComponent(agentId)}`, { owner, scopes, sites });
@@ -105,19 +161,26 @@ export async function startVerifier<K extends DatabaseKind>(kind: K, options: Pa
     },
     async mint(device, o = {}) {
       const traceId = o.traceId ?? newTraceId();
+      const request = o.request ?? FORUM_REQUEST;
+      const scope = o.scope ?? FORUM_SCOPE;
+      const ttlSeconds = o.ttlSeconds ?? 120;
+      const draft = approvalDraft({ ttlSeconds, now: o.now ?? t.seconds() });
+      const wa = await presenceFor(device, { request, scope, jti: draft.jti, exp: draft.exp }, o);
       const { token } = await mintApprovalToken({
         privateKey: device.privateKey,
         kid: device.kid,
         deviceId: device.deviceId,
         userId: device.userId,
-        request: o.request ?? FORUM_REQUEST,
+        request,
         agent: o.agent ?? 'agent:forum-helper',
-        scope: o.scope ?? FORUM_SCOPE,
+        scope,
         traceId,
-        ttlSeconds: o.ttlSeconds ?? 120,
-        now: o.now ?? t.seconds(),
+        ttlSeconds,
+        now: draft.iat,
+        jti: draft.jti,
+        ...(wa ? { wa } : {}),
       });
-      return { token, traceId };
+      return { token, traceId, jti: draft.jti, exp: draft.exp, ...(wa ? { wa } : {}) };
     },
     verify: (body) => t.verifyExact(withRouteScope(body)),
     verifyExact: (body) => current.app.inject({ method: 'POST', url: '/v1/verify', payload: body as object }),

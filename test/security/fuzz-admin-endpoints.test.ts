@@ -36,6 +36,7 @@ function specs(): EndpointSpec[] {
     { name: 'POST /v1/admin/kill', method: 'POST', path: pathArb('/v1/admin/kill'), admin: true, body: kill, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'DELETE /v1/admin/kill', method: 'DELETE', path: pathArb('/v1/admin/kill'), admin: true, body: kill, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'POST /v1/admin/devices/{kid}/revoke', method: 'POST', path: param('/v1/admin/devices/', w.kid, '/revoke'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
+    { name: 'GET /v1/admin/devices', method: 'GET', path: param('/v1/admin/devices?user=', 'alice'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'GET /v1/admin/events', method: 'GET', path: param('/v1/admin/events?trace=', w.traceId), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'GET /v1/admin/policy', method: 'GET', path: pathArb('/v1/admin/policy'), admin: true, body: null, unauthorizedIf2xx: onlyWithTheToken },
     { name: 'PUT /v1/admin/policy', method: 'PUT', path: pathArb('/v1/admin/policy'), admin: true, body: bodyArb(t.policy, 'application/json'), unauthorizedIf2xx: onlyWithTheToken },

@@ -84,6 +84,19 @@ describe('admin CLI', () => {
     expect(await cli('bots', 'rotate', 'Not A Name')).toMatchObject({ code: 1, err: [expect.stringMatching(/^error: payload_invalid: /)] });
   });
 
+  it('devices lists a user\'s devices with which can give presence; revoke ends one, its credential with it (a lost authenticator)', async () => {
+    const withKey = await v.enroll('ivan');
+    const without = await v.enroll('ivan', { credential: false });
+    const listed = await cli('devices', 'ivan');
+    expect(listed.code).toBe(0);
+    const devices = (JSON.parse(listed.out.join('\n')) as { devices: { kid: string; presence: boolean; revokedAt: number | null }[] }).devices;
+    expect(devices.map((d) => [d.kid, d.presence, d.revokedAt]).sort()).toEqual([[withKey.kid, true, null], [without.kid, false, null]].sort());
+    expect((await cli('revoke', withKey.kid)).code).toBe(0);
+    const after = (JSON.parse((await cli('devices', 'ivan')).out.join('\n')) as { devices: { kid: string; revokedAt: number | null }[] }).devices;
+    expect(after.find((d) => d.kid === withKey.kid)?.revokedAt).toEqual(expect.any(Number));
+    expect((await cli('devices')).code).not.toBe(0);
+  });
+
   it('prints the policy', async () => {
     expect((await cli('policy', 'get')).out.join('\n')).toContain('forbid');
   });

@@ -10,6 +10,8 @@ describe('verifier configuration', () => {
       database: { kind: 'sqlite', file: './data/verifier.db' },
       adminToken: undefined,
       publicUrl: 'http://127.0.0.1:8787',
+      // The extension's own origin (lib/extension-identity.ts): where enrollment credentials may be registered.
+      extensionOrigins: ['chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj'],
     });
   });
 
@@ -24,11 +26,19 @@ describe('verifier configuration', () => {
     expect(readVerifierConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
   });
 
+  it('takes the extension origins enrollment credentials may come from as a comma list', () => {
+    const env = { COUNTERSIGN_EXTENSION_ORIGINS: 'chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj, moz-extension://0d2f3a1c-5b7e-4f10-9a8b-1c2d3e4f5a6b' };
+    expect(readVerifierConfig(env).extensionOrigins).toEqual(['chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj', 'moz-extension://0d2f3a1c-5b7e-4f10-9a8b-1c2d3e4f5a6b']);
+  });
+
   it.each([
     ['PORT', { PORT: 'eighty' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
     ['COUNTERSIGN_ADMIN_TOKEN', { COUNTERSIGN_ADMIN_TOKEN: 'short' }],
     ['COUNTERSIGN_PUBLIC_URL', { COUNTERSIGN_PUBLIC_URL: 'not a url' }],
+    ['COUNTERSIGN_EXTENSION_ORIGINS', { COUNTERSIGN_EXTENSION_ORIGINS: 'https://forum.corp.example' }],
+    ['COUNTERSIGN_EXTENSION_ORIGINS', { COUNTERSIGN_EXTENSION_ORIGINS: 'chrome-extension://abc/options.html' }],
+    ['COUNTERSIGN_EXTENSION_ORIGINS', { COUNTERSIGN_EXTENSION_ORIGINS: ' , ' }],
   ])('refuses a bad %s, naming it', (name, env) => {
     expect(() => readVerifierConfig(env)).toThrow(name);
   });

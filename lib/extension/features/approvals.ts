@@ -16,8 +16,8 @@ async function approvalGates(): Promise<ApprovalGates> {
 }
 
 export const approvalHandlers = {
-  'ui-bg:approve': async ({ actionId }) => {
-    const row = await approveAction(actionId, await approvalGates());
+  'ui-bg:approve': async ({ actionId, wa }) => {
+    const row = await approveAction(actionId, await approvalGates(), undefined, wa);
     await updateBadge();
     await deliverRelease(row);
     return { state: row.state };

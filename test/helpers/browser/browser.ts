@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { EXTENSION_ID } from '@/lib/extension-identity';
+import { authenticatorFor, forgetAuthenticator } from './virtual-authenticator';
+import type { Authenticator } from './virtual-authenticator';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const EXTENSION_DIR = resolve('.output/chrome-mv3');
@@ -14,6 +16,11 @@ export interface ExtensionBrowser {
   context: BrowserContext;
   extensionId: string;
   serviceWorker: Worker;
+  /**
+   * The person's authenticator (a virtual one, user verification on), on every page of the browser:
+   * the options page registers a credential with it at enrollment and the popup asserts with it.
+   */
+  authenticator: Authenticator;
   /** Opens an extension page (popup.html, options.html) in a tab. */
   openExtensionPage(path: string): Promise<Page>;
   close(): Promise<void>;
@@ -66,18 +73,25 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
   const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
   const extensionId = new URL(serviceWorker.url()).host;
   if (extensionId !== EXTENSION_ID) throw new Error(`extension id ${extensionId} is not the fixed id ${EXTENSION_ID}`);
+  const authenticator = authenticatorFor(profile);
+  authenticator.watch(context);
   return {
     context,
     extensionId,
     serviceWorker,
+    authenticator,
     async openExtensionPage(path) {
       const page = await context.newPage();
+      await authenticator.attach(page);
       await page.goto(`chrome-extension://${extensionId}/${path}`);
       return page;
     },
     async close() {
       await context.close();
-      if (!options.profile) rmSync(profile, { recursive: true, force: true });
+      if (!options.profile) {
+        rmSync(profile, { recursive: true, force: true });
+        forgetAuthenticator(profile);
+      }
     },
   };
 }

@@ -12,6 +12,7 @@ import type { AgentClient } from '../../../lib/agent';
 import type { ActionRequest } from '../../../lib/protocol';
 import { freePort } from '../../../demo/free-port';
 import { DATABASES } from '../../helpers/verifier';
+import { withoutPresence } from '../../helpers/policies';
 import { AGENT, TOOL_KEY, WIDEN, startProposalWorld } from './proposal-world';
 import type { ProposalWorld } from './proposal-world';
 
@@ -88,7 +89,8 @@ describe.each(DATABASES)('agent client (%s)', (kind) => {
   it('a proposal a policy bot\'s rule covers: approved when proposed, the decision names the bot, and the console\'s receipt too', async () => {
     const before = (await w.v.admin('GET', '/v1/admin/policy')).json().text as string;
     const rule = '@id("acl-bot-rule") @expires("2030-01-01T00:00:00Z") permit (principal == Bot::"acl-bot", action == Action::"approve", resource is Agent) when { context.scope == "admin.acl.write" };';
-    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${before}\n${rule}` })).statusCode).toBe(200);
+    // A bot is never present: its rule covers access changes only where policy asks for no presence.
+    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${withoutPresence(before)}\n${rule}` })).statusCode).toBe(200);
     try {
       const created = await client.propose(proposal());
       expect(created.state).toBe('approved');

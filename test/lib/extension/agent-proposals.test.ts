@@ -29,6 +29,7 @@ async function proposal(over: Partial<PendingProposal> = {}): Promise<PendingPro
     expiresAt: NOW / 1000 + 110,
     quorum: 1,
     approvals: [],
+    presence: 'none',
     ...over,
     ...(over.request && !over.digest ? { digest: await actionDigest(over.request) } : {}),
   };

@@ -160,3 +160,24 @@ describe('the batch message\'s payload (ApproveBatchInput)', () => {
     expect(ApproveBatchInput.safeParse({ items: [item(1), { ...item(2), token: 'x' }] }).success).toBe(false);
   });
 });
+
+describe('actions that need the person\'s presence', () => {
+  it('are never offered in a batch: they are approved one at a time, each with its own assertion', () => {
+    const a = row({ scope: 'admin.acl.write', presence: 'uv' });
+    const b = row({ scope: 'admin.acl.write', presence: 'uv' });
+    const c = row({ scope: 'admin.acl.write', presence: 'none' });
+    const d = row({ scope: 'admin.acl.write' });
+    expect(batchGroups([a, b])).toEqual([]);
+    expect(batchGroups([a, b, c, d]).map((g) => g.actions.map((x) => x.id))).toEqual([[c.id, d.id]]);
+  });
+
+  it('attack: a batch asked anyway with an action that needs presence leaves it out `presence_required`; the others are signed', () => {
+    const a = row({ scope: 'admin.acl.write', presence: 'none' });
+    const b = row({ scope: 'admin.acl.write', presence: 'uv' });
+    expect(outcomes(planBatch([shown(a), shown(b)], [a, b], NOW))).toEqual(['sign', 'presence_required']);
+  });
+
+  it('an approval refused for want of presence while signing is left out `presence_required`', () => {
+    expect(refusedResult('x', new ExtensionError('presence_required', 'needs presence'))).toMatchObject({ outcome: 'left_out', reason: 'presence_required' });
+  });
+});

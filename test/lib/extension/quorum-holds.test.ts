@@ -19,6 +19,8 @@ import { killState } from '@/lib/extension/kill-switch';
 import { listLog } from '@/lib/extension/log';
 import { awaitingMove, checkAwaiting, publishAwaiting } from '@/lib/extension/quorum-holds';
 import { askPlan } from '@/lib/extension/approval-plan';
+import { presenceChallengeFor } from '@/lib/extension/presence-handlers';
+import { EXTENSION_ID } from '@/lib/extension-identity';
 import { effectivePolicy } from '@/lib/policy/effective-policy';
 import type { ProposalInput } from '@/lib/messaging/contract';
 import { TWO_PERSON_POLICY } from '../../helpers/policies';
@@ -26,6 +28,8 @@ import { demoAdapters } from '../../../demo/adapters';
 import { injectFetch } from '../../helpers/inject-fetch';
 import { PUBLIC_URL, startVerifier } from '../../helpers/verifier';
 import type { Device, TestVerifier } from '../../helpers/verifier';
+import { registerCredential } from '../../helpers/webauthn';
+import type { SoftAuthenticator } from '../../helpers/webauthn';
 
 const CONSOLE = 'http://localhost:8081';
 const FORUM = 'http://127.0.0.1:8080';
@@ -59,6 +63,8 @@ const view = effectivePolicy({ protectedSites: [`${FORUM}/*`, `${CONSOLE}/*`], a
 let v: TestVerifier;
 let bob: Device;
 let fetchFn: typeof fetch;
+/** Alice's authenticator, registered with her device at enrollment (the two-person ACL change needs her presence too). */
+let authenticator: SoftAuthenticator;
 /** This browser's device proofs, on the verifier's clock. */
 const authorize = async (method: string, url: string) => {
   const key = await deviceKey();
@@ -75,7 +81,9 @@ beforeEach(async () => {
   useDatabase(new CountersignDb(`cs-quorum-${crypto.randomUUID()}`));
   fetchFn = injectFetch(() => v.app);
   const { code } = (await v.admin('POST', '/v1/admin/enrollment-codes', { userId: 'alice' })).json() as { code: string };
-  await enroll({ verifierUrl: PUBLIC_URL, code, label: 't' }, fetchFn);
+  const registered = await registerCredential((await deviceKey()).publicJwk);
+  authenticator = registered.authenticator;
+  await enroll({ verifierUrl: PUBLIC_URL, code, label: 't', credential: registered.credential, rpId: EXTENSION_ID }, fetchFn);
 });
 afterEach(() => v.close());
 
@@ -96,8 +104,11 @@ async function bobCall(method: 'GET' | 'POST', path: string, payload?: unknown) 
 /** Alice's two-person change: held (its quorum noted), approved by her (awaiting), published. */
 async function awaitingPublished(): Promise<PendingActionRow> {
   const held = await hold(aclChange, `${CONSOLE}/datasets/payroll-2026`);
-  expect(await applyPlan(held, deps())).toMatchObject({ state: 'held', quorum: 2 });
-  const approved = await approveAction(held.id, gates(), plan);
+  expect(await applyPlan(held, deps())).toMatchObject({ state: 'held', quorum: 2, presence: 'uv' });
+  // Her click in the popup: the presence challenge, her authenticator's assertion over it, then the approval.
+  const asked = await presenceChallengeFor({ kind: 'held', id: held.id }, v.clock.now);
+  if (asked.presence !== 'uv') throw new Error('the ACL change should ask for presence');
+  const approved = await approveAction(held.id, gates(), plan, await authenticator.assert(asked.challenge));
   expect(approved).toMatchObject({ state: 'awaiting', quorum: 2, approvers: ['alice'] });
   const published = await publishAwaiting(approved, deps());
   expect(published?.published).toMatch(/^prp_/);

@@ -18,6 +18,32 @@ const backgroundByUrl = { id: SELF.id, url: `${SELF.origin}/background.js`, orig
 const ORG: OrganisationPolicyView = { enabled: true, version: 3, verifierUrl: 'http://127.0.0.1:8787', updatedAt: 1, fetchedAt: 2, checkedAt: 3, error: null };
 
 describe('dispatch', () => {
+  it.each([
+    ['a content script', contentScript],
+    ['the options page', options],
+    ['another extension', { ...popup, id: 'otherextensionid' }],
+  ])('attack: %s asks for a presence challenge (to have an assertion made over it elsewhere) — refused, nothing drafted', async (_name, sender) => {
+    const handler = vi.fn(async () => ({ presence: 'none' as const }));
+    expect(await dispatch('ui-bg:presence-challenge', { kind: 'held', id: 'a1' }, sender, handler, SELF)).toMatchObject({ ok: false, code: 'sender_refused' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a content script', contentScript],
+    ['the popup', popup],
+  ])('ui-bg:enrollment-challenge from %s is refused', async (_name, sender) => {
+    const handler = vi.fn(async () => ({ kid: 'k', challenge: 'c' }));
+    expect(await dispatch('ui-bg:enrollment-challenge', {}, sender, handler, SELF)).toMatchObject({ ok: false, code: 'sender_refused' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('the popup\'s presence challenge and the options page\'s enrollment challenge reach their handlers', async () => {
+    const challenge = vi.fn(async () => ({ presence: 'uv' as const, challenge: 'c', credentialId: 'Y3JlZA', rpId: SELF.id }));
+    expect(await dispatch('ui-bg:presence-challenge', { kind: 'held', id: 'a1' }, popup, challenge, SELF)).toMatchObject({ ok: true, value: { presence: 'uv' } });
+    const enrollment = vi.fn(async () => ({ kid: 'k', challenge: 'c' }));
+    expect(await dispatch('ui-bg:enrollment-challenge', {}, options, enrollment, SELF)).toEqual({ ok: true, value: { kid: 'k', challenge: 'c' } });
+  });
+
   it('E-01: ui-bg:approve from a content script is refused before anything runs — no signature', async () => {
     const handler = vi.fn(async () => ({ state: 'approved' }));
     const sign = vi.spyOn(crypto.subtle, 'sign');

@@ -13,7 +13,7 @@ import type { AdapterSource, EffectivePolicy, PolicyProblem, PolicySource } from
 import type { VerifierStatusView } from '@/lib/policy/verifier-in-use';
 import type { BadgeMark } from '@/lib/shared/mark-pattern';
 import type { SyncResult } from '@/lib/extension/log-sync';
-import type { LogEvent, SiteAdapter } from '@/lib/protocol/index';
+import type { LogEvent, SiteAdapter, WebAuthnAssertion } from '@/lib/protocol/index';
 
 const rows = Object.entries(MESSAGES) as Array<[MessageType, (typeof MESSAGES)[MessageType]]>;
 
@@ -46,7 +46,7 @@ describe('the message map', () => {
 
 describe('the types derived from the map', () => {
   it('the protocol map: payloads in, a Reply of the answer back (bg-cs: nothing back)', () => {
-    expectTypeOf<ProtocolMap['ui-bg:approve']>().toEqualTypeOf<(data: { actionId: string }) => Reply<{ state: string }>>();
+    expectTypeOf<ProtocolMap['ui-bg:approve']>().toEqualTypeOf<(data: { actionId: string; wa?: WebAuthnAssertion | undefined }) => Reply<{ state: string }>>();
     expectTypeOf<ProtocolMap['cs-bg:verify-posts']>().returns.toEqualTypeOf<Reply<Verdict[]>>();
     expectTypeOf<ProtocolMap['ui-bg:get-state']>().returns.toEqualTypeOf<Reply<ExtensionStateView>>();
     expectTypeOf<ProtocolMap['cs-bg:badge-config']>().returns.toEqualTypeOf<Reply<BadgeConfig>>();
@@ -87,5 +87,41 @@ describe('cs-bg:lookup-receipts', () => {
     ['more than 500 posts', { posts: Array(501).fill({ cdg, author: '', marked: false }) }],
   ])('refuses a payload with %s', (_name, payload) => {
     expect(input.safeParse(payload).success).toBe(false);
+  });
+});
+
+describe('user presence', () => {
+  const wa = { id: 'Y3JlZA', ad: 'YXV0aA', cd: 'Y2xpZW50', sig: 'c2ln' };
+
+  it('only the popup asks for a presence challenge, and only the options page for the enrollment challenge', () => {
+    expect(MESSAGES['ui-bg:presence-challenge'].senders).toEqual(['popup']);
+    expect(MESSAGES['ui-bg:enrollment-challenge'].senders).toEqual(['options']);
+  });
+
+  it('an approval carries at most an assertion beside the action\'s id, of the protocol\'s shape', () => {
+    const { input } = MESSAGES['ui-bg:approve'];
+    expect(input.safeParse({ actionId: 'a1', wa }).success).toBe(true);
+    expect(input.safeParse({ actionId: 'a1' }).success).toBe(true);
+    expect(input.safeParse({ actionId: 'a1', wa: { ...wa, sig: 'not base64url!' } }).success).toBe(false);
+    expect(input.safeParse({ actionId: 'a1', wa: { ...wa, extra: 'x' } }).success).toBe(false);
+    expect(MESSAGES['ui-bg:agent-proposals-decide'].input.safeParse({ id: `prp_${'A'.repeat(22)}`, approve: true, wa }).success).toBe(true);
+  });
+
+  it('a presence challenge names a held action or an agent proposal, nothing else', () => {
+    const { input } = MESSAGES['ui-bg:presence-challenge'];
+    expect(input.safeParse({ kind: 'held', id: 'a1' }).success).toBe(true);
+    expect(input.safeParse({ kind: 'proposal', id: `prp_${'A'.repeat(22)}` }).success).toBe(true);
+    expect(input.safeParse({ kind: 'proposal', id: 'a1' }).success).toBe(false);
+    expect(input.safeParse({ kind: 'held', id: 'a1', challenge: 'chosen-by-the-page' }).success).toBe(false);
+  });
+
+  it('enrollment carries a credential only with the RP id it was created for', () => {
+    const { input } = MESSAGES['ui-bg:enroll'];
+    const base = { verifierUrl: 'https://verifier.corp.example', code: 'ABCD-1234', label: 'laptop' };
+    const credential = { id: 'Y3JlZA', rawId: 'Y3JlZA', type: 'public-key', response: { attestationObject: 'YXR0', clientDataJSON: 'Y2xpZW50' }, clientExtensionResults: {} };
+    expect(input.safeParse(base).success).toBe(true);
+    expect(input.safeParse({ ...base, credential, rpId: 'leelpbfgmamkjjkciaifjeihgadjnmgj' }).success).toBe(true);
+    expect(input.safeParse({ ...base, credential }).success).toBe(false);
+    expect(input.safeParse({ ...base, rpId: 'leelpbfgmamkjjkciaifjeihgadjnmgj' }).success).toBe(false);
   });
 });

@@ -10,8 +10,8 @@ const DESIGN_CODES: Record<number, string[]> = {
     'alg_not_allowed', 'typ_invalid', 'header_not_allowed', 'key_unknown', 'key_revoked', 'signature_invalid',
     'token_expired', 'token_not_yet_valid', 'ttl_too_long', 'audience_mismatch', 'action_mismatch',
     'approver_not_authorized', 'self_approval', 'kill_switch_engaged', 'site_blocked', 'code_invalid',
-    // DESIGN.md's "New codes" (the gateway, issue 15; quorum, issue 17).
-    'route_not_protected', 'quorum_not_met',
+    // DESIGN.md's "New codes" (the gateway, issue 15; quorum, issue 17; user presence, issue 18).
+    'route_not_protected', 'quorum_not_met', 'presence_required', 'presence_invalid',
   ],
   409: ['replayed', 'chain_broken', 'already_decided'],
   413: ['payload_too_large'],

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAgentClient } from '../../../lib/agent';
 import { AGENT, TOOL_KEY, WIDEN, startProposalWorld } from '../../lib/agent/proposal-world';
 import type { ProposalWorld } from '../../lib/agent/proposal-world';
+import { withoutPresence } from '../../helpers/policies';
 
 const TSX = resolve('node_modules/.bin/tsx');
 
@@ -98,9 +99,9 @@ describe('npm run mcp (the Countersign MCP server over stdio)', () => {
   });
 
   /** Runs `body` under alice's policy plus `rules`, and puts her policy back. */
-  async function withRules(rules: string, body: () => Promise<void>): Promise<void> {
+  async function withRules(rules: string, body: () => Promise<void>, edit: (text: string) => string = (text) => text): Promise<void> {
     const before = (await w.v.admin('GET', '/v1/admin/policy')).json().text as string;
-    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${before}\n${rules}` })).statusCode).toBe(200);
+    expect((await w.v.admin('PUT', '/v1/admin/policy', { text: `${edit(before)}\n${rules}` })).statusCode).toBe(200);
     try {
       await body();
     } finally {
@@ -144,6 +145,8 @@ describe('npm run mcp (the Countersign MCP server over stdio)', () => {
         expect(done.json).toMatchObject({ state: 'approved', approvedBy: ['policy acl-bot'], executed: true, status: 200 });
         expect(decodeJwt(w.demo.store.accessHistory('payroll-2026').at(-1)!.receipt!)).toMatchObject({ apv: 'policy-bot:acl-bot' });
       },
+      // A bot is never present: its rule covers access changes only where policy asks for no presence.
+      withoutPresence,
     );
   });
 

@@ -1,8 +1,8 @@
 // Policy bots and quorum rules in the Cedar policy: a bot approves only through an unexpired rule that names it, forbids stop bots, and a quorum rule sets how many people an action needs.
 import { describe, expect, it } from 'vitest';
-import { PayloadInvalid } from '../../../lib/protocol/errors';
 import { compilePolicy, defaultPolicyText } from '../../../server/policy/engine';
 import type { ActionFacts, AgentEntry, ApprovalRequest, PolicySet } from '../../../server/policy/engine';
+import { policyRefusal } from '../../helpers/policies';
 
 const FORUM = 'http://127.0.0.1:8080';
 const ADMIN = 'http://127.0.0.1:8081';
@@ -30,15 +30,7 @@ function ask(set: PolicySet, overrides: Partial<ApprovalRequest>) {
   return { refusal: set.decide(req), rule: set.botRule(req) };
 }
 
-function refusalOf(text: string): PayloadInvalid {
-  try {
-    compilePolicy(text);
-  } catch (e) {
-    if (e instanceof PayloadInvalid) return e;
-    throw e;
-  }
-  throw new Error('policy was accepted');
-}
+const refusalOf = policyRefusal;
 
 describe('policy bots', () => {
   it('the default policy approves nothing automatically and names no bot', () => {

@@ -1,10 +1,10 @@
 // The Cedar approval policy: each default rule allows and refuses with its code, admins can swap the text, and ids are data.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PayloadInvalid } from '../../../lib/protocol/errors';
 import type { PolicyRefusal } from '../../../lib/protocol/approval-token';
 import { compilePolicy, defaultPolicyText } from '../../../server/policy/engine';
 import type { AgentEntry, ApprovalRequest, PolicySet } from '../../../server/policy/engine';
+import { policyRefusal } from '../../helpers/policies';
 
 const FORUM = 'http://127.0.0.1:8080';
 const ADMIN = 'http://127.0.0.1:8081';
@@ -23,15 +23,7 @@ function ask(overrides: Partial<ApprovalRequest>, set: PolicySet = policy): Poli
 }
 
 /** The payload_invalid error a policy text is refused with. */
-function refusalOf(text: string): PayloadInvalid {
-  try {
-    compilePolicy(text);
-  } catch (e) {
-    if (e instanceof PayloadInvalid) return e;
-    throw e;
-  }
-  throw new Error('policy was accepted');
-}
+const refusalOf = policyRefusal;
 
 describe('the default policy', () => {
   it('compiles, names the payroll origin as blocked, and decides synchronously', () => {

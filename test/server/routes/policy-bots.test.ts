@@ -127,7 +127,7 @@ describe.each(DATABASES)('policy bots (%s)', (kind) => {
     v.clock.now += 61_000;
     expect((await v.admin('POST', '/v1/admin/kill', { scope: 'global' })).statusCode).toBe(200);
     expect((await propose(reply('everything killed'))).json().error.code).toBe('kill_switch_engaged');
-    expect(ApprovalPlan.parse((await plan(alice, reply('held, killed'))).json())).toEqual({ quorum: 1 });
+    expect(ApprovalPlan.parse((await plan(alice, reply('held, killed'))).json())).toEqual({ quorum: 1, presence: 'none' });
     expect((await v.admin('DELETE', '/v1/admin/kill', { scope: 'global' })).statusCode).toBe(200);
 
     v.clock.now += 61_000;
@@ -157,7 +157,7 @@ describe.each(DATABASES)('policy bots (%s)', (kind) => {
     const bobs = BotApprovalList.parse((await deviceCall(bob, 'GET', '/v1/policy-bot/approvals')).json());
     expect(bobs.approvals.find((a) => a.traceId === traceId)).toBeUndefined();
     // Outside the rule the plan carries no token.
-    expect(ApprovalPlan.parse((await plan(alice, reply('y'.repeat(600)))).json())).toEqual({ quorum: 1 });
+    expect(ApprovalPlan.parse((await plan(alice, reply('y'.repeat(600)))).json())).toEqual({ quorum: 1, presence: 'none' });
   });
 
   it('attack: a runaway page asks for bot approvals in a loop — past 30 a minute the actions wait for a person', async () => {
@@ -165,7 +165,7 @@ describe.each(DATABASES)('policy bots (%s)', (kind) => {
     const plans = [];
     for (let i = 0; i < 32; i++) plans.push(ApprovalPlan.parse((await plan(bob, reply(`loop ${i}`))).json()));
     expect(plans.filter((p) => p.bot !== undefined)).toHaveLength(30);
-    expect(plans.at(-1)).toEqual({ quorum: 1 });
+    expect(plans.at(-1)).toEqual({ quorum: 1, presence: 'none' });
     v.clock.now += 61_000;
     expect(ApprovalPlan.parse((await plan(bob, reply('a minute later'))).json()).bot).toBeDefined();
   });
