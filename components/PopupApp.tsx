@@ -15,6 +15,7 @@ import { approveBlock } from './approve-block';
 import { OpenOptions } from './OpenOptions';
 import { PagePosts } from './PagePosts';
 import { PendingAction } from './PendingAction';
+import { confirmBanner } from './presence-approve';
 
 export function PopupApp() {
   const [state, setState] = useState<ExtensionStateView | null>(null);
@@ -27,6 +28,8 @@ export function PopupApp() {
     const timer = setInterval(() => setTick((t) => t + 1), 1000);
     return () => clearInterval(timer);
   }, []);
+  // Opened in a window of its own to confirm one approval with the person's presence (presence-approve.ts).
+  const banner = confirmBanner(globalThis.location.search);
   const held = useLiveQuery(() => db().actions.where('state').equals('held').sortBy('createdAt'), [tick]);
 
   useEffect(() => {
@@ -40,6 +43,11 @@ export function PopupApp() {
   return (
     <main aria-labelledby="popup-title" className="popup">
       <h1 id="popup-title">Countersign</h1>
+      {banner && (
+        <p role="status" aria-label="Confirm presence" className="presence-note">
+          {banner}
+        </p>
+      )}
       {error && <p role="alert">{error}</p>}
       {state?.kill.engaged && (
         <div role="alert" aria-label="Kill switch">
