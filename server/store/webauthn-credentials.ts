@@ -32,11 +32,6 @@ export async function credentialOf(db: Kysely<Database>, deviceId: string, kid: 
   return row ? { credentialId: row.credential_id, publicKey: row.public_key, signCount: Number(row.sign_count), origin: row.origin, rpId: row.rp_id } : undefined;
 }
 
-/** Whether a device has a credential (the options page and the admin CLI say so). */
-export async function hasCredential(db: Kysely<Database>, deviceId: string): Promise<boolean> {
-  return (await db.selectFrom('webauthn_credentials').select('device_id').where('device_id', '=', deviceId).executeTakeFirst()) !== undefined;
-}
-
 export interface Admission {
   /** The token's device (`iss`) and id: the same token checked again passes again. */
   iss: string;

@@ -2,7 +2,8 @@
 // they were registered with, and a sign count that only goes up — once per token, the same token
 // admitted again, a count that went back or stayed refused (a clone), two zeros accepted. Node only (tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admitSignCount, credentialOf, hasCredential } from '../../../server/store/webauthn-credentials';
+import { PRUNE_MARGIN_SECONDS, pruneConsumed } from '../../../server/store/decisions';
+import { admitSignCount, credentialOf } from '../../../server/store/webauthn-credentials';
 import { DATABASES, startVerifier } from '../../helpers/verifier';
 import type { Device, TestVerifier } from '../../helpers/verifier';
 import { EXTENSION_ORIGIN } from '../../helpers/webauthn';
@@ -24,8 +25,6 @@ describe.each(DATABASES)('webauthn credentials (%s)', (kind) => {
     expect(await credentialOf(v.database.db, alice.deviceId, alice.kid)).toMatchObject({ credentialId: alice.authenticator!.credentialId, origin: EXTENSION_ORIGIN, rpId: EXTENSION_ORIGIN, signCount: 0 });
     expect(await credentialOf(v.database.db, alice.deviceId, plain.kid)).toBeUndefined();
     expect(await credentialOf(v.database.db, plain.deviceId, plain.kid)).toBeUndefined();
-    expect(await hasCredential(v.database.db, alice.deviceId)).toBe(true);
-    expect(await hasCredential(v.database.db, plain.deviceId)).toBe(false);
   });
 
   it('a higher count is admitted and stored; the same token with the same count passes again, with another count it does not', async () => {
@@ -72,4 +71,16 @@ describe.each(DATABASES)('webauthn credentials (%s)', (kind) => {
     const d = await v.enroll('frank', { credential: false });
     expect(await admit(d, 1)).toBe(false);
   });
+
+  it('admitted entries are forgotten with the consumed tokens, once their tokens can no longer verify', async () => {
+    const alice = await v.enroll('alice');
+    const expiresAt = v.seconds() + 180;
+    expect(await admitSignCount(v.database.db, { iss: alice.deviceId, jti: 'prune-me', signCount: 1, expiresAt })).toBe(true);
+    const count = async () => (await v.database.db.selectFrom('presence_admitted').select('jti').where('jti', '=', 'prune-me').execute()).length;
+    await pruneConsumed(v.database.db, expiresAt);
+    expect(await count()).toBe(1);
+    await pruneConsumed(v.database.db, expiresAt + PRUNE_MARGIN_SECONDS + 1);
+    expect(await count()).toBe(0);
+  });
 });
+
