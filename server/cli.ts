@@ -1,8 +1,10 @@
 // `npm run admin -- …`: the admin CLI over the verifier's HTTP admin API. Node only.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorBody, EventsResponse } from '../lib/protocol';
 import { AgentKeyCreated } from '../lib/protocol/api';
+import { loadManagedSchema } from './admin/managed-schema';
+import { checkPolicy, renderTemplate, TemplateTarget, UpdateUrl } from './admin/policy-templates';
 
 export interface CliIo {
   fetch: typeof fetch;
@@ -132,6 +134,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new Error(`${file} is not a JSON file: ${error instanceof Error ? error.message : String(error)}`);
       }
       print(await call('PUT', '/v1/admin/extension-policy', document));
+    });
+
+  program
+    .command('policy-template <target>')
+    .description(
+      `write the admin policy as a fleet deploys it (${TemplateTarget.options.join(', ')}), from public/managed_schema.json; needs no verifier or admin token`,
+    )
+    .requiredOption('--policy <file>', 'a JSON file of managed keys (adapters as a JSON array, or the JSON string the schema says)')
+    .option('--update-url <url>', "where browsers install the extension from: Chrome's self-hosted update manifest (ExtensionInstallForcelist), Firefox's XPI (install_url)")
+    .option('--out <file>', 'write the template to this file (else to stdout)')
+    .action((target: string, o: { policy: string; updateUrl?: string; out?: string }) => {
+      const parsedTarget = TemplateTarget.safeParse(target);
+      if (!parsedTarget.success) throw new Error(`unknown target ${JSON.stringify(target)}: one of ${TemplateTarget.options.join(', ')}`);
+      let updateUrl: UpdateUrl | undefined;
+      if (o.updateUrl !== undefined) {
+        const parsedUrl = UpdateUrl.safeParse(o.updateUrl);
+        if (!parsedUrl.success) throw new Error(`--update-url is refused: ${parsedUrl.error.issues.map((i) => i.message).join('; ')}`);
+        updateUrl = parsedUrl.data;
+      }
+      let document: unknown;
+      try {
+        document = JSON.parse(readFileSync(o.policy, 'utf8'));
+      } catch (error) {
+        throw new Error(`${o.policy} is not a JSON file: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const checked = checkPolicy(loadManagedSchema(), document);
+      if (!checked.ok) throw new Error(`the policy in ${o.policy} is refused:\n${checked.problems.map((p) => `  - ${p}`).join('\n')}`);
+      const template = renderTemplate(parsedTarget.data, checked.policy, updateUrl);
+      for (const note of template.notes) io.err(`note: ${note}`);
+      if (o.out === undefined) {
+        io.out(template.text.replace(/\r?\n$/, ''));
+        return;
+      }
+      writeFileSync(o.out, template.text);
+      io.err(`wrote ${o.out}: install it as ${template.installTo}`);
     });
 
   try {
