@@ -5,7 +5,7 @@ export default defineConfig({
   plugins: [WxtVitest()],
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['test/e2e/**', 'test/**/browser/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/e2e-firefox/**', 'test/**/browser/**', 'node_modules/**'],
     environment: 'node',
     globalSetup: ['test/setup/postgres.global.ts', 'test/setup/tally.global.ts'],
     // The protocol's property and vector suites are CPU-bound; keep two workers on a 2-core machine.

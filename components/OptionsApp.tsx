@@ -1,6 +1,6 @@
 // The options page: enrollment (with the device's authenticator, for approvals that need presence),
 // the verifier's status, the organisation policy, the effective policy with its sources and problems,
-// the badge mark and the log viewer. Extension page only.
+// "test this page" against it, the badge mark and the log viewer. Extension page only.
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useCallback, useEffect, useState } from 'react';
 import { db } from '@/lib/extension/db';
@@ -12,6 +12,7 @@ import { EnrollmentForm } from './EnrollmentForm';
 import { LogViewer } from './LogViewer';
 import { OrganisationPolicyStatus } from './OrganisationPolicyStatus';
 import { PolicyTable } from './PolicyTable';
+import { TestThisPage } from './TestThisPage';
 import { VerifierStatus } from './VerifierStatus';
 
 /** The enrolled device's authenticator: registered (its credential's first characters), or how to add one. */
@@ -97,6 +98,7 @@ export function OptionsApp() {
           <BadgeMarkForm mark={state.badgeMark} onChanged={refresh} />
           <OrganisationPolicyStatus org={state.organisationPolicy} enrolled={state.enrollment !== null} />
           <PolicyTable view={state.policy} enrollment={state.enrollment} />
+          <TestThisPage view={state.policy} kill={state.kill} />
           <LogViewer key={`${state.enrollment?.enrolledAt ?? 0}:${state.sync.pending}`} />
         </>
       )}

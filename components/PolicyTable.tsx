@@ -1,4 +1,5 @@
-// The effective policy, where each value came from, and every problem found in it. Extension page only.
+// The effective policy, where each value came from, and every problem found in it (where from, which
+// field, adapter or pattern, why, and the sites it fails closed). Extension page only.
 import { describeSources, sourceLabel } from '@/lib/policy/effective-policy';
 import type { PolicyView } from '@/lib/policy/effective-policy';
 import { verifierInUse } from '@/lib/policy/verifier-in-use';
@@ -26,8 +27,8 @@ export function PolicyTable({ view, enrollment = null }: { view: PolicyView; enr
           <p>The policy has problems; the extension fails closed on the sites they name{view.failClosed.length ? ` (${view.failClosed.join(', ')})` : ''}.</p>
           <ul>
             {view.problems.map((p, i) => (
-              <li key={i}>
-                {sourceLabel(p.source, version)} {p.field}
+              <li key={i} data-testid="policy-problem" data-source={p.source}>
+                <strong>{sourceLabel(p.source, version)}</strong> {p.field}
                 {p.adapterId ? ` (adapter ${p.adapterId})` : ''}: {p.message}
               </li>
             ))}

@@ -111,6 +111,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     print(await call('PUT', '/v1/admin/policy', { text: readFileSync(file, 'utf8') }));
   });
 
+  const receiptKeys = program.command('receipt-keys').description("the verifier's receipt signing keys (published at /.well-known/jwks.json)");
+  receiptKeys
+    .command('rotate')
+    .description('sign new receipts with a new key; older keys stay published, so receipts signed before still verify')
+    .action(async () => {
+      print(await call('POST', '/v1/admin/receipt-keys/rotate'));
+    });
+
   const bots = program.command('bots').description('policy bots (their rules are in the Cedar policy)');
   bots
     .command('rotate <name>')

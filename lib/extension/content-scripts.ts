@@ -1,12 +1,15 @@
 // Registers the holding content scripts for exactly the sites the policy protects (and those an
 // invalid part of it names), so on every other page their cost is nil. Only patterns Chrome takes are
 // registered: one it refuses would make it refuse the whole registration, protecting nothing; should
-// Chrome still refuse one, it is found, reported as a policy problem, and its site fails closed.
+// Chrome still refuse one, it is found, reported as a policy problem, and its site fails closed. On
+// Firefox, which has no ports in match patterns, each is registered without its port (firefox-patterns.ts).
 // Background only.
 import { browser } from 'wxt/browser';
 import { siteOfPattern } from '../protocol';
 import type { PolicyProblem, PolicyView } from '../policy/effective-policy';
+import { closedClause } from '../policy/effective-policy';
 import { registrablePattern, registrationRefusal } from '../policy/match-patterns';
+import { patternsForBrowser } from './firefox-patterns';
 
 export const SCRIPT_IDS = { hooks: 'countersign-hooks', hold: 'countersign-hold', badges: 'countersign-badges' } as const;
 /** A one-pattern registration that asks Chrome whether it takes a pattern; removed at once. */
@@ -39,7 +42,8 @@ export function registrationProblems(): { problems: PolicyProblem[]; failClosed:
     problems: refusals.map((r) => ({
       source: 'browser',
       field: 'content scripts',
-      message: `Chrome refused the match pattern ${JSON.stringify(r.pattern)} (${r.reason}); ${r.site ? `Countersign fails closed on ${r.site}` : 'it names no site, so nothing fails closed for it'}`,
+      message: `Chrome refused the match pattern ${JSON.stringify(r.pattern)} (${r.reason}); ${closedClause(r.site ? [r.site] : [])}`,
+      closes: r.site ? [r.site] : [],
     })),
     failClosed: unique(refusals.map((r) => r.site)),
   };
@@ -66,7 +70,11 @@ export function syncContentScripts(view: PolicyView): Promise<string[]> {
 
 type Script = Parameters<typeof browser.scripting.registerContentScripts>[0][number];
 
-function scriptsFor(matches: string[], badgeMatches: string[]): Script[] {
+/** Firefox takes no ports in match patterns (see firefox-patterns.ts): a build-time constant. */
+const forBrowser = (patterns: string[]) => patternsForBrowser(patterns, import.meta.env.FIREFOX);
+
+function scriptsFor(policyMatches: string[], policyBadgeMatches: string[]): Script[] {
+  const [matches, badgeMatches] = [forBrowser(policyMatches), forBrowser(policyBadgeMatches)];
   const wanted: Script[] = [];
   if (matches.length) {
     wanted.push(
@@ -92,7 +100,7 @@ async function applyRegistration(matches: string[], badgeMatches: string[]): Pro
     await browser.scripting.registerContentScripts(wanted);
     return matches;
   } catch (error) {
-    refusals = await findRefused(unique(wanted.flatMap((s) => s.matches ?? [])));
+    refusals = await findRefused(unique([...matches, ...badgeMatches]));
     if (!refusals.length) throw error;
   }
   const replace = (list: string[]) => unique(list.map((p) => (refusals.some((r) => r.pattern === p) ? (refusals.find((r) => r.pattern === p)!.site ?? null) : p)));
@@ -107,7 +115,7 @@ async function findRefused(patterns: string[]): Promise<RegistrationRefusal[]> {
   const out: RegistrationRefusal[] = [];
   const takes = async (pattern: string): Promise<string | null> => {
     try {
-      await browser.scripting.registerContentScripts([{ id: PROBE_ID, matches: [pattern], js: ['content-scripts/hold.js'], persistAcrossSessions: false }]);
+      await browser.scripting.registerContentScripts([{ id: PROBE_ID, matches: forBrowser([pattern]), js: ['content-scripts/hold.js'], persistAcrossSessions: false }]);
       await browser.scripting.unregisterContentScripts({ ids: [PROBE_ID] });
       return null;
     } catch (error) {

@@ -30,6 +30,8 @@ const PolicyProblem = z.strictObject({
   field: z.string(),
   message: z.string(),
   adapterId: z.string().nullable().optional(),
+  /** The sites this problem makes Countersign fail closed on. */
+  closes: z.array(z.string()).optional(),
 });
 
 export const PolicyView = z.strictObject({

@@ -34,6 +34,8 @@ export interface PolicyProblem {
   field: string;
   message: string;
   adapterId?: string | null;
+  /** The sites this problem makes Countersign fail closed on (its message names them too). */
+  closes?: string[];
 }
 
 /** The organisation policy as held (the last good copy): its version and the document, checked here key by key. */
@@ -131,10 +133,12 @@ export function effectivePolicy(managed: unknown, local: unknown, builtin: SiteA
     // the verifier sends parsed JSON: both are checked here one adapter at a time.
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const parsed = parseAdapters(text);
-    const patternProblems = adapterPatternProblems(text, parsed.problems, source, failClosed);
+    const raw = parseJsonStrict(text);
+    const list = raw.ok && Array.isArray(raw.value) ? (raw.value as unknown[]) : [];
+    const patternProblems = adapterPatternProblems(list, parsed.problems, source, failClosed);
     for (const p of parsed.problems) {
       // A bad match pattern is reported once, with the pattern and why (adapterPatternProblems).
-      if (!patternProblems.some((q) => q.index === p.index && p.field.startsWith('match'))) problems.push(adapterProblem(source, p));
+      if (!patternProblems.some((q) => q.index === p.index && p.field.startsWith('match'))) problems.push(adapterProblem(source, p, adapterClosedSites(list[p.index])));
     }
     problems.push(...patternProblems.map((q) => q.problem));
     failClosed.push(...parsed.failClosed);
@@ -170,10 +174,39 @@ export function describeSources(sources: readonly PolicySource[], verifierVersio
   return sources.map((s) => sourceLabel(s, verifierVersion)).join(' + ');
 }
 
+const CLOSED_PREFIX = 'Countersign fails closed on ';
+const CLOSED_SUFFIX = ' (held, never released)';
+
+/**
+ * How a problem's message ends: the sites it fails closed (`Countersign fails closed on A, B (held,
+ * never released)`), or that it names none. Match patterns hold no whitespace, so the list reads back.
+ */
+export function closedClause(sites: readonly string[]): string {
+  return sites.length ? `${CLOSED_PREFIX}${sites.join(', ')}${CLOSED_SUFFIX}` : 'it names no site, so nothing fails closed for it';
+}
+
+/** The sites a problem fails closed. */
+export function sitesClosedBy(problem: Pick<PolicyProblem, 'closes'>): string[] {
+  return problem.closes ?? [];
+}
+
 /** What an admin reads about a pattern the extension cannot use: the pattern, why, and where it fails closed. */
-function patternMessage(pattern: string, reason: string, site: string | null): string {
-  const where = site ? `Countersign fails closed on ${site} (held, never released)` : 'it names no site, so nothing fails closed for it';
-  return `${JSON.stringify(pattern)} is not a match pattern Countersign can use: ${reason}; ${where}`;
+function patternMessage(pattern: string, reason: string, sites: readonly string[]): string {
+  return `${JSON.stringify(pattern)} is not a match pattern Countersign can use: ${reason}; ${closedClause(sites)}`;
+}
+
+/**
+ * Every site an adapter that failed validation fails closed: its usable match patterns as written, and
+ * the site each unusable one still names (what parseAdapters and adapterPatternProblems close).
+ */
+function adapterClosedSites(adapter: unknown): string[] {
+  const match = adapter && typeof adapter === 'object' ? (adapter as { match?: unknown }).match : undefined;
+  if (!Array.isArray(match)) return [];
+  const sites = match.map((pattern: unknown) => {
+    if (typeof pattern !== 'string') return null;
+    return parseMatchPattern(pattern).ok ? pattern : siteOfPattern(pattern);
+  });
+  return [...new Set(sites.filter((s): s is string => s !== null))];
 }
 
 /**
@@ -240,13 +273,13 @@ function siteList(key: string, value: unknown[], source: Layer, problems: Policy
       return;
     }
     const site = siteOfPattern(pattern);
-    problems.push({ source, field, message: patternMessage(pattern, reason, site) });
+    problems.push({ source, field, message: patternMessage(pattern, reason, site ? [site] : []), closes: site ? [site] : [] });
     if (site) failClosed.push(site);
   });
   // The list's own limits (its length) are the schema's.
   const checked = AdminPolicy.shape[key as 'protectedSites' | 'blockedSites'].safeParse(good);
   if (!checked.success) {
-    problems.push({ source, field: key, message: checked.error.issues[0]!.message });
+    problems.push({ source, field: key, message: `${checked.error.issues[0]!.message}; ${closedClause(good)}`, closes: [...good] });
     failClosed.push(...good);
     return [];
   }
@@ -254,18 +287,17 @@ function siteList(key: string, value: unknown[], source: Layer, problems: Policy
 }
 
 /**
- * Every unparsable match pattern of the adapters that failed validation, with the pattern and why;
- * the sites they still name fail closed (parseAdapters already closes their valid patterns).
+ * Every unparsable match pattern of the adapters that failed validation, with the pattern and why,
+ * and every site its adapter fails closed; the sites they still name fail closed (parseAdapters
+ * already closes their valid patterns).
  */
-function adapterPatternProblems(text: string, failed: AdapterProblem[], source: Layer, failClosed: string[]): Array<{ index: number; problem: PolicyProblem }> {
+function adapterPatternProblems(list: unknown[], failed: AdapterProblem[], source: Layer, failClosed: string[]): Array<{ index: number; problem: PolicyProblem }> {
   const out: Array<{ index: number; problem: PolicyProblem }> = [];
-  const raw = parseJsonStrict(text);
-  if (!raw.ok || !Array.isArray(raw.value)) return out;
-  const list = raw.value as unknown[];
   for (const index of new Set(failed.map((p) => p.index).filter((i) => i >= 0))) {
     const adapter = list[index] as { match?: unknown } | null;
     const match = adapter && typeof adapter === 'object' ? adapter.match : undefined;
     if (!Array.isArray(match)) continue;
+    const closed = adapterClosedSites(adapter);
     match.forEach((pattern: unknown, j) => {
       if (typeof pattern !== 'string') return;
       const parsed = parseMatchPattern(pattern);
@@ -273,13 +305,17 @@ function adapterPatternProblems(text: string, failed: AdapterProblem[], source: 
       const site = siteOfPattern(pattern);
       if (site) failClosed.push(site);
       const adapterId = failed.find((p) => p.index === index)?.id ?? null;
-      out.push({ index, problem: { source, field: `adapters[${index}].match.${j}`, message: patternMessage(pattern, parsed.reason, site), adapterId } });
+      // This pattern's own site first: the sentence is about it; then the rest of its adapter's.
+      const sites = [...new Set([...(site ? [site] : []), ...closed])];
+      out.push({ index, problem: { source, field: `adapters[${index}].match.${j}`, message: patternMessage(pattern, parsed.reason, sites), adapterId, closes: sites } });
     });
   }
   return out;
 }
 
-function adapterProblem(source: Layer, p: AdapterProblem): PolicyProblem {
+function adapterProblem(source: Layer, p: AdapterProblem, closed: string[]): PolicyProblem {
   const where = p.index >= 0 ? `adapters[${p.index}]${p.field === '(adapter)' ? '' : `.${p.field}`}` : 'adapters';
-  return { source, field: where, message: p.message, adapterId: p.id };
+  // A malformed adapters value names no adapter: none of that layer applies, and no site is known to close.
+  const message = p.index >= 0 ? `${p.message}; ${closedClause(closed)}` : `${p.message}: no adapter from ${source} policy applies; ${closedClause([])}`;
+  return { source, field: where, message, adapterId: p.id, closes: p.index >= 0 ? [...closed] : [] };
 }

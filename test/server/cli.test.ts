@@ -75,6 +75,16 @@ describe('admin CLI', () => {
     expect((await cli('revoke', alice.kid)).code).toBe(0);
   });
 
+  it('receipt-keys rotate signs new receipts with a new key, the old one still published', async () => {
+    const before = (await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: { kid: string }[] };
+    const r = await cli('receipt-keys', 'rotate');
+    expect(r.code).toBe(0);
+    const { kid } = JSON.parse(r.out.join('\n')) as { kid: string };
+    const after = (await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: { kid: string }[] };
+    expect(after.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([kid, ...before.keys.map((k) => k.kid)]));
+    expect(before.keys.map((k) => k.kid)).not.toContain(kid);
+  });
+
   it('bots rotate gives a bot a new key, listed among the published bot keys; a bad name is refused', async () => {
     const r = await cli('bots', 'rotate', 'small-replies');
     expect(r.code).toBe(0);

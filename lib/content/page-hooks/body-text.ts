@@ -6,6 +6,17 @@ export function isTextFetchBody(body: BodyInit | null | undefined): boolean {
   return body === undefined || body === null || typeof body === 'string' || body instanceof URLSearchParams;
 }
 
+/**
+ * A Request's body as text; null for none. Firefox gives a Request no `body` stream (Chrome does, null
+ * when there is none), so there the text itself tells: an empty one is none.
+ */
+export async function requestBodyText(request: Request): Promise<string | null> {
+  const stream = (request as Partial<Pick<Request, 'body'>>).body;
+  if (stream !== undefined) return stream ? request.clone().text() : null;
+  const text = await request.clone().text();
+  return text === '' ? null : text;
+}
+
 /** An XHR body as text; null for none; undefined for a body the hooks cannot hold. */
 export function xhrBodyText(body: Document | XMLHttpRequestBodyInit | null | undefined): string | null | undefined {
   return typeof body === 'string' ? body : body instanceof URLSearchParams ? body.toString() : body == null ? null : undefined;

@@ -5,7 +5,7 @@
 import { actionFor, isSameOriginWrite, mustHold } from './hold-decision';
 import { APPROVAL_HEADER } from '../../protocol/request-fields';
 import { authorshipSignals } from './authorship';
-import { isTextFetchBody } from './body-text';
+import { isTextFetchBody, requestBodyText } from './body-text';
 import { approvalHeaderValue } from './hook-channel';
 import type { HookChannel, Released } from './hook-channel';
 
@@ -28,7 +28,7 @@ export function installFetch(win: Window & typeof globalThis, channel: HookChann
     const action = c && actionFor(c, method, url);
     if (!c || !action) return origFetch(input, init);
 
-    const body = request.body ? await request.clone().text() : null;
+    const body = await requestBodyText(request);
     const contentType = request.headers.get('content-type');
     const sig = authorshipSignals(c, request.headers, contentType, body, win);
     if (!mustHold(action, sig.signals)) return origFetch(input, init);

@@ -42,6 +42,22 @@ describe('PolicyTable', () => {
   });
 });
 
+describe('PolicyTable problems', () => {
+  it('each problem says where it came from, which adapter, field and pattern, why, and where it fails closed', () => {
+    const view = effectivePolicy({ protectedSites: ['http://wiki.corp:99999/*'], adapters: JSON.stringify([forum, { id: 'payroll', match: ['https://payroll.corp.example/*'], actions: [{ scope: 'x', request: { method: 'post', url: '/r' } }] }]) }, {});
+    const items = [...render(<PolicyTable view={view} />).querySelectorAll('[data-testid="policy-problem"]')].map((li) => [li.getAttribute('data-source'), li.textContent]);
+    expect(items).toEqual([
+      ['managed', expect.stringMatching(/^managed protectedSites\.0: "http:\/\/wiki\.corp:99999\/\*" is not a match pattern Countersign can use: port 99999 is out of range; Countersign fails closed on \*:\/\/wiki\.corp\/\* \(held, never released\)$/)],
+      ['managed', expect.stringMatching(/^managed adapters\[1\]\.actions\.0\.request\.method \(adapter payroll\): .*; Countersign fails closed on https:\/\/payroll\.corp\.example\/\* \(held, never released\)$/)],
+    ]);
+  });
+
+  it('a malformed adapters string says that none of its layer\'s adapters applies', () => {
+    const text = render(<PolicyTable view={effectivePolicy({ adapters: '[{' }, {})} />).querySelector('[data-testid="policy-problem"]')!.textContent;
+    expect(text).toMatch(/^managed adapters: adapters is .*: no adapter from managed policy applies; it names no site/);
+  });
+});
+
 describe('OrganisationPolicyStatus', () => {
   const org: OrganisationPolicyView = { enabled: true, version: 3, verifierUrl: 'http://127.0.0.1:8787', updatedAt: Date.UTC(2026, 0, 2), fetchedAt: Date.UTC(2026, 0, 3), checkedAt: Date.UTC(2026, 0, 4), error: null };
   const show = (o: OrganisationPolicyView, enrolled = true) => {

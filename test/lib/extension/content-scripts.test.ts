@@ -81,7 +81,7 @@ describe('registering', () => {
     expect(kept).toEqual(['http://wiki.corp:8080/*', '*://odd_host.corp/*']);
     expect(chrome.registered.get(SCRIPT_IDS.hooks)?.matches).toEqual(kept);
     const shown = withRegistrationProblems(view);
-    expect(shown.problems).toEqual([{ source: 'browser', field: 'content scripts', message: expect.stringMatching(/Chrome refused the match pattern "http:\/\/odd_host.corp:8080\/\*".*fails closed on \*:\/\/odd_host.corp\/\*/) }]);
+    expect(shown.problems).toEqual([{ source: 'browser', field: 'content scripts', message: expect.stringMatching(/Chrome refused the match pattern "http:\/\/odd_host.corp:8080\/\*".*fails closed on \*:\/\/odd_host.corp\/\*/), closes: ['*://odd_host.corp/*'] }]);
     expect(shown.failClosed).toEqual(['*://odd_host.corp/*']);
     expect(chrome.registered.has('countersign-probe')).toBe(false);
   });

@@ -41,7 +41,8 @@ describe('effective policy', () => {
     const bad = { ...adapter('payroll'), posts: { container: 'article', author: null, body: '.b', receipt: 'data-r' } };
     const view = effectivePolicy({ adapters: JSON.stringify([adapter('wiki'), bad, adapter('tickets')]) }, {}, builtin);
     expect(view.policy.adapters.map((a) => a.id)).toEqual(['wiki', 'tickets', 'intraforum']);
-    expect(view.problems).toEqual([{ source: 'managed', field: 'adapters[1].posts.author', message: expect.any(String), adapterId: 'payroll' }]);
+    expect(view.problems).toEqual([{ source: 'managed', field: 'adapters[1].posts.author', message: expect.any(String), adapterId: 'payroll', closes: view.failClosed }]);
+    expect(view.failClosed.length).toBeGreaterThan(0);
     expect(view.failClosed).toEqual(['https://payroll.corp.example/*']);
   });
 
@@ -85,7 +86,7 @@ describe('effective policy', () => {
     ['blockedSites', 'http://*.payroll.corp:0/*', /port 0/, '*://*.payroll.corp/*'],
   ])('%s %s: a problem naming the pattern and why, and its site fails closed', (key, pattern, why, site) => {
     const view = effectivePolicy({ [key]: ['https://ok.corp.example/*', pattern] }, {});
-    expect(view.problems).toEqual([{ source: 'managed', field: `${key}.1`, message: expect.stringContaining(JSON.stringify(pattern)) }]);
+    expect(view.problems).toEqual([{ source: 'managed', field: `${key}.1`, message: expect.stringContaining(JSON.stringify(pattern)), closes: site ? [site] : [] }]);
     expect(view.problems[0]!.message).toMatch(why);
     expect(view.policy[key as 'protectedSites' | 'blockedSites']).toEqual(['https://ok.corp.example/*']);
     expect(view.failClosed).toEqual(site ? [site] : []);
@@ -97,8 +98,8 @@ describe('effective policy', () => {
     const view = effectivePolicy({ adapters: JSON.stringify([adapter('wiki'), bad]) }, {});
     expect(view.policy.adapters.map((a) => a.id)).toEqual(['wiki']);
     expect(view.problems).toEqual([
-      { source: 'managed', field: 'adapters[1].match.1', adapterId: 'payroll', message: expect.stringMatching(/"http:\/\/payroll.corp.example:70000\/\*".*port 70000 is out of range/) },
-      { source: 'managed', field: 'adapters[1].match.2', adapterId: 'payroll', message: expect.stringMatching(/"http:\/\/ledger.corp.example:8080".*path/) },
+      { source: 'managed', field: 'adapters[1].match.1', adapterId: 'payroll', message: expect.stringMatching(/"http:\/\/payroll.corp.example:70000\/\*".*port 70000 is out of range/), closes: expect.arrayContaining(['*://payroll.corp.example/*', 'https://payroll.corp.example/*']) },
+      { source: 'managed', field: 'adapters[1].match.2', adapterId: 'payroll', message: expect.stringMatching(/"http:\/\/ledger.corp.example:8080".*path/), closes: expect.arrayContaining(['*://ledger.corp.example/*']) },
     ]);
     expect(view.failClosed.sort()).toEqual(['*://ledger.corp.example/*', '*://payroll.corp.example/*', 'https://payroll.corp.example/*']);
   });
@@ -234,7 +235,7 @@ describe('organisation policy from the verifier: it only adds protection', () =>
     const bad = { ...adapter('payroll'), posts: { container: 'article', author: 7, body: '.b', receipt: 'data-r' } };
     const view = effectivePolicy({}, {}, [], org({ adapters: [adapter('wiki'), bad], protectedSites: ['https://wiki.corp.example/*'] }));
     expect(view.policy.adapters.map((a) => a.id)).toEqual(['wiki']);
-    expect(view.problems).toEqual([{ source: 'verifier', field: 'adapters[1].posts.author', message: expect.any(String), adapterId: 'payroll' }]);
+    expect(view.problems).toEqual([{ source: 'verifier', field: 'adapters[1].posts.author', message: expect.any(String), adapterId: 'payroll', closes: expect.any(Array) }]);
     expect(view.failClosed).toEqual(['https://payroll.corp.example/*']);
     expect(view.policy.protectedSites).toEqual(['https://wiki.corp.example/*']);
   });
@@ -244,8 +245,8 @@ describe('organisation policy from the verifier: it only adds protection', () =>
     const view = effectivePolicy({}, {}, [], org({ protectedSites: ['https://ok.corp.example/*', 'http://wiki.corp:99999/*'], adapters: [bad] }));
     expect(view.policy.protectedSites).toEqual(['https://ok.corp.example/*']);
     expect(view.problems).toEqual([
-      { source: 'verifier', field: 'protectedSites.1', message: expect.stringMatching(/"http:\/\/wiki.corp:99999\/\*".*port 99999.*fails closed on \*:\/\/wiki.corp\/\*/) },
-      { source: 'verifier', field: 'adapters[0].match.0', adapterId: 'ledger', message: expect.stringMatching(/port 70000/) },
+      { source: 'verifier', field: 'protectedSites.1', message: expect.stringMatching(/"http:\/\/wiki.corp:99999\/\*".*port 99999.*fails closed on \*:\/\/wiki.corp\/\*/), closes: ['*://wiki.corp/*'] },
+      { source: 'verifier', field: 'adapters[0].match.0', adapterId: 'ledger', message: expect.stringMatching(/port 70000/), closes: ['*://ledger.corp.example/*'] },
     ]);
     expect(view.failClosed.sort()).toEqual(['*://ledger.corp.example/*', '*://wiki.corp/*']);
   });
