@@ -28,7 +28,7 @@ test('the extension installs under its gecko id, runs its background as an event
   expect(origin).toBe(`${EXTENSION_ORIGIN}/`);
 });
 
-test('admin policy from policies.json (3rdparty → Extensions) reaches storage.managed; the demo sites are protected, ports and all', async () => {
+test('admin policy in policies.json as `policy-template firefox` generates it (3rdparty → Extensions) reaches storage.managed and the options page; the demo sites are protected, ports and all', async () => {
   expect(await world.state.managedPolicy()).toEqual(demoPolicy(world.stack));
   // Firefox has no ports in match patterns: the scripts are registered per host, and the background
   // decides from the policy's own patterns, ports included, which pages they protect.

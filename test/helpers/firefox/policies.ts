@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import type { AdminPolicy } from '@/lib/protocol/index';
 import { GECKO_ID } from '@/lib/extension-identity';
+import { loadManagedSchema } from '../../../server/admin/managed-schema';
+import { checkPolicy, renderTemplate } from '../../../server/admin/policy-templates';
 
 /** Where Debian's firefox-esr (and Mozilla's Linux builds) read system-wide policy. */
 export const FIREFOX_POLICIES_FILE = process.env.FIREFOX_POLICIES_FILE ?? '/etc/firefox/policies/policies.json';
@@ -21,11 +23,24 @@ export function firefoxPoliciesFile(policy: Record<string, unknown>): { policies
  * One machine has one policies.json: an admin's own is set aside beside it and put back by the returned function.
  */
 export function writeFirefoxPolicy(policy: AdminPolicy | Record<string, unknown>): () => void {
+  return writePoliciesFile(firefoxPoliciesFile(policy as Record<string, unknown>));
+}
+
+/**
+ * The admin's own route: policies.json as `npm run admin -- policy-template firefox` generates it from
+ * the managed schema (server/admin/policy-templates.ts), written as is (plus this suite's marker).
+ */
+export function writeGeneratedFirefoxPolicy(policy: AdminPolicy): () => void {
+  const checked = checkPolicy(loadManagedSchema(), policy);
+  if (!checked.ok) throw new Error(`the policy template refused the policy: ${checked.problems.join('; ')}`);
+  return writePoliciesFile(JSON.parse(renderTemplate('firefox', checked.policy).text) as Record<string, unknown>);
+}
+
+function writePoliciesFile(file: Record<string, unknown>): () => void {
   mkdirSync(dirname(FIREFOX_POLICIES_FILE), { recursive: true });
   const hadOwn = existsSync(FIREFOX_POLICIES_FILE) && !readFileSync(FIREFOX_POLICIES_FILE, 'utf8').includes('"countersign-e2e"');
   if (hadOwn) renameSync(FIREFOX_POLICIES_FILE, ASIDE);
-  // The marker key lets a later run tell this suite's file from an admin's; Firefox ignores unknown 3rdparty keys.
-  const file = firefoxPoliciesFile(policy as Record<string, unknown>);
+  // The marker key lets a later run tell this suite's file from an admin's; Firefox ignores unknown top-level keys.
   writeFileSync(FIREFOX_POLICIES_FILE, JSON.stringify({ ...file, 'countersign-e2e': true }, null, 2));
   return () => {
     rmSync(FIREFOX_POLICIES_FILE, { force: true });
