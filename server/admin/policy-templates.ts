@@ -294,19 +294,8 @@ function payload(type: string, identifier: string, name: string, settings: Recor
 }
 
 function macosProfile(policy: CheckedPolicy, updateUrl: string | undefined): string {
-  const settings: Record<string, Plist> = {};
-  for (const { key, type, value } of policy) {
-    switch (type) {
-      case 'string':
-      case 'boolean':
-      case 'integer':
-      case 'array':
-        settings[key] = value;
-        break;
-      default:
-        return unreachable(type);
-    }
-  }
+  // Every schema type is a plist type as it is: the same values as the JSON targets.
+  const settings: Record<string, Plist> = jsonObject(policy);
   const content: Plist[] = [];
   if (updateUrl !== undefined) {
     content.push(payload('com.google.Chrome', 'dev.countersign.policy.chrome', 'Google Chrome: install Countersign', { ExtensionInstallForcelist: [`${EXTENSION_ID};${updateUrl}`] }));
