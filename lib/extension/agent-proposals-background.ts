@@ -23,7 +23,7 @@ import { appendLog, logTables } from './log';
 import { currentPolicyView } from './policy-store';
 import { deviceAuthorization } from './receipt-lookup';
 import { agentProposalsSetting } from './agent-proposals-store';
-import { checkedDraft, clearDraft, mintedAs, requirePresence } from './presence';
+import { clearDraft, mintTiming } from './presence';
 import { updateBadge, watchQuorums } from './features/holds';
 import type { Handlers } from './features/handlers';
 import { gates, verifierUrl } from './features/verifier';
@@ -195,8 +195,7 @@ export async function decideAgentProposal(input: AgentProposalDecideInput): Prom
     const key = await deviceKey();
     if (key.kid !== enrollment.kid) throw new ExtensionError('key_unknown', 'This device\'s key is not the enrolled one: enroll again.');
     const subject = { kind: 'proposal', id: proposal.id, dig: proposal.digest } as const;
-    const draft = input.wa ? await checkedDraft(subject, input.wa, enrollment, now) : undefined;
-    if (!input.wa) requirePresence(proposal.presence, enrollment);
+    const timing = await mintTiming(subject, input.wa, proposal.presence, enrollment, { ttlSeconds: view.policy.approvalTtlSeconds, now });
     const { token, claims } = await mintApprovalToken({
       privateKey: key.privateKey,
       kid: key.kid,
@@ -206,10 +205,10 @@ export async function decideAgentProposal(input: AgentProposalDecideInput): Prom
       agent: proposal.agent,
       scope: proposal.scope,
       traceId: proposal.traceId,
-      ...(draft && input.wa ? { ...mintedAs(draft), wa: input.wa } : { ttlSeconds: view.policy.approvalTtlSeconds, now: Math.floor(now / 1000) }),
+      ...timing,
     });
     // A draft signs one token.
-    if (draft) await clearDraft(subject);
+    if (timing.wa) await clearDraft(subject);
     body = { approve: token };
     detail = { jti: claims.jti, exp: claims.exp, ...(claims.wa ? { presence: 'uv' } : {}) };
   } else {

@@ -17,7 +17,7 @@ import type { KillStateView } from '../messaging/contract';
 import { appendLog, logTables } from './log';
 import { ExtensionError } from '../messaging/errors';
 import { nextState, transition } from './held-action-states';
-import { checkedDraft, mintedAs, presenceDraftKey, requirePresence } from './presence';
+import { clearDraft, mintTiming } from './presence';
 
 export interface ApprovalGates {
   policy: EffectivePolicy;
@@ -59,8 +59,7 @@ export async function approveAction(actionId: string, gates: ApprovalGates, plan
   transition(action.state, 'approve');
   if (gates.now >= action.expiresAt) throw new ExtensionError('expired', 'This action expired before it was approved.');
   const subject = { kind: 'held', id: action.id, dig: action.digest } as const;
-  const draft = wa ? await checkedDraft(subject, wa, enrollment, gates.now) : undefined;
-  if (!wa) requirePresence(action.presence, enrollment);
+  const timing = await mintTiming(subject, wa, action.presence, enrollment, { ttlSeconds: gates.policy.approvalTtlSeconds, now: gates.now });
   const quorum = action.quorum ?? (await plan(action).catch(() => null)) ?? undefined;
   const event = quorum !== undefined && quorum > 1 ? 'share' : 'approve';
 
@@ -85,11 +84,11 @@ export async function approveAction(actionId: string, gates: ApprovalGates, plan
         agent: current.spec.agent,
         scope: current.spec.scope,
         traceId: current.spec.trc,
-        ...(draft && wa ? { ...mintedAs(draft), wa } : { ttlSeconds: gates.policy.approvalTtlSeconds, now: Math.floor(gates.now / 1000) }),
+        ...timing,
       }),
     );
     // A draft signs one token.
-    if (draft) await db().presenceDrafts.delete(presenceDraftKey(subject));
+    if (timing.wa) await clearDraft(subject);
     const awaits = state === 'awaiting' ? { quorum: quorum!, approvers: [enrollment.userId] } : quorum !== undefined ? { quorum } : {};
     const updated: PendingActionRow = { ...current, ...awaits, state, token, updatedAt: gates.now };
     await db().actions.put(updated);

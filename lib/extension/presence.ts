@@ -56,7 +56,7 @@ export async function askPresence(subject: PresenceSubject, requirement: Presenc
  * credential and the assertion is by it, a draft waits for this approval, binds this digest, is not
  * past its `exp`, and its challenge is the one in the assertion's clientDataJSON. Throws, saying why.
  */
-export async function checkedDraft(subject: PresenceSubject, wa: WebAuthnAssertion, enrollment: EnrollmentRow, now: number): Promise<PresenceDraftRow> {
+async function checkedDraft(subject: PresenceSubject, wa: WebAuthnAssertion, enrollment: EnrollmentRow, now: number): Promise<PresenceDraftRow> {
   if (!enrollment.presence) throw new ExtensionError('presence_required', NO_CREDENTIAL_TEXT);
   if (wa.id !== enrollment.presence.credentialId) throw new ExtensionError('presence_invalid', 'The assertion was made with another credential than this device\'s registered one: nothing is signed.');
   const draft = await db().presenceDrafts.get(keyOf(subject));
@@ -67,23 +67,36 @@ export async function checkedDraft(subject: PresenceSubject, wa: WebAuthnAsserti
   return draft;
 }
 
-/** Refuses an approval with no assertion where its requirement is `uv` (unknown or `none`: signed as before; the verifier decides). */
-export function requirePresence(requirement: PresenceRequirement | undefined, enrollment: Pick<EnrollmentRow, 'presence'>): void {
-  if (requirement !== 'uv') return;
-  throw new ExtensionError(
-    'presence_required',
-    enrollment.presence ? 'This approval needs your presence: approve it again and confirm with your fingerprint, PIN or security key.' : NO_CREDENTIAL_TEXT,
-  );
-}
+/** The fields an approval is minted with: its clock and TTL, or — with presence — its draft's jti, iat and exp and the assertion. */
+export type MintTiming = { now: number; ttlSeconds: number; jti?: string; wa?: WebAuthnAssertion };
 
-/** The draft's token fields for mintApprovalToken: exactly the jti, iat and exp the assertion signed over. */
-export function mintedAs(draft: Pick<PresenceDraftRow, 'jti' | 'iat' | 'exp'>): { jti: string; now: number; ttlSeconds: number } {
-  return { jti: draft.jti, now: draft.iat, ttlSeconds: draft.exp - draft.iat };
+/**
+ * How an approval is minted, checked before anything is signed. With `wa`: the stored draft, checked
+ * against it (checkedDraft), gives exactly the jti, iat and exp the assertion signed over. Without:
+ * refused where the requirement is `uv` (unknown or `none`: minted on the clock as before; the
+ * verifier decides). Call clearDraft once the token is stored: a draft signs one token.
+ */
+export async function mintTiming(
+  subject: PresenceSubject,
+  wa: WebAuthnAssertion | undefined,
+  requirement: PresenceRequirement | undefined,
+  enrollment: EnrollmentRow,
+  clock: { ttlSeconds: number; now: number },
+): Promise<MintTiming> {
+  if (wa) {
+    const draft = await checkedDraft(subject, wa, enrollment, clock.now);
+    return { jti: draft.jti, now: draft.iat, ttlSeconds: draft.exp - draft.iat, wa };
+  }
+  if (requirement === 'uv') {
+    throw new ExtensionError(
+      'presence_required',
+      enrollment.presence ? 'This approval needs your presence: approve it again and confirm with your fingerprint, PIN or security key.' : NO_CREDENTIAL_TEXT,
+    );
+  }
+  return { now: Math.floor(clock.now / 1000), ttlSeconds: clock.ttlSeconds };
 }
 
 /** Forgets an approval's draft (once minted: a draft signs one token). */
 export function clearDraft(subject: Pick<PresenceSubject, 'kind' | 'id'>): Promise<void> {
   return db().presenceDrafts.delete(keyOf(subject));
 }
-
-export { keyOf as presenceDraftKey };
