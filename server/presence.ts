@@ -2,7 +2,7 @@
 // assertion an approval carries in `wa` (DESIGN.md, "User presence"). No I/O. Node only.
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { WebAuthnAssertion, WebAuthnRegistration } from '../lib/protocol';
-import { PayloadInvalid, TokenRejected, decodeBase64urlStrict, decodeUtf8Strict, encodeBase64url, enrollmentChallenge, presenceChallenge } from '../lib/protocol';
+import { PayloadInvalid, TokenRejected, clientDataOf, decodeBase64urlStrict, encodeBase64url, enrollmentChallenge, presenceChallenge } from '../lib/protocol';
 
 /** ES256: the one algorithm a device credential may use (COSE -7). */
 const ES256 = -7;
@@ -126,20 +126,12 @@ export function isStrictDerEcdsa(sig: Uint8Array): boolean {
  * in front of the person. The library does not check it.
  */
 function framed(clientDataJSON: string): boolean {
-  const bytes = decodeBase64urlStrict(clientDataJSON);
-  const text = bytes && decodeUtf8Strict(bytes);
-  if (text === undefined) return true;
-  try {
-    const data = JSON.parse(text) as { crossOrigin?: unknown; topOrigin?: unknown };
-    return data.crossOrigin === true || data.topOrigin !== undefined;
-  } catch {
-    return true;
-  }
+  const data = clientDataOf(clientDataJSON);
+  return data === undefined || data.crossOrigin === true || data.topOrigin !== undefined;
 }
 
 /** The library's reason, short and on one line (it may quote an origin or challenge the client sent: never a token). */
 function libraryReason(error: unknown): string {
   const message = error instanceof Error ? error.message : 'it could not be read';
-  // eslint-disable-next-line no-control-regex
-  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, 200);
+  return message.replace(/[\p{Cc}\u2028\u2029]/gu, ' ').slice(0, 200);
 }

@@ -217,4 +217,5 @@ export {
   presenceChallenge,
   enrollmentChallenge,
   assertionChallenge,
+  clientDataOf,
 } from './presence';

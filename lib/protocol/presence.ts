@@ -60,15 +60,21 @@ export function enrollmentChallenge(kid: string): Promise<string> {
   return sha256Base64url(`countersign-enroll.${kid}`);
 }
 
-/** Returns the parsed clientDataJSON's challenge, or undefined when it is not one (a local sanity check; the verifier decides). */
-export function assertionChallenge(assertion: WebAuthnAssertion): string | undefined {
-  const bytes = decodeBase64urlStrict(assertion.cd);
+/** An assertion's or registration's clientDataJSON (base64url) as the JSON object it is, or undefined when it is none. */
+export function clientDataOf(cd: string): Record<string, unknown> | undefined {
+  const bytes = decodeBase64urlStrict(cd);
   const text = bytes && decodeUtf8Strict(bytes);
   if (text === undefined) return undefined;
   try {
-    const client = JSON.parse(text) as { challenge?: unknown };
-    return typeof client.challenge === 'string' ? client.challenge : undefined;
+    const data: unknown = JSON.parse(text);
+    return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Returns the parsed clientDataJSON's challenge, or undefined when it is not one (a local sanity check; the verifier decides). */
+export function assertionChallenge(assertion: WebAuthnAssertion): string | undefined {
+  const challenge = clientDataOf(assertion.cd)?.challenge;
+  return typeof challenge === 'string' ? challenge : undefined;
 }
