@@ -16,12 +16,12 @@ import type {
   PendingProposal,
   Principal,
 } from '../lib/protocol';
-import { presenceGate } from './presence-gate';
 import { ActionRequest, CountersignError, PROPOSAL_LIMITS, newTraceId, verifyApprovalToken } from '../lib/protocol';
 import { readPresented } from './presented-token';
 import type { VerifierContext } from './context';
 import type { AgentEntry } from './policy/engine';
 import { botApproval, policyTtlSeconds } from './policy-bots';
+import { presenceGate } from './presence-gate';
 import { readProposedAction } from './proposal-action';
 import type { ProposedAction } from './proposal-action';
 import type { ProposalWakeups } from './proposal-wakeups';

@@ -2,7 +2,7 @@
 // (and the layer it came from) with the actions that hold which requests, blocked, or failing closed
 // because of a policy problem, and why — decided by the same functions the extension holds with.
 // Runtime-neutral, pure.
-import { bestMatch, parseMatchPattern, patternIncludes } from '../protocol/index';
+import { bestMatch, matchesAny } from '../protocol/index';
 import type { AdapterAction } from '../protocol/index';
 import { sitesClosedBy } from './effective-policy';
 import type { AdapterSource, PolicyProblem, PolicyView } from './effective-policy';
@@ -68,8 +68,8 @@ export function checkPage(view: PolicyView, input: string, kill: KillInput = { e
   if (!PAGE_SCHEMES.has(url.protocol)) return { ok: false, message: `Countersign holds requests on http and https pages only; a ${url.protocol.slice(0, -1)} URL is never protected.` };
   const href = url.href;
 
-  const protectedBy = view.policy.protectedSites.filter((p) => includes(p, url));
-  const failClosed = view.failClosed.filter((p) => includes(p, url)).map((pattern) => ({ pattern, problems: view.problems.filter((q) => sitesClosedBy(q).includes(pattern)) }));
+  const protectedBy = view.policy.protectedSites.filter((p) => matchesAny([p], url));
+  const failClosed = view.failClosed.filter((p) => matchesAny([p], url)).map((pattern) => ({ pattern, problems: view.problems.filter((q) => sitesClosedBy(q).includes(pattern)) }));
   const protectedSite = isProtected(view, href);
   const matching = view.policy.adapters.filter((a) => bestMatch(a.match, url) !== null);
   const chosen = protectedSite ? adapterFor(view, href) : null;
@@ -77,21 +77,16 @@ export function checkPage(view: PolicyView, input: string, kill: KillInput = { e
     ? {
         id: chosen.id,
         source: view.adapterSources[chosen.id] ?? 'built-in',
-        match: chosen.match.filter((p) => includes(p, url)),
+        match: chosen.match.filter((p) => matchesAny([p], url)),
         agent: chosen.agent ?? null,
         actions: chosen.actions.map(checkedAction),
       }
     : null;
   const otherAdapters = matching.filter((a) => a !== chosen).map((a) => a.id);
-  const blockedBy = view.policy.blockedSites.filter((p) => includes(p, url));
+  const blockedBy = view.policy.blockedSites.filter((p) => matchesAny([p], url));
   const check: PageCheck = { url: href, protected: protectedSite, protectedBy, adapter, otherAdapters, blockedBy, failClosed, killSwitch: kill.engaged, killReasons: kill.engaged ? kill.reasons : [], findings: [] };
   check.findings = findings(check, view.verifier?.version ?? null);
   return { ok: true, check };
-}
-
-function includes(pattern: string, url: URL): boolean {
-  const parsed = parseMatchPattern(pattern);
-  return parsed.ok && patternIncludes(parsed.pattern, url);
 }
 
 function checkedAction(action: AdapterAction): CheckedAction {

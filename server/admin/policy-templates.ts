@@ -155,22 +155,9 @@ export function renderTemplate(target: TemplateTarget, policy: CheckedPolicy, up
   }
 }
 
-/** The policy as JSON, each value already of its schema type. */
+/** The policy as JSON: checkPolicy already gave each value its schema type, which is its JSON type. */
 function jsonObject(policy: CheckedPolicy): Record<string, ManagedValue> {
-  const out: Record<string, ManagedValue> = {};
-  for (const { key, type, value } of policy) {
-    switch (type) {
-      case 'string':
-      case 'boolean':
-      case 'integer':
-      case 'array':
-        out[key] = value;
-        break;
-      default:
-        return unreachable(type);
-    }
-  }
-  return out;
+  return Object.fromEntries(policy.map(({ key, value }) => [key, value]));
 }
 
 function chromeJson(policy: CheckedPolicy, updateUrl: string | undefined): string {

@@ -1,25 +1,10 @@
 // The demo's admin policy, waiting until the extension protects the demo sites, and enrollment
 // through the options page; free of Vitest so that bench/ can use them too. Node only (browser tests, bench).
-import type { AdminPolicy } from '@/lib/protocol/index';
-import { demoSitePolicy } from '../../../demo/adapters';
 import { OptionsPage } from './pages/extension-pages';
 import type { ExtensionBrowser } from './browser';
 import type { Stack } from './stack';
 
-/**
- * The admin policy the demo needs, as an admin pushes it for any tool: both tools protected by their
- * origins (ports named) and their site adapters as the `adapters` JSON string — the extension ships
- * none —, the verifier named.
- */
-export function demoPolicy(stack: Stack, extra: Partial<AdminPolicy> = {}): AdminPolicy {
-  return {
-    verifierUrl: stack.verifierUrl,
-    ...demoSitePolicy({ forum: stack.forumUrl, console: stack.consoleUrl }),
-    assistantAccounts: ['assistant'],
-    approvalTtlSeconds: 120,
-    ...extra,
-  };
-}
+export { demoPolicy } from './demo-policy';
 
 export async function waitForProtection(browser: ExtensionBrowser): Promise<void> {
   for (let i = 0; i < 100; i++) {

@@ -2,7 +2,7 @@
 // Chromium tests run it), admin policy in policies.json, and one Firefox with the extension, started
 // once for the file and torn down after it. Node only (Firefox browser tests).
 import type { AdminPolicy } from '@/lib/protocol/index';
-import { demoSitePolicy } from '../../../demo/adapters';
+import { demoPolicy } from '../browser/demo-policy';
 import { startStack } from '../browser/stack';
 import type { Stack } from '../browser/stack';
 import { FirefoxExtensionState } from './extension-state';
@@ -10,14 +10,7 @@ import { launchFirefoxWithExtension } from './firefox';
 import type { FirefoxWithExtension } from './firefox';
 import { writeFirefoxPolicy, writeGeneratedFirefoxPolicy } from './policies';
 
-/**
- * The demo's admin policy, the very one Chromium's tests push (test/helpers/browser/protection.ts's
- * demoPolicy, whose module needs Chrome's types): both tools protected by origin, ports named, their
- * adapters as the `adapters` JSON string, the verifier named.
- */
-export function demoPolicy(stack: Stack, extra: Partial<AdminPolicy> = {}): AdminPolicy {
-  return { verifierUrl: stack.verifierUrl, ...demoSitePolicy({ forum: stack.forumUrl, console: stack.consoleUrl }), assistantAccounts: ['assistant'], approvalTtlSeconds: 120, ...extra };
-}
+export { demoPolicy };
 
 export interface FirefoxWorld {
   stack: Stack;
