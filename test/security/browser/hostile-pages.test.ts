@@ -64,7 +64,9 @@ test('E-03 forged window messages and CustomEvents (fake release, approve, port 
   // Still held, unsigned; nothing left the page with a token.
   const after = (await heldRecords(browser)).find((r) => r.id === record!.id);
   expect(after).toMatchObject({ state: 'held', token: null });
-  expect(await item.getByRole('button', { name: 'Approve' }).isEnabled()).toBe(true);
+  // The popup renders held items before it has read enrollment and the kill switch ('loading'), so
+  // the button is asked until that settles: what must hold is that nothing forged turned it off.
+  await expect.poll(() => item.getByRole('button', { name: 'Approve' }).isEnabled(), { timeout: 15_000 }).toBe(true);
 
   // The owner's decision is the only one that counts: rejected, and the page is told so.
   await popup.reject(ASSISTANT, SCOPE, 'not this');
