@@ -4,13 +4,42 @@ import { Command, CommanderError } from 'commander';
 import { ErrorBody, EventsResponse } from '../lib/protocol';
 import { AgentKeyCreated } from '../lib/protocol/api';
 import { loadManagedSchema } from './admin/managed-schema';
+import { EXTENSION_ID } from '../lib/extension-identity';
+import { ChromiumExtensionId } from './admin/extension-package';
 import { checkPolicy, renderTemplate, TemplateTarget, UpdateUrl } from './admin/policy-templates';
+import { readPackageInfo } from './admin/write-package';
 
 export interface CliIo {
   fetch: typeof fetch;
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+}
+
+/**
+ * The id a policy template is keyed on and its force-install URL: from a kit (--package), or from
+ * --extension-id and --update-url, each checked. A kit and either flag together is refused: one source.
+ */
+function templateInstall(target: TemplateTarget, o: { updateUrl?: string; package?: string; extensionId?: string }): { updateUrl: UpdateUrl | undefined; extensionId: string } {
+  const checkedUrl = (value: string, flag: string): UpdateUrl => {
+    const parsed = UpdateUrl.safeParse(value);
+    if (!parsed.success) throw new Error(`${flag} is refused: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return parsed.data;
+  };
+  if (o.package !== undefined) {
+    if (o.updateUrl !== undefined || o.extensionId !== undefined) throw new Error('--package names the id and the update URL itself: leave out --update-url and --extension-id');
+    const kit = readPackageInfo(o.package);
+    const url = target === 'firefox' ? kit.firefox.installUrl : kit.chromium.updateUrl;
+    if (url === null) throw new Error(`${o.package} was packed without --base-url, so it names no URL to install from: npm run package -- --base-url <https://…/>`);
+    return { updateUrl: checkedUrl(url, `the package's ${target === 'firefox' ? 'XPI' : 'update manifest'} URL`), extensionId: kit.chromium.id };
+  }
+  let extensionId: string = EXTENSION_ID;
+  if (o.extensionId !== undefined) {
+    const parsed = ChromiumExtensionId.safeParse(o.extensionId);
+    if (!parsed.success) throw new Error(`--extension-id is refused: ${parsed.error.issues[0]!.message}`);
+    extensionId = parsed.data;
+  }
+  return { updateUrl: o.updateUrl === undefined ? undefined : checkedUrl(o.updateUrl, '--update-url'), extensionId };
 }
 
 /** Runs one CLI command; resolves to the process exit code. */
@@ -151,16 +180,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     )
     .requiredOption('--policy <file>', 'a JSON file of managed keys (adapters as a JSON array, or the JSON string the schema says)')
     .option('--update-url <url>', "where browsers install the extension from: Chrome's self-hosted update manifest (ExtensionInstallForcelist), Firefox's XPI (install_url)")
+    .option('--package <dir>', 'a kit made by npm run package --base-url: its Chromium id keys the policy, and its update manifest (or XPI, for firefox) is the force-install entry')
+    .option('--extension-id <id>', `the Chromium id to key the policy on (default: the development id ${EXTENSION_ID}; a fleet's own key gives another)`)
     .option('--out <file>', 'write the template to this file (else to stdout)')
-    .action((target: string, o: { policy: string; updateUrl?: string; out?: string }) => {
+    .action((target: string, o: { policy: string; updateUrl?: string; package?: string; extensionId?: string; out?: string }) => {
       const parsedTarget = TemplateTarget.safeParse(target);
       if (!parsedTarget.success) throw new Error(`unknown target ${JSON.stringify(target)}: one of ${TemplateTarget.options.join(', ')}`);
-      let updateUrl: UpdateUrl | undefined;
-      if (o.updateUrl !== undefined) {
-        const parsedUrl = UpdateUrl.safeParse(o.updateUrl);
-        if (!parsedUrl.success) throw new Error(`--update-url is refused: ${parsedUrl.error.issues.map((i) => i.message).join('; ')}`);
-        updateUrl = parsedUrl.data;
-      }
+      const install = templateInstall(parsedTarget.data, o);
       let document: unknown;
       try {
         document = JSON.parse(readFileSync(o.policy, 'utf8'));
@@ -169,7 +195,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       const checked = checkPolicy(loadManagedSchema(), document);
       if (!checked.ok) throw new Error(`the policy in ${o.policy} is refused:\n${checked.problems.map((p) => `  - ${p}`).join('\n')}`);
-      const template = renderTemplate(parsedTarget.data, checked.policy, updateUrl);
+      const template = renderTemplate(parsedTarget.data, checked.policy, install.updateUrl, install.extensionId);
       for (const note of template.notes) io.err(`note: ${note}`);
       if (o.out === undefined) {
         io.out(template.text.replace(/\r?\n$/, ''));

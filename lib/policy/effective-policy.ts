@@ -245,7 +245,20 @@ function validKeys(input: unknown, source: Layer, problems: PolicyProblem[], fai
     const parsed = shape.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      problems.push({ source, field: [key, ...issue.path.map(String)].join('.'), message: issue.message });
+      const field = [key, ...issue.path.map(String)].join('.');
+      if ((JOINED_SWITCHES as readonly string[]).includes(key)) {
+        // A switch an admin set but the browser cannot read (Firefox and the registry pass "true" and 1
+        // through unchecked) is on: protection is never dropped because of how a value was written.
+        out[key as keyof EffectivePolicy] = true;
+        problems.push({ source, field, message: `${issue.message}; treated as on until it is true or false (fail closed)` });
+      } else if (SITE_LISTS.has(key) && typeof value === 'string') {
+        // One pattern where the list belongs: not guessed into a list, but the site it names fails closed.
+        const site = siteOfPattern(value);
+        problems.push({ source, field, message: `${issue.message} (a list of match patterns); ${closedClause(site ? [site] : [])}`, closes: site ? [site] : [] });
+        if (site) failClosed.push(site);
+      } else {
+        problems.push({ source, field, message: issue.message });
+      }
       continue;
     }
     out[key as keyof EffectivePolicy] = parsed.data;

@@ -133,8 +133,12 @@ export interface Template {
   notes: string[];
 }
 
-/** Writes a checked policy for one target. `updateUrl` (already an UpdateUrl) adds the force-install entry. */
-export function renderTemplate(target: TemplateTarget, policy: CheckedPolicy, updateUrl?: UpdateUrl): Template {
+/**
+ * Writes a checked policy for one target. `updateUrl` (already an UpdateUrl) adds the force-install
+ * entry; `extensionId` is the Chromium id the policy is keyed on: the development id, or the one a
+ * fleet's own signing key gives (npm run package).
+ */
+export function renderTemplate(target: TemplateTarget, policy: CheckedPolicy, updateUrl?: UpdateUrl, extensionId: string = EXTENSION_ID): Template {
   const notes: string[] = [];
   if (updateUrl === undefined) notes.push('no --update-url: this file sets the policy but does not install the extension');
   switch (target) {
@@ -142,13 +146,13 @@ export function renderTemplate(target: TemplateTarget, policy: CheckedPolicy, up
     case 'chrome-linux': {
       if (updateUrl !== undefined) notes.push('Chrome takes ExtensionInstallForcelist from one source only: if another managed file sets it too, merge the entries into one list');
       const dir = target === 'chromium-linux' ? '/etc/chromium/policies/managed' : '/etc/opt/chrome/policies/managed';
-      return { target, fileName: 'countersign.json', installTo: `${dir}/countersign.json`, text: chromeJson(policy, updateUrl), notes };
+      return { target, fileName: 'countersign.json', installTo: `${dir}/countersign.json`, text: chromeJson(policy, updateUrl, extensionId), notes };
     }
     case 'windows':
       notes.push('Chrome reads a list subkey in value-name order (1, 10, 11, 2, …): order does not matter for these keys');
-      return { target, fileName: 'countersign.reg', installTo: 'reg import countersign.reg (as an administrator), or the same keys by GPO or Intune', text: windowsReg(policy, updateUrl), notes };
+      return { target, fileName: 'countersign.reg', installTo: 'reg import countersign.reg (as an administrator), or the same keys by GPO or Intune', text: windowsReg(policy, updateUrl, extensionId), notes };
     case 'macos':
-      return { target, fileName: 'countersign.mobileconfig', installTo: 'an MDM (Jamf, Kandji, Intune) as a custom configuration profile', text: macosProfile(policy, updateUrl), notes };
+      return { target, fileName: 'countersign.mobileconfig', installTo: 'an MDM (Jamf, Kandji, Intune) as a custom configuration profile', text: macosProfile(policy, updateUrl, extensionId), notes };
     case 'firefox':
       notes.push('Firefox reads one policies.json: if the machine has one, merge these entries into it');
       return { target, fileName: 'policies.json', installTo: '/etc/firefox/policies/policies.json (Linux), or distribution/policies.json beside the Firefox binary', text: firefoxJson(policy, updateUrl), notes };
@@ -160,10 +164,10 @@ function jsonObject(policy: CheckedPolicy): Record<string, ManagedValue> {
   return Object.fromEntries(policy.map(({ key, value }) => [key, value]));
 }
 
-function chromeJson(policy: CheckedPolicy, updateUrl: string | undefined): string {
+function chromeJson(policy: CheckedPolicy, updateUrl: string | undefined, id: string): string {
   const document = {
-    ...(updateUrl !== undefined ? { ExtensionInstallForcelist: [`${EXTENSION_ID};${updateUrl}`] } : {}),
-    '3rdparty': { extensions: { [EXTENSION_ID]: jsonObject(policy) } },
+    ...(updateUrl !== undefined ? { ExtensionInstallForcelist: [`${id};${updateUrl}`] } : {}),
+    '3rdparty': { extensions: { [id]: jsonObject(policy) } },
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
@@ -182,7 +186,11 @@ function firefoxJson(policy: CheckedPolicy, updateUrl: string | undefined): stri
 // strings REG_SZ, booleans and integers REG_DWORD, a list a subkey of values named 1, 2, … .
 
 const CHROME_KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome';
-export const WINDOWS_POLICY_KEY = `${CHROME_KEY}\\3rdparty\\extensions\\${EXTENSION_ID}\\policy`;
+/** The registry key Chrome reads an extension's managed storage from. */
+export function windowsPolicyKey(id: string = EXTENSION_ID): string {
+  return `${CHROME_KEY}\\3rdparty\\extensions\\${id}\\policy`;
+}
+export const WINDOWS_POLICY_KEY = windowsPolicyKey();
 export const WINDOWS_FORCELIST_KEY = `${CHROME_KEY}\\ExtensionInstallForcelist`;
 
 /** A REG_SZ value: quoted when it is printable ASCII, else `hex(1):` (UTF-16LE with its NUL), which any regedit reads the same. */
@@ -201,16 +209,17 @@ function regDword(n: number): string {
   return `dword:${n.toString(16).padStart(8, '0')}`;
 }
 
-function windowsReg(policy: CheckedPolicy, updateUrl: string | undefined): string {
+function windowsReg(policy: CheckedPolicy, updateUrl: string | undefined, id: string): string {
+  const policyKey = windowsPolicyKey(id);
   const lines = [
     'Windows Registry Editor Version 5.00',
     '',
     '; Countersign admin policy for Google Chrome on Windows, from public/managed_schema.json (npm run admin -- policy-template windows).',
     '; The policy key is replaced as a whole: values this file does not set are removed. Check it at chrome://policy.',
     '',
-    `[-${WINDOWS_POLICY_KEY}]`,
+    `[-${policyKey}]`,
     '',
-    `[${WINDOWS_POLICY_KEY}]`,
+    `[${policyKey}]`,
   ];
   const lists: string[] = [];
   for (const { key, type, value } of policy) {
@@ -225,7 +234,7 @@ function windowsReg(policy: CheckedPolicy, updateUrl: string | undefined): strin
         lines.push(`"${key}"=${regDword(value as number)}`);
         break;
       case 'array':
-        lists.push('', `[${WINDOWS_POLICY_KEY}\\${key}]`, ...(value as string[]).map((item, i) => `"${i + 1}"=${regString(item)}`));
+        lists.push('', `[${policyKey}\\${key}]`, ...(value as string[]).map((item, i) => `"${i + 1}"=${regString(item)}`));
         break;
       default:
         return unreachable(type);
@@ -233,7 +242,7 @@ function windowsReg(policy: CheckedPolicy, updateUrl: string | undefined): strin
   }
   lines.push(...lists);
   if (updateUrl !== undefined) {
-    lines.push('', '; Force-install from the self-hosted update manifest. Value "1": renumber it if another forced extension uses 1.', `[${WINDOWS_FORCELIST_KEY}]`, `"1"=${regString(`${EXTENSION_ID};${updateUrl}`)}`);
+    lines.push('', '; Force-install from the self-hosted update manifest. Value "1": renumber it if another forced extension uses 1.', `[${WINDOWS_FORCELIST_KEY}]`, `"1"=${regString(`${id};${updateUrl}`)}`);
   }
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -242,7 +251,11 @@ function windowsReg(policy: CheckedPolicy, updateUrl: string | undefined): strin
 // preference domain com.google.Chrome.extensions.<id> (not from a 3rdparty key), and its own policies
 // (ExtensionInstallForcelist) from com.google.Chrome: one payload each.
 
-export const MACOS_EXTENSION_DOMAIN = `com.google.Chrome.extensions.${EXTENSION_ID}`;
+/** The preference domain Chrome on macOS reads an extension's managed storage from. */
+export function macosExtensionDomain(id: string = EXTENSION_ID): string {
+  return `com.google.Chrome.extensions.${id}`;
+}
+export const MACOS_EXTENSION_DOMAIN = macosExtensionDomain();
 
 type Plist = string | number | boolean | Plist[] | { [key: string]: Plist };
 
@@ -280,14 +293,14 @@ function payload(type: string, identifier: string, name: string, settings: Recor
   return { PayloadType: type, PayloadIdentifier: identifier, PayloadUUID: stableUuid(identifier), PayloadVersion: 1, PayloadDisplayName: name, ...settings };
 }
 
-function macosProfile(policy: CheckedPolicy, updateUrl: string | undefined): string {
+function macosProfile(policy: CheckedPolicy, updateUrl: string | undefined, id: string): string {
   // Every schema type is a plist type as it is: the same values as the JSON targets.
   const settings: Record<string, Plist> = jsonObject(policy);
   const content: Plist[] = [];
   if (updateUrl !== undefined) {
-    content.push(payload('com.google.Chrome', 'dev.countersign.policy.chrome', 'Google Chrome: install Countersign', { ExtensionInstallForcelist: [`${EXTENSION_ID};${updateUrl}`] }));
+    content.push(payload('com.google.Chrome', 'dev.countersign.policy.chrome', 'Google Chrome: install Countersign', { ExtensionInstallForcelist: [`${id};${updateUrl}`] }));
   }
-  content.push(payload(MACOS_EXTENSION_DOMAIN, 'dev.countersign.policy.extension', 'Countersign admin policy', settings));
+  content.push(payload(macosExtensionDomain(id), 'dev.countersign.policy.extension', 'Countersign admin policy', settings));
   const profile: Record<string, Plist> = {
     PayloadContent: content,
     PayloadDescription: 'Countersign admin policy, from public/managed_schema.json (npm run admin -- policy-template macos).',

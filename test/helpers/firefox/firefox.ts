@@ -39,20 +39,33 @@ const PREFS = {
   'network.connectivity-service.enabled': false,
 } as const;
 
-export async function launchFirefoxWithExtension(): Promise<FirefoxWithExtension> {
+export interface FirefoxLaunchOptions {
+  /**
+   * `temporary` (default): the build installed over BiDi as a temporary add-on. `policy`: nothing
+   * installed by the driver; the add-on comes from policies.json (ExtensionSettings force_installed),
+   * as on a fleet machine. Unsigned, so the profile allows unsigned add-ons (ESR honours the pref), and
+   * the rig's http-on-loopback update URL (Firefox disables an add-on whose update URL is not https).
+   */
+  install?: 'temporary' | 'policy';
+}
+
+const POLICY_INSTALL_PREFS = { 'xpinstall.signatures.required': false, 'extensions.checkUpdateSecurity': false } as const;
+
+export async function launchFirefoxWithExtension(options: FirefoxLaunchOptions = {}): Promise<FirefoxWithExtension> {
+  const install = options.install ?? 'temporary';
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} is missing: apt-get install -y firefox-esr`);
-  if (!existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) throw new Error(`${FIREFOX_EXTENSION_DIR} is missing: run \`npm run build:firefox\` first`);
+  if (install === 'temporary' && !existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) throw new Error(`${FIREFOX_EXTENSION_DIR} is missing: run \`npm run build:firefox\` first`);
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     // Without it, WebDriver BiDi refuses to navigate a tab to a moz-extension:// page.
     args: ['--remote-allow-system-access'],
-    extraPrefsFirefox: PREFS,
+    extraPrefsFirefox: install === 'policy' ? { ...PREFS, ...POLICY_INSTALL_PREFS } : PREFS,
     defaultViewport: { width: 1100, height: 800 },
   });
   try {
-    const addonId = await browser.installExtension(FIREFOX_EXTENSION_DIR);
+    const addonId = install === 'temporary' ? await browser.installExtension(FIREFOX_EXTENSION_DIR) : GECKO_ID;
     const newPage = async (options: { asPerson?: boolean } = {}) => {
       const page = await browser.newPage();
       // Firefox has no switch that hides navigator.webdriver (Chromium's AutomationControlled): a person's

@@ -36,7 +36,8 @@ export function writeGeneratedFirefoxPolicy(policy: AdminPolicy): () => void {
   return writePoliciesFile(JSON.parse(renderTemplate('firefox', checked.policy).text) as Record<string, unknown>);
 }
 
-function writePoliciesFile(file: Record<string, unknown>): () => void {
+/** Writes a whole policies.json as given (e.g. one `policy-template firefox` wrote); returns what removes it. */
+export function writePoliciesFile(file: Record<string, unknown>): () => void {
   mkdirSync(dirname(FIREFOX_POLICIES_FILE), { recursive: true });
   const hadOwn = existsSync(FIREFOX_POLICIES_FILE) && !readFileSync(FIREFOX_POLICIES_FILE, 'utf8').includes('"countersign-e2e"');
   if (hadOwn) renameSync(FIREFOX_POLICIES_FILE, ASIDE);

@@ -70,6 +70,34 @@ describe('effective policy', () => {
     expect(view.failClosed).toEqual([]);
   });
 
+  it('attack: a kill switch or strict mode written as "true", 1 or "false" (Firefox and the registry pass any type) is on, and said to be, never silently off', () => {
+    for (const value of ['true', 'false', 1, 0, 'yes', null, {}, []]) {
+      for (const layer of ['managed', 'local'] as const) {
+        const view = layer === 'managed' ? effectivePolicy({ killSwitch: value, strictMode: value }, {}) : effectivePolicy({}, { killSwitch: value, strictMode: value });
+        expect(view.policy).toMatchObject({ killSwitch: true, strictMode: true });
+        expect(view.sources).toMatchObject({ killSwitch: [layer], strictMode: [layer] });
+        expect(view.problems.map((p) => `${p.source} ${p.field}`).sort()).toEqual([`${layer} killSwitch`, `${layer} strictMode`]);
+        for (const p of view.problems) expect(p.message).toMatch(/expected boolean.*treated as on until it is true or false \(fail closed\)/);
+      }
+    }
+    // A managed switch that cannot be read is not turned off by a well-typed local one.
+    expect(effectivePolicy({ killSwitch: 'on' }, { killSwitch: false }).policy.killSwitch).toBe(true);
+  });
+
+  it('attack: a protected (or blocked) site written as one pattern where the list belongs is not protected by guesswork: its site fails closed, and the problem says so', () => {
+    const view = effectivePolicy({ protectedSites: 'https://forum.corp.example/t/*', blockedSites: 'https://*.ledger.corp.example/*' }, {});
+    expect(view.policy.protectedSites).toEqual([]);
+    expect(view.policy.blockedSites).toEqual([]);
+    expect(view.failClosed.sort()).toEqual(['*://*.ledger.corp.example/*', '*://forum.corp.example/*']);
+    const problem = view.problems.find((p) => p.field === 'protectedSites')!;
+    expect(problem.message).toMatch(/expected array.*a list of match patterns.*fails closed on \*:\/\/forum\.corp\.example\/\*/);
+    expect(problem.closes).toEqual(['*://forum.corp.example/*']);
+    // A string that names no site closes nothing, and says so.
+    const none = effectivePolicy({ protectedSites: 'everything' }, {});
+    expect(none.failClosed).toEqual([]);
+    expect(none.problems[0]!.message).toMatch(/names no site/);
+  });
+
   it('a port pattern is a pattern like any other: kept as written, no problem', () => {
     const view = effectivePolicy({ protectedSites: ['http://wiki.corp:8080/*', 'https://*.corp.example:8443/app/*'], blockedSites: ['http://127.0.0.1:8787/*'] }, {});
     expect(view.problems).toEqual([]);
@@ -255,6 +283,8 @@ describe('organisation policy from the verifier: it only adds protection', () =>
     const view = effectivePolicy(MANAGED, {}, [], org({ approvalTtlSeconds: 5, killSwitch: 'yes', adapters: 'not-an-array', surprise: 1, strictMode: true, blockedSites: ['https://ledger.corp.example/*'] }));
     expect(view.problems.map((p) => `${p.source} ${p.field}`).sort()).toEqual(['verifier adapters', 'verifier approvalTtlSeconds', 'verifier killSwitch', 'verifier surprise']);
     expect(view.policy.approvalTtlSeconds).toBe(60);
+    // A switch it cannot read turns on (fail closed), as a managed one would.
+    expect(view.policy.killSwitch).toBe(true);
     expect(view.policy.blockedSites).toContain('https://ledger.corp.example/*');
     expect(effectivePolicy({}, {}, [], org(['nonsense'])).problems).toEqual([{ source: 'verifier', field: '(policy)', message: 'policy is not an object' }]);
   });
