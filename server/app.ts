@@ -7,6 +7,7 @@ import type { VerifierContext } from './context';
 import { DEFAULT_EXTENSION_ORIGINS } from './config';
 import type { DatabaseHandle } from './db/connect';
 import { createMetrics } from './metrics';
+import { useNodeCrypto } from './node-crypto';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { proposalRoutes } from './routes/proposals';
@@ -42,6 +43,8 @@ export interface BuildAppOptions {
 export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["countersign-approval"]', 'req.headers.cookie'];
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  // Every digest, token check and receipt signature of this process on the calling thread (node-crypto.ts).
+  useNodeCrypto();
   const now = options.now ?? Date.now;
   const ttl = Math.min(options.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
   const { db } = options.database;

@@ -1,8 +1,8 @@
 // Strict compact JWS: size cap, canonical segments, header allow-list, ES256 signing and checking.
 // Shared by approval tokens, receipts and log batches, each with its own `typ`. Runtime-neutral.
-import { CompactSign } from 'jose';
 import { TokenRejected } from './errors';
-import { decodeBase64urlStrict, decodeUtf8Strict, utf8 } from './encoding';
+import { protocolCrypto } from './crypto-backend';
+import { decodeBase64urlStrict, decodeUtf8Strict, encodeBase64url, utf8 } from './encoding';
 import { verifyEs256 } from './es256';
 import { parseJsonStrict } from './strict-json';
 
@@ -95,15 +95,18 @@ export async function assertJwsSignature(jws: ParsedJws, key: CryptoKey): Promis
   }
 }
 
-/** Signs a compact JWS (with jose) under the protected header `{alg: ES256, typ, kid}`. */
-export function signCompactJws(
+/**
+ * Signs a compact JWS (RFC 7515 §7.1) under the protected header `{alg: ES256, typ, kid}`, with the
+ * installed backend (protocolCrypto): base64url(header).base64url(payload).base64url(P1363 signature).
+ */
+export async function signCompactJws(
   privateKey: CryptoKey,
   header: { typ: JwsTyp; kid: string },
   payload: unknown,
 ): Promise<string> {
-  return new CompactSign(utf8(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'ES256', typ: header.typ, kid: header.kid })
-    .sign(privateKey);
+  const signingInput = `${encodeBase64url(utf8(JSON.stringify({ alg: 'ES256', typ: header.typ, kid: header.kid })))}.${encodeBase64url(utf8(JSON.stringify(payload)))}`;
+  const signature = await protocolCrypto().signEs256(privateKey, utf8(signingInput));
+  return `${signingInput}.${encodeBase64url(signature)}`;
 }
 
 function decodeJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 // Byte encodings the protocol relies on: strict base64url, strict UTF-8 JSON, SHA-256. Runtime-neutral.
 import { base64url } from 'jose';
+import { protocolCrypto } from './crypto-backend';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -46,8 +47,7 @@ export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
 }
 
 export async function sha256(data: Uint8Array | string): Promise<Uint8Array> {
-  const bytes = typeof data === 'string' ? utf8(data) : data;
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return protocolCrypto().sha256(typeof data === 'string' ? utf8(data) : data);
 }
 
 export async function sha256Base64url(data: Uint8Array | string): Promise<string> {

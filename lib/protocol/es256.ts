@@ -1,10 +1,11 @@
 // ES256 keys and signatures: P-256 public-key hygiene, RFC 7638 thumbprints, the P1363 check. Runtime-neutral.
 import { calculateJwkThumbprint } from 'jose';
 import { z } from 'zod';
+import { protocolCrypto } from './crypto-backend';
 import { PayloadInvalid } from './errors';
 
 export const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-export const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+export { ECDSA_SHA256 } from './crypto-backend';
 
 const Coordinate = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a 32-byte base64url coordinate');
 
@@ -60,12 +61,7 @@ export function jwkThumbprint(jwk: Es256PublicJwk): Promise<string> {
 export async function verifyEs256(key: CryptoKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (signature.length !== 64) return false;
   try {
-    return await crypto.subtle.verify(
-      ECDSA_SHA256,
-      key,
-      signature as Uint8Array<ArrayBuffer>,
-      data as Uint8Array<ArrayBuffer>,
-    );
+    return await protocolCrypto().verifyEs256(key, data, signature);
   } catch {
     return false;
   }

@@ -55,6 +55,9 @@ export {
 } from './digest';
 export type { DigestInput, CanonicalAction, CanonicalBody } from './digest';
 
+export { WEB_CRYPTO, useProtocolCrypto, protocolCrypto, isEs256Key } from './crypto-backend';
+export type { ProtocolCrypto } from './crypto-backend';
+
 export {
   ECDSA_P256,
   ECDSA_SHA256,

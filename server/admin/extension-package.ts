@@ -36,7 +36,7 @@ export const BaseUrl = z
     if (!URL.canParse(value)) return;
     const url = new URL(value);
     if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'the base URL must not carry credentials: every browser fetches it' });
-    if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'the base URL must not have a ?query or #fragment: file names are appended to it' });
+    if (url.search || url.hash || /[?#]/.test(value)) ctx.addIssue({ code: 'custom', message: 'the base URL must not have a ?query or #fragment: file names are appended to it' });
     if (url.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) ctx.addIssue({ code: 'custom', message: 'the base URL must be https (http only on loopback)' });
   })
   .transform((value) => {
@@ -46,8 +46,11 @@ export const BaseUrl = z
   });
 export type BaseUrl = z.infer<typeof BaseUrl>;
 
-/** A version Chrome and Firefox both accept: one to four dot-separated integers, no leading zeros. */
-export const ExtensionVersion = z.string().regex(/^(0|[1-9]\d{0,8})(\.(0|[1-9]\d{0,8})){0,3}$/, 'a version is 1–4 dot-separated integers');
+/** A version Chrome and Firefox both accept: one to four dot-separated integers 0–65535, no leading zeros. */
+export const ExtensionVersion = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,4})(\.(0|[1-9]\d{0,4})){0,3}$/, 'a version is 1–4 dot-separated integers')
+  .refine((v) => v.split('.').every((part) => Number(part) <= 65535), 'each part of a version is at most 65535');
 
 type Manifest = Record<string, unknown>;
 

@@ -9,8 +9,15 @@ export const DEFAULT_KEY_PATH = '.keys/countersign-crx.pem';
 
 /** The key file to use: the flag, else the environment, else the checkout's default. */
 export function signingKeyPath(flag: string | undefined, env: NodeJS.ProcessEnv): { path: string; chosen: 'flag' | 'env' | 'default' } {
-  if (flag) return { path: resolve(flag), chosen: 'flag' };
-  if (env.COUNTERSIGN_CRX_KEY) return { path: resolve(env.COUNTERSIGN_CRX_KEY), chosen: 'env' };
+  // An empty value (`--key "$UNSET"`) is a mistake, never a reason to fall through to a new key.
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new Error('--key is empty: name the fleet\'s signing key file');
+    return { path: resolve(flag), chosen: 'flag' };
+  }
+  if (env.COUNTERSIGN_CRX_KEY !== undefined) {
+    if (env.COUNTERSIGN_CRX_KEY.trim() === '') throw new Error('COUNTERSIGN_CRX_KEY is set but empty: name the fleet\'s signing key file, or unset it');
+    return { path: resolve(env.COUNTERSIGN_CRX_KEY), chosen: 'env' };
+  }
   return { path: resolve(DEFAULT_KEY_PATH), chosen: 'default' };
 }
 

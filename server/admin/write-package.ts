@@ -2,8 +2,8 @@
 // signed with the fleet's key and its update manifest, the Chrome Web Store zip, the Firefox XPI and its
 // updates.json, and package.json describing them. Node only (fs, crx3, yazl).
 import { createHash, createPrivateKey } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import crx3 from 'crx3';
 import yazl from 'yazl';
@@ -66,7 +66,12 @@ function readManifest(dir: string): Record<string, unknown> {
   }
 }
 
-/** Packs both builds into `outDir`; returns what package.json says. */
+/**
+ * Packs both builds into `outDir`; returns what package.json says. Everything is checked and written
+ * in a staging folder beside it first, which then replaces `outDir` whole: a pack that fails leaves
+ * the old kit as it was, and a new one never keeps an old file (an update.xml naming another CRX).
+ * An `outDir` that holds anything but a kit is refused, never replaced.
+ */
 export async function writePackage(o: PackageOptions): Promise<PackageInfo> {
   const mtime = o.mtime ?? new Date('2026-01-01T00:00:00Z');
   const builtChromium = readManifest(o.chromiumDir);
@@ -76,45 +81,70 @@ export async function writePackage(o: PackageOptions): Promise<PackageInfo> {
   const signer = signerIdentity(createPrivateKey(readFileSync(o.keyPath)));
   const names = artifactNames(version);
   const at = (file: string) => (o.baseUrl ? new URL(file, o.baseUrl).href : null);
-  mkdirSync(o.outDir, { recursive: true });
-  const write = (file: string, data: Buffer | string) => writeFileSync(join(o.outDir, file), data);
+  // Every manifest is made (and the Firefox build's add-on id checked) before anything is written.
+  const manifests = {
+    crx: chromiumManifest(builtChromium, signer, at(names.chromiumUpdateManifest)),
+    store: webStoreManifest(builtChromium),
+    xpi: firefoxManifest(builtFirefox, at(names.firefoxUpdateManifest)),
+  };
+  const target = resolve(o.outDir);
+  if (existsSync(target) && readdirSync(target).length > 0 && !isKit(target)) throw new Error(`${o.outDir} holds files that are not a kit from npm run package: refusing to replace them (choose another --out)`);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = mkdtempSync(join(dirname(target), `.${basename(target)}-staging-`));
+  try {
+    const write = (file: string, data: Buffer | string) => writeFileSync(join(staging, file), data);
 
-  // Chromium: the CRX's own zip carries the signer's key (so an unpacked copy keeps the id) and the update URL.
-  const crxZip = await zip(entries(o.chromiumDir, chromiumManifest(builtChromium, signer, at(names.chromiumUpdateManifest))), mtime);
-  const crxPath = join(o.outDir, names.crx);
-  const made = (await crx3(Readable.from([crxZip]), { keyPath: o.keyPath, crxPath })) as { appId?: string } | undefined;
-  if (made?.appId !== signer.id) throw new Error(`the CRX was signed for ${String(made?.appId)}, not ${signer.id}: the key could not be used`);
-  const crx = readFileSync(crxPath);
-  const storeZip = await zip(entries(o.chromiumDir, webStoreManifest(builtChromium)), mtime);
-  write(names.webStoreZip, storeZip);
-  const codebase = at(names.crx);
-  if (codebase) write(names.chromiumUpdateManifest, chromiumUpdateManifest({ id: signer.id, version, codebase }));
+    // Chromium: the CRX's own zip carries the signer's key (so an unpacked copy keeps the id) and the update URL.
+    const crxZip = await zip(entries(o.chromiumDir, manifests.crx), mtime);
+    const crxPath = join(staging, names.crx);
+    const made = (await crx3(Readable.from([crxZip]), { keyPath: o.keyPath, crxPath })) as { appId?: string } | undefined;
+    if (made?.appId !== signer.id) throw new Error(`the CRX was signed for ${String(made?.appId)}, not ${signer.id}: the key could not be used`);
+    const crx = readFileSync(crxPath);
+    const storeZip = await zip(entries(o.chromiumDir, manifests.store), mtime);
+    write(names.webStoreZip, storeZip);
+    const codebase = at(names.crx);
+    if (codebase) write(names.chromiumUpdateManifest, chromiumUpdateManifest({ id: signer.id, version, codebase }));
 
-  // Firefox: the add-on id is fixed in the build; the update URL points at updates.json beside the XPI.
-  const xpi = await zip(entries(o.firefoxDir, firefoxManifest(builtFirefox, at(names.firefoxUpdateManifest))), mtime);
-  write(names.xpi, xpi);
-  const link = at(names.xpi);
-  if (link) write(names.firefoxUpdateManifest, firefoxUpdateManifest({ version, link, sha256: sha256(xpi) }));
+    // Firefox: the add-on id is fixed in the build; the update URL points at updates.json beside the XPI.
+    const xpi = await zip(entries(o.firefoxDir, manifests.xpi), mtime);
+    write(names.xpi, xpi);
+    const link = at(names.xpi);
+    if (link) write(names.firefoxUpdateManifest, firefoxUpdateManifest({ version, link, sha256: sha256(xpi) }));
 
-  const info = PackageInfo.parse({
-    version,
-    chromium: {
-      id: signer.id,
-      crx: { file: names.crx, sha256: sha256(crx) },
-      webStoreZip: { file: names.webStoreZip, sha256: sha256(storeZip) },
-      updateManifest: codebase ? names.chromiumUpdateManifest : null,
-      updateUrl: at(names.chromiumUpdateManifest),
-    },
-    firefox: {
-      id: (builtFirefox.browser_specific_settings as { gecko: { id: string } }).gecko.id,
-      xpi: { file: names.xpi, sha256: sha256(xpi) },
-      updateManifest: link ? names.firefoxUpdateManifest : null,
-      installUrl: link,
-      signed: false,
-    },
-  });
-  write(names.info, `${JSON.stringify(info, null, 2)}\n`);
-  return info;
+    const info = PackageInfo.parse({
+      version,
+      chromium: {
+        id: signer.id,
+        crx: { file: names.crx, sha256: sha256(crx) },
+        webStoreZip: { file: names.webStoreZip, sha256: sha256(storeZip) },
+        updateManifest: codebase ? names.chromiumUpdateManifest : null,
+        updateUrl: at(names.chromiumUpdateManifest),
+      },
+      firefox: {
+        id: (builtFirefox.browser_specific_settings as { gecko: { id: string } }).gecko.id,
+        xpi: { file: names.xpi, sha256: sha256(xpi) },
+        updateManifest: link ? names.firefoxUpdateManifest : null,
+        installUrl: link,
+        signed: false,
+      },
+    });
+    write(names.info, `${JSON.stringify(info, null, 2)}\n`);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+    return info;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** A folder npm run package wrote (its package.json describes a kit). */
+function isKit(dir: string): boolean {
+  try {
+    readPackageInfo(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a kit's package.json (for policy-template --package). */

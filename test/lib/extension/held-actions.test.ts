@@ -4,6 +4,7 @@
 // verifier for exactly that request and route scope; expiry and closed tabs end it.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { protocolCrypto } from '@/lib/protocol';
 import { approveAction, rejectAction } from '@/lib/extension/approvals';
 import { CountersignDb, db, useDatabase } from '@/lib/extension/db';
 import { effectivePolicy } from '@/lib/policy/effective-policy';
@@ -125,7 +126,7 @@ describe('approving', () => {
 
   it('S-08: two approvals at once sign once — the second never computes a token of its own', async () => {
     const row = await propose();
-    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const sign = vi.spyOn(protocolCrypto(), 'signEs256');
     try {
       // The plan is known (one approver): no device proof is signed to ask it, only the approval.
       await Promise.all([approveAction(row.id, gates(), async () => 1), approveAction(row.id, gates(), async () => 1)]);

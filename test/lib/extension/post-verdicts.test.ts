@@ -4,7 +4,7 @@
 // failure, and refuses a key set that mixes key kinds while keeping the keys it held.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IssuerKeys, JwksCache, LookedUpVerdicts, VerdictCache, verdictFor } from '@/lib/extension/post-verdicts';
-import { contentDigest, exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, signCompactJws } from '@/lib/protocol';
+import { contentDigest, exportEs256PublicJwk, generateEs256KeyPair, mintReceipt, newTraceId, protocolCrypto, signCompactJws } from '@/lib/protocol';
 
 // jose's key set keeps time with Date.now(): the tests move it.
 beforeEach(() => {
@@ -153,7 +153,7 @@ describe('verdict cache', () => {
   it('checks a receipt once for the same text, again when the text differs', async () => {
     const s = await setup();
     const cache = new VerdictCache();
-    const verify = vi.spyOn(crypto.subtle, 'verify');
+    const verify = vi.spyOn(protocolCrypto(), 'verifyEs256');
     const post = { receipt: s.receipt, author: 'assistant', content: TEXT, marked: false };
     expect((await cache.get(post, s.ctx)).state).toBe('verified');
     expect((await cache.get(post, s.ctx)).state).toBe('verified');
@@ -213,7 +213,7 @@ describe('receipts looked up by the text\'s digest', () => {
   it('a receipt that held is checked once; one that failed is checked again (its key may only have been out of reach)', async () => {
     const s = await setup();
     const verdicts = new LookedUpVerdicts();
-    const verify = vi.spyOn(crypto.subtle, 'verify');
+    const verify = vi.spyOn(protocolCrypto(), 'verifyEs256');
     await verdicts.get(await post(), [s.receipt], s.ctx);
     await verdicts.get(await post(), [s.receipt], s.ctx);
     expect(verify).toHaveBeenCalledTimes(1);

@@ -4,6 +4,7 @@
 // itself is test/lib/messaging/senders.test.ts.
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch } from '@/lib/extension/router';
+import { protocolCrypto } from '@/lib/protocol';
 import { TO_BACKGROUND } from '@/lib/messaging/contract';
 import type { OrganisationPolicyView } from '@/lib/messaging/contract';
 
@@ -46,7 +47,7 @@ describe('dispatch', () => {
 
   it('E-01: ui-bg:approve from a content script is refused before anything runs — no signature', async () => {
     const handler = vi.fn(async () => ({ state: 'approved' }));
-    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const sign = vi.spyOn(protocolCrypto(), 'signEs256');
     const outcome = await dispatch('ui-bg:approve', { actionId: 'a1' }, contentScript, handler, SELF);
     expect(outcome).toEqual({ ok: false, code: 'sender_refused', message: expect.any(String) });
     expect(handler).not.toHaveBeenCalled();

@@ -1,6 +1,6 @@
 // Admin policy templates: each target read back as the browser reads it, every schema key with its
 // type; refusals (unknown key, wrong type, bad adapter, bad update URL); the CLI without a verifier.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,14 +10,18 @@ import { loadManagedSchema } from '../../../server/admin/managed-schema';
 import {
   checkPolicy,
   MACOS_EXTENSION_DOMAIN,
+  macosExtensionDomain,
   ManagedSchema,
   renderTemplate,
   TemplateTarget,
   UpdateUrl,
   WINDOWS_FORCELIST_KEY,
   WINDOWS_POLICY_KEY,
+  windowsPolicyKey,
 } from '../../../server/admin/policy-templates';
 import type { CheckedPolicy, ManagedSchemaProperty } from '../../../server/admin/policy-templates';
+import { artifactNames } from '../../../server/admin/extension-package';
+import type { PackageInfo } from '../../../server/admin/extension-package';
 import { runCli } from '../../../server/cli';
 
 const schema = loadManagedSchema();
@@ -400,5 +404,131 @@ describe('npm run admin -- policy-template', () => {
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, 'killSwitch: true');
     expect((await cli('policy-template', 'macos', '--policy', notJson)).err).toMatch(/not\.json is not a JSON file/);
+  });
+
+  // ---- --package <kit> and --extension-id <id>: the id a fleet's own signing key gives.
+
+  const KIT_ID = 'kjihgfedcbaponmlkjihgfedcbaponml';
+  const KIT_BASE = 'https://updates.corp.example/kit/';
+  /** A kit directory holding only package.json, as npm run package writes it (with or without --base-url). */
+  function kit(selfHosted: boolean): string {
+    const kitDir = mkdtempSync(join(dir, 'kit-'));
+    const names = artifactNames('1.2.3');
+    const artifact = (file: string) => ({ file, sha256: 'd'.repeat(64) });
+    const info: PackageInfo = {
+      version: '1.2.3',
+      chromium: {
+        id: KIT_ID,
+        crx: artifact(names.crx),
+        webStoreZip: artifact(names.webStoreZip),
+        updateManifest: selfHosted ? 'update.xml' : null,
+        updateUrl: selfHosted ? `${KIT_BASE}update.xml` : null,
+      },
+      firefox: { id: GECKO_ID, xpi: artifact(names.xpi), updateManifest: selfHosted ? 'updates.json' : null, installUrl: selfHosted ? `${KIT_BASE}${names.xpi}` : null, signed: false },
+    };
+    writeFileSync(join(kitDir, 'package.json'), JSON.stringify(info));
+    return kitDir;
+  }
+
+  it('--package: the policy is keyed on the kit’s id, and the forcelist entry is <id>;<the kit’s update.xml URL>', async () => {
+    const r = await cli('policy-template', 'chromium-linux', '--policy', policyFile, '--package', kit(true));
+    expect(r.code).toBe(0);
+    const file = JSON.parse(r.out) as { ExtensionInstallForcelist: string[]; '3rdparty': { extensions: Record<string, Record<string, unknown>> } };
+    expect(file.ExtensionInstallForcelist).toEqual([`${KIT_ID};${KIT_BASE}update.xml`]);
+    expect(Object.keys(file['3rdparty'].extensions)).toEqual([KIT_ID]);
+    expectEveryKeyRoundTrips(file['3rdparty'].extensions[KIT_ID]!, { ...given, adapters: JSON.stringify(ADAPTERS) });
+    expect(r.out).not.toContain(EXTENSION_ID);
+  });
+
+  it('--package for firefox: the XPI’s URL is the install_url', async () => {
+    const r = await cli('policy-template', 'firefox', '--policy', policyFile, '--package', kit(true));
+    expect(r.code).toBe(0);
+    const file = JSON.parse(r.out) as { policies: { ExtensionSettings: Record<string, unknown> } };
+    expect(file.policies.ExtensionSettings).toEqual({ [GECKO_ID]: { installation_mode: 'force_installed', install_url: `${KIT_BASE}countersign-1.2.3.xpi` } });
+  });
+
+  it('--package for windows and macos: the registry key and the preference domain are the kit’s id', async () => {
+    const kitDir = kit(true);
+    const reg = await cli('policy-template', 'windows', '--policy', policyFile, '--package', kitDir);
+    expect(reg.code).toBe(0);
+    const keys = readReg(`${reg.out}\r\n`);
+    expect(keys.has(windowsPolicyKey(KIT_ID))).toBe(true);
+    expect(keys.has(WINDOWS_POLICY_KEY)).toBe(false);
+    expect([...keys.get(WINDOWS_FORCELIST_KEY)!]).toEqual([['1', `${KIT_ID};${KIT_BASE}update.xml`]]);
+    const mac = await cli('policy-template', 'macos', '--policy', policyFile, '--package', kitDir);
+    expect(mac.code).toBe(0);
+    const content = (readPlist(`${mac.out}\n`) as { PayloadContent: Array<Record<string, Plist>> }).PayloadContent;
+    expect(content.map((p) => p.PayloadType)).toEqual(['com.google.Chrome', macosExtensionDomain(KIT_ID)]);
+    expect(content[0]!.ExtensionInstallForcelist).toEqual([`${KIT_ID};${KIT_BASE}update.xml`]);
+  });
+
+  it('attack: --package with --update-url or --extension-id is refused (one source for the id and the URL)', async () => {
+    const kitDir = kit(true);
+    for (const extra of [['--update-url', UPDATE_URL], ['--extension-id', KIT_ID]]) {
+      const r = await cli('policy-template', 'chromium-linux', '--policy', policyFile, '--package', kitDir, ...extra);
+      expect(r.code, extra[0]).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toBe('error: --package names the id and the update URL itself: leave out --update-url and --extension-id');
+    }
+  });
+
+  it('--package with a kit packed without a base URL is refused, naming --base-url', async () => {
+    const kitDir = kit(false);
+    for (const target of ['chromium-linux', 'firefox']) {
+      const r = await cli('policy-template', target, '--policy', policyFile, '--package', kitDir);
+      expect(r.code, target).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/was packed without --base-url, so it names no URL to install from: npm run package -- --base-url/);
+    }
+  });
+
+  it('--package naming a directory that is not a kit is refused', async () => {
+    const notKit = join(dir, 'not-a-kit');
+    mkdirSync(notKit, { recursive: true });
+    const r = await cli('policy-template', 'chromium-linux', '--policy', policyFile, '--package', notKit);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: ${notKit} is not a package made by npm run package`);
+  });
+
+  it('attack: a kit whose update URL is plain http to a remote host is refused like --update-url', async () => {
+    const kitDir = kit(true);
+    const info = JSON.parse(readFileSync(join(kitDir, 'package.json'), 'utf8')) as PackageInfo;
+    writeFileSync(join(kitDir, 'package.json'), JSON.stringify({ ...info, chromium: { ...info.chromium, updateUrl: 'http://updates.corp.example/kit/update.xml' } }));
+    const r = await cli('policy-template', 'chromium-linux', '--policy', policyFile, '--package', kitDir);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("error: the package's update manifest URL is refused: the update URL must be https (http only on loopback)");
+  });
+
+  it.each(['LEELPBFGMAMKJJKCIAIFJEIHGADJNMGJ', 'qeelpbfgmamkjjkciaifjeihgadjnmgj', 'leelpbfgmamkjjkciaifjeihgadjnmg', 'leelpbfgmamkjjkciaifjeihgadjnmgj\\evil', ''])(
+    'attack: --extension-id %j is refused (it would become a registry path and a preference domain)',
+    async (id) => {
+      const r = await cli('policy-template', 'windows', '--policy', policyFile, '--extension-id', id);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toBe('error: --extension-id is refused: a Chromium extension id is 32 letters a–p');
+    },
+  );
+
+  it('--extension-id keys the windows .reg key path and the macOS domain on that id', async () => {
+    const reg = await cli('policy-template', 'windows', '--policy', policyFile, '--extension-id', KIT_ID, '--update-url', UPDATE_URL);
+    expect(reg.code).toBe(0);
+    const keys = readReg(`${reg.out}\r\n`);
+    expectEveryKeyRoundTrips(chromeFromRegistry(keys, windowsPolicyKey(KIT_ID)), { ...given, adapters: JSON.stringify(ADAPTERS) });
+    expect(windowsPolicyKey(KIT_ID)).toBe(`HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome\\3rdparty\\extensions\\${KIT_ID}\\policy`);
+    expect(keys.has(WINDOWS_POLICY_KEY)).toBe(false);
+    expect([...keys.get(WINDOWS_FORCELIST_KEY)!]).toEqual([['1', `${KIT_ID};${UPDATE_URL}`]]);
+    const mac = await cli('policy-template', 'macos', '--policy', policyFile, '--extension-id', KIT_ID);
+    expect(mac.code).toBe(0);
+    const content = (readPlist(`${mac.out}\n`) as { PayloadContent: Array<Record<string, Plist>> }).PayloadContent;
+    expect(content.map((p) => p.PayloadType)).toEqual([macosExtensionDomain(KIT_ID)]);
+    expect(macosExtensionDomain(KIT_ID)).toBe(`com.google.Chrome.extensions.${KIT_ID}`);
+    expect(mac.out).not.toContain(EXTENSION_ID);
+  });
+
+  it('without --extension-id or --package the development id keys the policy', async () => {
+    const r = await cli('policy-template', 'macos', '--policy', policyFile);
+    expect(r.code).toBe(0);
+    const content = (readPlist(`${r.out}\n`) as { PayloadContent: Array<Record<string, Plist>> }).PayloadContent;
+    expect(content.map((p) => p.PayloadType)).toEqual([MACOS_EXTENSION_DOMAIN]);
   });
 });

@@ -1,0 +1,40 @@
+// The verifier's protocol crypto: synchronous node:crypto (OpenSSL on the calling thread) instead of
+// Web Crypto's thread-pool jobs, for the hash, the token check and the receipt signature of every
+// request. Same inputs, same answers (test/server/node-crypto.test.ts runs Wycheproof through both).
+// Node only.
+import { createHash, KeyObject, sign, verify } from 'node:crypto';
+import { isEs256Key, useProtocolCrypto } from '../lib/protocol/crypto-backend';
+import type { ProtocolCrypto } from '../lib/protocol/crypto-backend';
+
+const keys = new WeakMap<CryptoKey, KeyObject>();
+
+/** The KeyObject behind a Web Crypto key, made once per key (converting costs little; it adds up). */
+function keyObject(key: CryptoKey): KeyObject {
+  let object = keys.get(key);
+  if (!object) {
+    object = KeyObject.from(key);
+    keys.set(key, object);
+  }
+  return object;
+}
+
+export const NODE_CRYPTO: ProtocolCrypto = {
+  name: 'node:crypto',
+  sha256(data) {
+    return new Uint8Array(createHash('sha256').update(data).digest());
+  },
+  verifyEs256(key, data, signature) {
+    // Web Crypto refuses a key of another kind or usage by throwing; so does this.
+    if (!isEs256Key(key, 'verify')) throw new TypeError('not an ES256 verification key');
+    return verify('sha256', data, { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, signature);
+  },
+  signEs256(key, data) {
+    if (!isEs256Key(key, 'sign')) throw new TypeError('not an ES256 signing key');
+    return new Uint8Array(sign('sha256', data, { key: keyObject(key), dsaEncoding: 'ieee-p1363' }));
+  },
+};
+
+/** Installs NODE_CRYPTO for lib/protocol in this process (idempotent). */
+export function useNodeCrypto(): void {
+  useProtocolCrypto(NODE_CRYPTO);
+}
