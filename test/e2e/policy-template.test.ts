@@ -13,6 +13,7 @@ import { launchWithExtension } from '../helpers/browser/browser';
 import type { ExtensionBrowser } from '../helpers/browser/browser';
 import { MANAGED_POLICY_DIR, removeManagedPolicy, setManagedPoliciesAside } from '../helpers/browser/managed-policy';
 import { OptionsPage } from '../helpers/browser/pages/extension-pages';
+import { SCREENSHOT_DIR } from '../helpers/browser/screenshots';
 
 const FILE = join(MANAGED_POLICY_DIR, 'countersign-template-e2e.json');
 
@@ -110,4 +111,21 @@ it('the options page shows each value with its source "managed"', async () => {
     expect(await options.page.getByTestId(`policy-source-${key}`).textContent(), key).toBe('managed');
   }
   await expect(options.policyProblems().count()).resolves.toBe(0);
+});
+
+it('chrome://policy lists the extension\'s policy from the generated file, every key valid against the schema (docs/admin.md\'s screenshot)', async () => {
+  const page = await browser!.context.newPage();
+  await page.goto('chrome://policy');
+  // Chromium's own policy page (web components: Playwright's locators reach into their shadow roots):
+  // Countersign's values under its extension id, each with a status.
+  await expect.poll(() => page.getByText(EXTENSION_ID).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+  for (const key of Object.keys(POLICY)) expect(await page.getByText(key, { exact: true }).count(), key).toBeGreaterThan(0);
+  expect(await page.getByText('http://127.0.0.1:9', { exact: true }).count()).toBeGreaterThan(0);
+  // A value Chrome's schema check refused is shown with the status "Error"; there is none.
+  expect(await page.getByText('Error', { exact: true }).filter({ visible: true }).count()).toBe(0);
+  expect(await page.getByText('OK', { exact: true }).filter({ visible: true }).count()).toBeGreaterThanOrEqual(Object.keys(POLICY).length);
+  // The page scrolls inside its own container: bring Countersign's table to the top, then take the view.
+  await page.getByText(EXTENSION_ID).first().evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'chrome-policy.png') });
+  await page.close();
 });
