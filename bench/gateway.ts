@@ -1,6 +1,7 @@
 // Gateway benchmarks (issue 15, performance): the reverse proxy in server/gateway/ as
 // `npm run gateway` runs it, a child process like the verifier and the tool behind it. Every figure
-// is against a baseline measured in this same run, as the median of RUNS rounds with its min–max:
+// is against a baseline measured beside it in the same round, as the median of RUNS (REPETITIONS,
+// bench/repeat.ts) rounds with its min–max and spread (NOISY over 15 %):
 //   1. pass-through (a page GET, a person's unprotected form POST): throughput through the gateway /
 //      direct to the tool (16 connections), and the p50 the gateway adds at concurrency 1, for a
 //      static tool (a node:http server answering a ~4 KB page; also through the gateway's proxy
@@ -20,19 +21,15 @@ import autocannon from 'autocannon';
 import { actionDigest, approvalDraft, mintApprovalToken, newTraceId } from '../lib/protocol';
 import { MEDIAWIKI_ROOT, startMediaWiki } from '../test/helpers/mediawiki';
 import { freePort } from '../test/helpers/processes';
+import type { RepeatedMetric } from './repeat';
+import { REPETITIONS, median, repeat, repeatedMetric } from './repeat';
 import type { Metric } from './verifier';
 import { enrolledDevice, round, startVerifier } from './verifier';
 
-/** A figure that is the median of several runs, with the smallest and largest of them. */
-export interface RangedMetric extends Metric {
-  min: number;
-  max: number;
-}
-
 const FORM = 'application/x-www-form-urlencoded';
 const USER = 'alice';
-/** Paired runs per figure: the median and the min–max of 5. */
-const RUNS = 5;
+/** Paired runs per figure: the median, min–max and spread of REPETITIONS. */
+const RUNS = REPETITIONS;
 
 /** The MediaWiki-shaped routes of DESIGN.md's example (as test/helpers/gateway.ts's ROUTES). */
 const ROUTES = [
@@ -230,16 +227,8 @@ async function closedLoop(s: Series, seconds: number, connections: number): Prom
   return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
 }
 
-function median(values: number[]): number {
-  if (!values.length) throw new Error('median of nothing');
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function ranged(metric: string, runs: number[], digits: number, unit: string, goal: string, pass: (median: number) => boolean): RangedMetric {
-  const m = median(runs);
-  return { metric, value: round(m, digits), unit, goal, pass: pass(m), min: round(Math.min(...runs), digits), max: round(Math.max(...runs), digits) };
+function ranged(metric: string, runs: number[], digits: number, unit: string, goal: string, pass: (median: number) => boolean): RepeatedMetric {
+  return repeatedMetric(runs, { metric, unit, goal, digits, pass });
 }
 
 interface PassThroughOptions {
@@ -256,24 +245,22 @@ interface PassThroughOptions {
  * gateway: RUNS rounds of throughput phases (the order rotating, so the machine's drift falls on all)
  * and RUNS interleaved latency runs. The per-round throughput ratios and p50 differences.
  */
-async function passThrough(label: string, kind: string, targets: { tool: string; bare?: string; gateway: string }, call: Call, o: PassThroughOptions, log: (line: string) => void): Promise<RangedMetric[]> {
+async function passThrough(label: string, kind: string, targets: { tool: string; bare?: string; gateway: string }, call: Call, o: PassThroughOptions, log: (line: string) => void): Promise<RepeatedMetric[]> {
   const rate = (base: string, seconds: number) => (o.load === 'autocannon' ? throughput(base, call, seconds, o.connections) : closedLoop({ base, call }, seconds, o.connections));
   const bases = [targets.tool, targets.gateway, ...(targets.bare !== undefined ? [targets.bare] : [])];
   // Warm-up (JIT, connection pools, the wiki's caches): not counted.
   for (const base of bases) await rate(base, 1);
-  const rounds: number[][] = [];
-  for (let r = 0; r < RUNS; r++) {
+  const rounds = await repeat(RUNS, async (r) => {
     const rps: number[] = [];
     for (let k = 0; k < bases.length; k++) {
       const j = (k + r) % bases.length;
       rps[j] = await rate(bases[j]!, o.seconds);
     }
-    rounds.push(rps);
-  }
+    return rps;
+  });
   const series = bases.map((base) => ({ base, call }));
   await interleavedP50(series, Math.ceil(o.requests / 4));
-  const p50s: number[][] = [];
-  for (let r = 0; r < RUNS; r++) p50s.push(await interleavedP50(series, o.requests));
+  const p50s = await repeat(RUNS, () => interleavedP50(series, o.requests));
 
   const name = `gateway, ${label}, ${kind}`;
   const directRps = rounds.map((x) => x[0]!);
@@ -323,7 +310,7 @@ async function mintRights(device: Device, origin: string, n: number): Promise<st
  * the gateway's remote verifier sends) and the same POST direct to the tool, interleaved at
  * concurrency 1, `n` of each per run, every token fresh and used once.
  */
-async function approved(device: Device, verifier: string, gateway: string, tool: string, n: number, log: (line: string) => void): Promise<RangedMetric[]> {
+async function approved(device: Device, verifier: string, gateway: string, tool: string, n: number, log: (line: string) => void): Promise<RepeatedMetric[]> {
   const url = `${gateway}${RIGHTS_PATH}`;
   const verifyCall: Call = { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' } };
   const run = async (count: number) => {
@@ -342,11 +329,10 @@ async function approved(device: Device, verifier: string, gateway: string, tool:
     );
   };
   await run(Math.ceil(n / 4));
-  const runs: Array<{ gateway: number; verify: number; direct: number }> = [];
-  for (let r = 0; r < RUNS; r++) {
+  const runs = await repeat(RUNS, async () => {
     const [g, v, d] = await run(n);
-    runs.push({ gateway: g!, verify: v!, direct: d! });
-  }
+    return { gateway: g!, verify: v!, direct: d! };
+  });
   const added = runs.map((p) => p.gateway - p.verify - p.direct);
   log(`approved (through − verify − direct): ${runs.map((p) => `${round(p.gateway, 2)} − ${round(p.verify, 2)} − ${round(p.direct, 2)}`).join('; ')} ms`);
   return [

@@ -1,16 +1,18 @@
 // Presence benchmark: what checking a `wa` assertion adds to POST /v1/verify (SQLite), as the ratio of
 // p50 latencies of an access change with presence to a post without, interleaved at concurrency 1 in
-// the same verifier, median and spread over runs. Node only.
+// the same verifier (the baseline without presence measured beside it in every run), the median and
+// spread of REPETITIONS runs (bench/repeat.ts). Node only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { DEFAULT_APPROVAL_TTL_SECONDS, actionDigest, approvalDraft, mintApprovalToken, newTraceId } from '../lib/protocol';
 import type { ActionRequest } from '../lib/protocol';
-import type { RangedMetric } from './gateway';
-import { admin, enrolledDevice, round, startVerifier } from './verifier';
+import type { RepeatedMetric } from './repeat';
+import { REPETITIONS, median, repeat, repeatedMetric } from './repeat';
+import { admin, enrolledDevice, startVerifier } from './verifier';
 
-const RUNS = 5;
+const RUNS = REPETITIONS;
 const PER_RUN = 200;
 const SITE = 'http://127.0.0.1:8081';
 const POST: ActionRequest = { method: 'POST', url: `${SITE}/api/topics/1/replies`, contentType: 'application/json', body: '{"body":"A benchmark reply."}' };
@@ -48,14 +50,8 @@ async function timedVerify(agent: Agent, url: string, body: string): Promise<num
   return ms;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /** p50 of verify with and without presence, interleaved one after the other, per run; then the ratio's median and spread. */
-export async function presenceMetrics(log: (line: string) => void = () => undefined): Promise<RangedMetric[]> {
+export async function presenceMetrics(log: (line: string) => void = () => undefined): Promise<RepeatedMetric[]> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-presence-'));
   const verifier = await startVerifier(`sqlite:${join(dir, 'verifier.db')}`);
   const agent = new Agent({ connections: 1 });
@@ -65,10 +61,7 @@ export async function presenceMetrics(log: (line: string) => void = () => undefi
     if (!agentSet.ok) throw new Error(`agent registration: ${agentSet.status}`);
     // Tokens issued in the verifier's boot second are refused (boot epoch): start in the next second.
     await new Promise((r) => setTimeout(r, 1100));
-    const ratios: number[] = [];
-    const without: number[] = [];
-    const withPresence: number[] = [];
-    for (let run = 0; run <= RUNS; run++) {
+    const interleaved = async () => {
       const plain: number[] = [];
       const present: number[] = [];
       for (let i = 0; i < PER_RUN; i++) {
@@ -76,18 +69,23 @@ export async function presenceMetrics(log: (line: string) => void = () => undefi
         plain.push(await timedVerify(agent, verifier.url, a));
         present.push(await timedVerify(agent, verifier.url, b));
       }
-      // The first run warms up (JIT, statement caches) and is not counted.
-      if (run === 0) continue;
-      without.push(median(plain));
-      withPresence.push(median(present));
-      ratios.push(median(present) / median(plain));
-      log(`presence run ${run}: p50 ${median(present).toFixed(2)} ms with presence, ${median(plain).toFixed(2)} ms without`);
-    }
-    const spread = (xs: number[], digits: number) => ({ min: round(Math.min(...xs), digits), max: round(Math.max(...xs), digits) });
+      return { without: median(plain), present: median(present) };
+    };
+    // A first run warms up (JIT, statement caches) and is not counted.
+    await interleaved();
+    const runs = await repeat(RUNS, async (run) => {
+      const r = await interleaved();
+      log(`presence run ${run + 1}: p50 ${r.present.toFixed(2)} ms with presence, ${r.without.toFixed(2)} ms without`);
+      return r;
+    });
+    const without = runs.map((r) => r.without);
+    const withPresence = runs.map((r) => r.present);
+    // Each run's ratio is against the baseline measured beside it, in the same run.
+    const ratios = runs.map((r) => r.present / r.without);
     return [
-      { metric: 'baseline: verify p50 without presence (forum.post), SQLite, concurrency 1', value: round(median(without), 3), unit: 'ms', goal: 'baseline', pass: true, ...spread(without, 3) },
-      { metric: 'verify p50 with presence (admin.acl.write, wa checked and sign count admitted)', value: round(median(withPresence), 3), unit: 'ms', goal: 'report', pass: true, ...spread(withPresence, 3) },
-      { metric: `verify with presence / without, p50, median of ${RUNS} runs of ${PER_RUN} interleaved`, value: round(median(ratios), 2), unit: '×', goal: '≤ 2', pass: median(ratios) <= 2, ...spread(ratios, 2) },
+      repeatedMetric(without, { metric: 'baseline: verify p50 without presence (forum.post), SQLite, concurrency 1', unit: 'ms', goal: 'baseline', digits: 3 }),
+      repeatedMetric(withPresence, { metric: 'verify p50 with presence (admin.acl.write, wa checked and sign count admitted)', unit: 'ms', goal: 'report', digits: 3 }),
+      repeatedMetric(ratios, { metric: `verify with presence / without, p50, median of ${RUNS} runs of ${PER_RUN} interleaved`, unit: '×', goal: '≤ 2', digits: 2, pass: (m) => m <= 2 }),
     ];
   } finally {
     await agent.close();
