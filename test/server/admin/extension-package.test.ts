@@ -142,6 +142,9 @@ describe('BaseUrl: where the kit is served from', () => {
     expect(messages('https://admin@updates.corp.example/kit/')).toMatch(/must not carry credentials/);
     expect(messages('https://updates.corp.example/kit/?token=1')).toMatch(/must not have a \?query or #fragment/);
     expect(messages('https://updates.corp.example/kit/#x')).toMatch(/must not have a \?query or #fragment/);
+    // An empty query or fragment too: the URL parser drops it, the rule does not.
+    expect(messages('https://updates.corp.example/?')).toMatch(/must not have a \?query or #fragment/);
+    expect(messages('https://updates.corp.example/#')).toMatch(/must not have a \?query or #fragment/);
   });
 
   it('attack: other schemes and non-URLs are refused', () => {
@@ -152,11 +155,11 @@ describe('BaseUrl: where the kit is served from', () => {
 });
 
 describe('ExtensionVersion', () => {
-  it.each(['1', '0.1.0', '1.2.3.4', '10.0.0.999'])('accepts %s', (v) => {
+  it.each(['1', '0.1.0', '1.2.3.4', '10.0.0.999', '65535.65535.65535.65535'])('accepts %s', (v) => {
     expect(ExtensionVersion.safeParse(v).success).toBe(true);
   });
 
-  it.each(['01', '1.02', '1.2.3.4.5', '', '1.', '.1', '1..2', 'v1', '1.2a', ' 1', '1.2.3-beta'])('refuses %j', (v) => {
+  it.each(['65536', '1.2.3.70000', '01', '1.02', '1.2.3.4.5', '', '1.', '.1', '1..2', 'v1', '1.2a', ' 1', '1.2.3-beta'])('refuses %j', (v) => {
     expect(ExtensionVersion.safeParse(v).success).toBe(false);
   });
 });

@@ -347,6 +347,42 @@ describe('writePackage refusals', () => {
   });
 });
 
+describe('writePackage replaces a kit whole, or not at all', () => {
+  const filesOf = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+  const staging = (outDir: string) => readdirSync(join(outDir, '..')).filter((f) => f.startsWith(`.${outDir.split(sep).pop()}-staging-`));
+
+  it('attack: a pack that fails half-way (the Chromium build given as the Firefox one) leaves the previous kit byte for byte, and no staging folder', async () => {
+    const outDir = freshDir('kept-kit');
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
+    const before = filesOf(outDir);
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: CHROME, outDir, keyPath, baseUrl: BASE })).rejects.toThrow(/add-on id/);
+    expect(filesOf(outDir)).toEqual(before);
+    expect(staging(outDir)).toEqual([]);
+  });
+
+  it('a re-pack without a base URL keeps no update manifest of the self-hosted kit before it', async () => {
+    const outDir = freshDir('repacked-kit');
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
+    expect(existsSync(join(outDir, names.chromiumUpdateManifest))).toBe(true);
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null });
+    expect(readdirSync(outDir).sort()).toEqual([names.crx, names.webStoreZip, names.xpi, names.info].sort());
+    expect(staging(outDir)).toEqual([]);
+  });
+
+  it('attack: an out folder holding anything but a kit is refused, and what it holds is untouched; an empty or missing folder is fine', async () => {
+    const outDir = freshDir('not-a-kit');
+    mkdirSync(outDir);
+    writeFileSync(join(outDir, 'notes.txt'), 'mine');
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null })).rejects.toThrow(/not a kit from npm run package: refusing to replace them/);
+    expect(readdirSync(outDir)).toEqual(['notes.txt']);
+    expect(readFileSync(join(outDir, 'notes.txt'), 'utf8')).toBe('mine');
+    const empty = freshDir('empty-kit');
+    mkdirSync(empty);
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: empty, keyPath, baseUrl: null })).resolves.toMatchObject({ version: VERSION });
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: join(freshDir('missing-parent'), 'kit'), keyPath, baseUrl: null })).resolves.toMatchObject({ version: VERSION });
+  });
+});
+
 describe('readPackageInfo', () => {
   it('a directory without package.json: a clear error naming it', () => {
     const dir = freshDir('no-info');
@@ -379,6 +415,11 @@ describe('the signing key file', () => {
     expect(signingKeyPath('flag/key.pem', env)).toEqual({ path: resolve('flag/key.pem'), chosen: 'flag' });
     expect(signingKeyPath(undefined, env)).toEqual({ path: resolve('env/key.pem'), chosen: 'env' });
     expect(signingKeyPath(undefined, {})).toEqual({ path: resolve(DEFAULT_KEY_PATH), chosen: 'default' });
+    // attack: an empty value (`--key "$UNSET"`) never falls through to the default, where a new key would be made.
+    for (const empty of ['', '  ']) {
+      expect(() => signingKeyPath(empty, env)).toThrow(/--key is empty/);
+      expect(() => signingKeyPath(undefined, { COUNTERSIGN_CRX_KEY: empty })).toThrow(/COUNTERSIGN_CRX_KEY is set but empty/);
+    }
     expect(resolve(DEFAULT_KEY_PATH)).toBe(join(process.cwd(), '.keys', 'countersign-crx.pem'));
   });
 
