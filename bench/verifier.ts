@@ -55,7 +55,8 @@ export function rawLimit(seconds = 2): { verify: number; sign: number; limit: nu
 }
 
 export function startVerifier(databaseUrl: string) {
-  return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN });
+  // The verifier as issue 20 measures it: protocol crypto on node:crypto (server/node-crypto.ts).
+  return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, COUNTERSIGN_NODE_CRYPTO: '1' });
 }
 
 export async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {

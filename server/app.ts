@@ -43,8 +43,8 @@ export interface BuildAppOptions {
 export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["countersign-approval"]', 'req.headers.cookie'];
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  // Every digest, token check and receipt signature of this process on the calling thread (node-crypto.ts).
-  useNodeCrypto();
+  // node:crypto for the protocol (node-crypto.ts) only where asked: COUNTERSIGN_NODE_CRYPTO=1 (issue 20, being measured).
+  if (process.env.COUNTERSIGN_NODE_CRYPTO === '1') useNodeCrypto();
   const now = options.now ?? Date.now;
   const ttl = Math.min(options.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
   const { db } = options.database;

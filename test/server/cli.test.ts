@@ -72,7 +72,8 @@ describe('admin CLI', () => {
     const r = await cli('events', '--trace', traceId);
     const lines = r.out.map((l) => JSON.parse(l) as { kind: string; code?: string });
     expect(lines).toEqual([expect.objectContaining({ kind: 'decision', code: 'allow', traceId })]);
-    expect((await cli('revoke', alice.kid)).code).toBe(0);
+    // `--` first: a kid is base64url and may begin with '-', which would read as an option.
+    expect((await cli('revoke', '--', alice.kid)).code).toBe(0);
   });
 
   it('receipt-keys rotate signs new receipts with a new key, the old one still published', async () => {
