@@ -348,38 +348,118 @@ describe('writePackage refusals', () => {
 });
 
 describe('writePackage replaces a kit whole, or not at all', () => {
-  const filesOf = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+  /** Every file of a kit, byte for byte (a kit is flat: no subfolders to miss). */
+  const filesOf = (dir: string) => {
+    expect(readdirSync(dir, { withFileTypes: true }).every((d) => d.isFile())).toBe(true);
+    return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+  };
+  /** Staging folders writePackage left beside outDir (it makes `.<name>-staging-*` there). */
   const staging = (outDir: string) => readdirSync(join(outDir, '..')).filter((f) => f.startsWith(`.${outDir.split(sep).pop()}-staging-`));
+  const kitFiles = (baseUrl: boolean) => [names.crx, names.webStoreZip, names.xpi, names.info, ...(baseUrl ? [names.chromiumUpdateManifest, names.firefoxUpdateManifest] : [])].sort();
 
-  it('attack: a pack that fails half-way (the Chromium build given as the Firefox one) leaves the previous kit byte for byte, and no staging folder', async () => {
+  it('attack: a pack that fails (the Chromium build given as the Firefox one) leaves the previous kit byte for byte, and no staging folder', async () => {
     const outDir = freshDir('kept-kit');
     await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
     const before = filesOf(outDir);
-    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: CHROME, outDir, keyPath, baseUrl: BASE })).rejects.toThrow(/add-on id/);
+    expect(Object.keys(before)).toEqual(kitFiles(true));
+    // The failing pack differs in base URL and zip time, so any file it got to write (CRX, Web Store zip,
+    // update.xml) would differ from the kit's: the same inputs would rewrite the same bytes and hide it.
+    const failing = { chromiumDir: CHROME, firefoxDir: CHROME, outDir, keyPath, baseUrl: BaseUrl.parse('https://updates.corp.example/other/'), mtime: new Date('2027-06-01T00:00:00Z') };
+    await expect(writePackage(failing)).rejects.toThrow(/add-on id is undefined, not countersign@countersign\.dev/);
+    expect(filesOf(outDir)).toEqual(before);
+    expect(readPackageInfo(outDir).chromium.updateUrl).toBe(`${BASE}${names.chromiumUpdateManifest}`);
+    expect(staging(outDir)).toEqual([]);
+    // And without a base URL either: still nothing of the old kit lost, nothing left beside it.
+    await expect(writePackage({ ...failing, baseUrl: null })).rejects.toThrow(/add-on id/);
     expect(filesOf(outDir)).toEqual(before);
     expect(staging(outDir)).toEqual([]);
+  });
+
+  it('attack: a pack that fails late (after the CRX, the Web Store zip and update.xml are made) leaves the previous kit byte for byte, and removes its staging folder', async () => {
+    const outDir = freshDir('kept-kit-late');
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
+    const before = filesOf(outDir);
+    // A Firefox build every check passes (its id, its version) holding a file no zip may name: zipping the XPI throws.
+    const firefox = freshDir('firefox-stray-file');
+    cpSync(FIREFOX, firefox, { recursive: true });
+    writeFileSync(join(firefox, 'C:stray.txt'), 'x');
+    await expect(
+      writePackage({ chromiumDir: CHROME, firefoxDir: firefox, outDir, keyPath, baseUrl: BaseUrl.parse('https://updates.corp.example/other/'), mtime: new Date('2027-06-01T00:00:00Z') }),
+    ).rejects.toThrow(/absolute path: C:stray\.txt/);
+    expect(filesOf(outDir)).toEqual(before);
+    expect(staging(outDir)).toEqual([]);
+    // Into a folder that was not there: still not there, and nothing beside it.
+    const missing = freshDir('late-missing');
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: firefox, outDir: missing, keyPath, baseUrl: BASE })).rejects.toThrow(/absolute path/);
+    expect(existsSync(missing)).toBe(false);
+    expect(staging(missing)).toEqual([]);
   });
 
   it('a re-pack without a base URL keeps no update manifest of the self-hosted kit before it', async () => {
     const outDir = freshDir('repacked-kit');
     await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
-    expect(existsSync(join(outDir, names.chromiumUpdateManifest))).toBe(true);
-    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null });
-    expect(readdirSync(outDir).sort()).toEqual([names.crx, names.webStoreZip, names.xpi, names.info].sort());
+    expect(readdirSync(outDir).sort()).toEqual(kitFiles(true));
+    const info = await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null });
+    expect(readdirSync(outDir).sort()).toEqual(kitFiles(false));
+    expect(existsSync(join(outDir, names.chromiumUpdateManifest))).toBe(false);
+    expect(existsSync(join(outDir, names.firefoxUpdateManifest))).toBe(false);
+    expect(info.chromium.updateManifest).toBeNull();
+    expect(info.firefox.updateManifest).toBeNull();
+    expect(readPackageInfo(outDir)).toEqual(info);
     expect(staging(outDir)).toEqual([]);
   });
 
-  it('attack: an out folder holding anything but a kit is refused, and what it holds is untouched; an empty or missing folder is fine', async () => {
+  it('a re-pack with a base URL over a kit with one replaces it (every file the new kit\'s)', async () => {
+    const outDir = freshDir('rebased-kit');
+    const fresh = freshDir('rebased-fresh');
+    const other = BaseUrl.parse('https://updates.corp.example/kit/');
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE });
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: other });
+    await writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: fresh, keyPath, baseUrl: other });
+    expect(filesOf(outDir)).toEqual(filesOf(fresh));
+    expect(staging(outDir)).toEqual([]);
+  });
+
+  it('attack: an out folder holding anything but a kit is refused, and what it holds is untouched', async () => {
     const outDir = freshDir('not-a-kit');
     mkdirSync(outDir);
     writeFileSync(join(outDir, 'notes.txt'), 'mine');
-    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null })).rejects.toThrow(/not a kit from npm run package: refusing to replace them/);
-    expect(readdirSync(outDir)).toEqual(['notes.txt']);
-    expect(readFileSync(join(outDir, 'notes.txt'), 'utf8')).toBe('mine');
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null })).rejects.toThrow(
+      `${outDir} holds files that are not a kit from npm run package: refusing to replace them (choose another --out)`,
+    );
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: BASE })).rejects.toThrow(/refusing to replace them/);
+    expect(filesOf(outDir)).toEqual({ 'notes.txt': Buffer.from('mine').toString('base64') });
+    expect(staging(outDir)).toEqual([]);
+  });
+
+  it('attack: a folder whose package.json is not a kit\'s (a checkout, the builds\' parent) is refused too', async () => {
+    const outDir = freshDir('npm-project');
+    mkdirSync(outDir);
+    writeFileSync(join(outDir, 'package.json'), '{"name": "mine", "version": "1.0.0"}\n');
+    writeFileSync(join(outDir, 'index.js'), 'ok\n');
+    const before = filesOf(outDir);
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir, keyPath, baseUrl: null })).rejects.toThrow(/refusing to replace them/);
+    expect(filesOf(outDir)).toEqual(before);
+    expect(staging(outDir)).toEqual([]);
+    // --out .output would hold the builds themselves.
+    const builds = freshDir('builds');
+    cpSync(CHROME, join(builds, 'chrome-mv3'), { recursive: true });
+    cpSync(FIREFOX, join(builds, 'firefox-mv3'), { recursive: true });
+    await expect(writePackage({ chromiumDir: join(builds, 'chrome-mv3'), firefoxDir: join(builds, 'firefox-mv3'), outDir: builds, keyPath, baseUrl: null })).rejects.toThrow(/refusing to replace them/);
+    expect(readdirSync(builds).sort()).toEqual(['chrome-mv3', 'firefox-mv3']);
+    expect(readFileSync(join(builds, 'chrome-mv3', 'manifest.json'))).toEqual(readFileSync(join(CHROME, 'manifest.json')));
+  });
+
+  it('an empty existing folder and a missing one (its parent too) are fine, and get the whole kit', async () => {
     const empty = freshDir('empty-kit');
     mkdirSync(empty);
-    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: empty, keyPath, baseUrl: null })).resolves.toMatchObject({ version: VERSION });
-    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: join(freshDir('missing-parent'), 'kit'), keyPath, baseUrl: null })).resolves.toMatchObject({ version: VERSION });
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: empty, keyPath, baseUrl: BASE })).resolves.toMatchObject({ version: VERSION });
+    expect(readdirSync(empty).sort()).toEqual(kitFiles(true));
+    expect(staging(empty)).toEqual([]);
+    const missing = join(freshDir('missing-parent'), 'kit');
+    await expect(writePackage({ chromiumDir: CHROME, firefoxDir: FIREFOX, outDir: missing, keyPath, baseUrl: null })).resolves.toMatchObject({ version: VERSION });
+    expect(readdirSync(missing).sort()).toEqual(kitFiles(false));
+    expect(staging(missing)).toEqual([]);
   });
 });
 
@@ -415,12 +495,22 @@ describe('the signing key file', () => {
     expect(signingKeyPath('flag/key.pem', env)).toEqual({ path: resolve('flag/key.pem'), chosen: 'flag' });
     expect(signingKeyPath(undefined, env)).toEqual({ path: resolve('env/key.pem'), chosen: 'env' });
     expect(signingKeyPath(undefined, {})).toEqual({ path: resolve(DEFAULT_KEY_PATH), chosen: 'default' });
-    // attack: an empty value (`--key "$UNSET"`) never falls through to the default, where a new key would be made.
-    for (const empty of ['', '  ']) {
-      expect(() => signingKeyPath(empty, env)).toThrow(/--key is empty/);
-      expect(() => signingKeyPath(undefined, { COUNTERSIGN_CRX_KEY: empty })).toThrow(/COUNTERSIGN_CRX_KEY is set but empty/);
-    }
     expect(resolve(DEFAULT_KEY_PATH)).toBe(join(process.cwd(), '.keys', 'countersign-crx.pem'));
+  });
+
+  // An empty value (`--key "$UNSET"`) must never fall through to the environment or the default, where a new key (a new extension id) would be made.
+  it.each(['', ' ', '  \t\n'])('attack: an empty or blank --key %j is refused, with or without the environment set', (empty) => {
+    expect(() => signingKeyPath(empty, { COUNTERSIGN_CRX_KEY: 'env/key.pem' })).toThrow("--key is empty: name the fleet's signing key file");
+    expect(() => signingKeyPath(empty, {})).toThrow(/--key is empty/);
+    expect(() => signingKeyPath(empty, { COUNTERSIGN_CRX_KEY: '' })).toThrow(/--key is empty/);
+  });
+
+  it.each(['', ' ', '  \t\n'])('attack: an empty or blank COUNTERSIGN_CRX_KEY %j is refused, not taken as unset', (empty) => {
+    expect(() => signingKeyPath(undefined, { COUNTERSIGN_CRX_KEY: empty })).toThrow("COUNTERSIGN_CRX_KEY is set but empty: name the fleet's signing key file, or unset it");
+  });
+
+  it('a given --key still wins over an empty COUNTERSIGN_CRX_KEY', () => {
+    expect(signingKeyPath('flag/key.pem', { COUNTERSIGN_CRX_KEY: '' })).toEqual({ path: resolve('flag/key.pem'), chosen: 'flag' });
   });
 
   it('ensureSigningKey makes a PKCS#8 RSA key, mode 0600, in a new 0700 directory when allowed to', () => {
