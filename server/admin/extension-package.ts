@@ -25,19 +25,32 @@ export function signerIdentity(privateKey: KeyObject): { key: string; id: Chromi
   return { key: der.toString('base64'), id: chromiumIdOf(der) };
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 /**
- * Where the kit is served from: https, or http on loopback only (a test rig); no credentials, query or
- * fragment (every browser fetches it, and the file names are appended). Always ends with `/`.
+ * The checks every URL browsers fetch the extension from shares (the kit's base URL, a policy's
+ * update URL): no credentials, since every machine gets a copy; https, or http on loopback only (a
+ * test rig). `name` and `why` word the messages. Runs after z.url's own check: an unparsable value
+ * is already refused.
+ */
+export function servedUrlIssues(value: string, ctx: z.RefinementCtx, name: string, why: string): URL | null {
+  if (!URL.canParse(value)) return null;
+  const url = new URL(value);
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `the ${name} must not carry credentials: ${why}` });
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) ctx.addIssue({ code: 'custom', message: `the ${name} must be https (http only on loopback)` });
+  return url;
+}
+
+/**
+ * Where the kit is served from (servedUrlIssues), with no query or fragment either: the file names
+ * are appended to it. Always ends with `/`.
  */
 export const BaseUrl = z
   .url({ protocol: /^https?$/ })
   .max(1800)
   .superRefine((value, ctx) => {
-    if (!URL.canParse(value)) return;
-    const url = new URL(value);
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'the base URL must not carry credentials: every browser fetches it' });
-    if (url.search || url.hash || /[?#]/.test(value)) ctx.addIssue({ code: 'custom', message: 'the base URL must not have a ?query or #fragment: file names are appended to it' });
-    if (url.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) ctx.addIssue({ code: 'custom', message: 'the base URL must be https (http only on loopback)' });
+    const url = servedUrlIssues(value, ctx, 'base URL', 'every browser fetches it');
+    if (url && (url.search || url.hash || /[?#]/.test(value))) ctx.addIssue({ code: 'custom', message: 'the base URL must not have a ?query or #fragment: file names are appended to it' });
   })
   .transform((value) => {
     const url = new URL(value);
@@ -56,8 +69,7 @@ type Manifest = Record<string, unknown>;
 
 /** The Chromium manifest as packaged: the signer's key (the id follows it), and the update URL when self-hosted. */
 export function chromiumManifest(built: Manifest, signer: { key: string }, updateUrl: string | null): Manifest {
-  const { update_url: _old, key: _key, ...rest } = built;
-  return { ...rest, key: signer.key, ...(updateUrl ? { update_url: updateUrl } : {}) };
+  return { ...webStoreManifest(built), key: signer.key, ...(updateUrl ? { update_url: updateUrl } : {}) };
 }
 
 /** The manifest for the Chrome Web Store, which refuses `key` and `update_url` (the store owns both). */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EXTENSION_ID, GECKO_ID } from '../../lib/extension-identity';
 import { AdminPolicy, parseAdapters } from '../../lib/protocol/policy';
+import { servedUrlIssues } from './extension-package';
 
 const Described = { title: z.string().min(1), description: z.string().min(1) };
 
@@ -31,23 +32,17 @@ export type ManagedSchema = z.infer<typeof ManagedSchema>;
 export const TemplateTarget = z.enum(['chromium-linux', 'chrome-linux', 'windows', 'macos', 'firefox']);
 export type TemplateTarget = z.infer<typeof TemplateTarget>;
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * Where browsers fetch the extension from: Chrome's update manifest (the `ExtensionInstallForcelist`
- * entry `<id>;<url>`) or Firefox's XPI (`install_url`). https, or http on loopback only (a test rig);
- * no credentials (the file is copied to every machine) and no fragment.
+ * entry `<id>;<url>`) or Firefox's XPI (`install_url`), checked as every served URL is
+ * (servedUrlIssues), and with no fragment.
  */
 export const UpdateUrl = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .superRefine((value, ctx) => {
-    // Runs after z.url's own check has failed too: an unparsable value is already refused.
-    if (!URL.canParse(value)) return;
-    const url = new URL(value);
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'the update URL must not carry credentials: every machine gets a copy of this file' });
-    if (url.hash) ctx.addIssue({ code: 'custom', message: 'the update URL must not have a #fragment' });
-    if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) ctx.addIssue({ code: 'custom', message: 'the update URL must be https (http only on loopback)' });
+    const url = servedUrlIssues(value, ctx, 'update URL', 'every machine gets a copy of this file');
+    if (url?.hash) ctx.addIssue({ code: 'custom', message: 'the update URL must not have a #fragment' });
   });
 export type UpdateUrl = z.infer<typeof UpdateUrl>;
 
