@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GECKO_ID } from '@/lib/extension-identity';
 import type { PackageInfo } from '../../server/admin/extension-package';
 import { writePackage } from '../../server/admin/write-package';
-import { runCli } from '../../server/cli';
+import { policyTemplateCli } from '../helpers/policy-template-cli';
 import { serveKit } from '../helpers/browser/fleet';
 import type { KitServer } from '../helpers/browser/fleet';
 import { launchFirefoxWithExtension } from '../helpers/firefox/firefox';
@@ -36,14 +36,8 @@ beforeAll(async () => {
   const policyFile = join(work, 'fleet-policy.json');
   const out = join(work, 'policies.json');
   writeFileSync(policyFile, JSON.stringify(POLICY));
-  const err: string[] = [];
-  const code = await runCli(['policy-template', 'firefox', '--policy', policyFile, '--package', kitDir, '--out', out], {
-    fetch: () => Promise.reject(new Error('policy-template must not call the verifier')),
-    out: () => undefined,
-    err: (line) => err.push(line),
-    env: {},
-  });
-  expect(code, err.join('\n')).toBe(0);
+  const { code, err } = await policyTemplateCli(['firefox', '--policy', policyFile, '--package', kitDir, '--out', out]);
+  expect(code, err).toBe(0);
   removePolicy = writePoliciesFile(JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>);
   firefox = await launchFirefoxWithExtension({ install: 'policy' });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXTENSION_ID } from '@/lib/extension-identity';
 import { loadManagedSchema } from '../../server/admin/managed-schema';
-import { runCli } from '../../server/cli';
+import { policyTemplateCli } from '../helpers/policy-template-cli';
 import { launchWithExtension } from '../helpers/browser/browser';
 import type { ExtensionBrowser } from '../helpers/browser/browser';
 import { MANAGED_POLICY_DIR, removeManagedPolicy, setManagedPoliciesAside } from '../helpers/browser/managed-policy';
@@ -63,19 +63,13 @@ beforeAll(async () => {
   const inputDir = mkdtempSync(join(tmpdir(), 'cs-policy-template-'));
   const policyFile = join(inputDir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify(POLICY));
-  const err: string[] = [];
   try {
     // As an admin runs it: no verifier, no admin token. Without --update-url: a force-install entry
     // for this id makes Chromium refuse the unpacked build the test loads (it waits for the update
     // manifest's CRX instead), so the forcelist is checked by the unit tests, not here.
-    const code = await runCli(['policy-template', 'chromium-linux', '--policy', policyFile, '--out', FILE], {
-      fetch: () => Promise.reject(new Error('policy-template must not call the verifier')),
-      out: () => undefined,
-      err: (line) => err.push(line),
-      env: {},
-    });
+    const { code, err } = await policyTemplateCli(['chromium-linux', '--policy', policyFile, '--out', FILE]);
     written = true;
-    expect(code, err.join('\n')).toBe(0);
+    expect(code, err).toBe(0);
   } finally {
     rmSync(inputDir, { recursive: true, force: true });
   }
