@@ -15,10 +15,11 @@ export interface Chart {
   logX?: boolean;
 }
 
-const WIDTH = 720;
 const HEIGHT = 420;
-/** The plot box: inside the margins, left of the legend. */
-const BOX = { left: 80, top: 48, right: WIDTH - 190, bottom: HEIGHT - 60 };
+const PLOT_WIDTH = 450;
+/** Rough advance of one character of the 12 px legend text and of the 15 px bold title. */
+const LEGEND_CHAR = 7;
+const TITLE_CHAR = 9;
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 function escapeXml(text: string): string {
@@ -85,6 +86,10 @@ export function curveSvg(chart: Chart): string {
   const xAxis = chart.logX ? logTicks(Math.min(...xs), Math.max(...xs)) : linearTicks(Math.min(...xs), Math.max(...xs));
   // The y axis starts at 0 unless a value is negative: costs read against zero.
   const yAxis = linearTicks(Math.min(0, ...ys), Math.max(...ys));
+  // The plot box keeps its size; the legend's column and the whole width grow to fit the names and the title.
+  const legendWidth = Math.min(420, Math.max(120, 60 + LEGEND_CHAR * Math.max(...chart.series.map((s) => s.name.length))));
+  const BOX = { left: 80, top: 48, right: 80 + PLOT_WIDTH, bottom: HEIGHT - 60 };
+  const WIDTH = Math.ceil(Math.max(BOX.right + legendWidth, 40 + TITLE_CHAR * chart.title.length));
   const w = BOX.right - BOX.left;
   const h = BOX.bottom - BOX.top;
   const px = chart.logX

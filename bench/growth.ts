@@ -1,0 +1,412 @@
+// Cost as the data grows (issue 20): verify p50/p99 at a fixed rate with 0 / 100k / 1M prior allowed verifies stored, log ingest with 0 / 1M stored events, the pending-proposal listing with 10 / 100 / 1,000 / 10,000 pending; SQLite, seeded directly (bench/growth-seed.ts), every point 3 runs; writes bench/growth-*.svg. Node only (bench): runs the verifier as a child process.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { DEFAULT_APPROVAL_TTL_SECONDS, appendEvent, mintDeviceProof, newTraceId, signLogBatch } from '../lib/protocol';
+import type { ChainHead, LogEvent } from '../lib/protocol';
+import { indexList, queryPlans, readVerifyTemplate, rowCounts, seedLogChain, seedOtherChains, seedPendingProposals, seedVerifyHistory, spreadPending } from './growth-seed';
+import type { Head } from './growth-seed';
+import { writeCurveSvg } from './plot';
+import type { Series } from './plot';
+import { REPETITIONS, median, repeat, repeatedMetric } from './repeat';
+import type { RepeatedMetric } from './repeat';
+import type { Metric } from './verifier';
+import { admin, enrolledDevice, load, mintTokens, startVerifier } from './verifier';
+
+type Device = Awaited<ReturnType<typeof enrolledDevice>>;
+type Log = (line: string) => void;
+
+/** Prior allowed verifies stored (consumed + decisions + receipts rows each) at each point of the verify curve. */
+export const VERIFY_POINTS = [0, 100_000, 1_000_000] as const;
+/** The fixed, moderate offered rate of the verify phases (well under the 2-core peak) and their length. */
+const VERIFY_RATE = 400;
+const VERIFY_SECONDS = 5;
+/** Log events stored before the ingest phases. */
+const LOG_POINTS = [0, 1_000_000] as const;
+const LOG_OTHER_DEVICES = 1000;
+const LOG_BATCHES = 40;
+const LOG_BATCH_SIZE = 500;
+/** Pending proposals in the database at each point of the listing curve. */
+export const PROPOSAL_POINTS = [10, 100, 1000, 10_000] as const;
+/** One listing request after another on one connection, this many per run. */
+const LIST_REQUESTS = 200;
+/** The API's cap on one person's pending proposals (PROPOSAL_LIMITS.pendingPerApprover). */
+const PENDING_CAP = 20;
+
+const REQUEST = { method: 'POST', url: 'http://127.0.0.1:8080/api/topics/1/replies', contentType: 'application/json', body: '{"body":"A benchmark reply.","author_kind":"assistant"}' };
+const SCOPE = 'forum.post';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Tokens (and device proofs) dated in the verifier's boot second are refused: start in the next one. */
+const pastBootSecond = () => sleep(1100);
+
+/** The p-th percentile (0–100) of `values`, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (!values.length) throw new Error('percentile of nothing');
+  if (!(p >= 0 && p <= 100)) throw new Error(`percentile ${p} is not within 0–100`);
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/**
+ * One autocannon phase with every 200 answer's own latency kept (autocannon's histogram has 1 ms
+ * steps; verify answers in about that): p50/p99 from them. Anything but 200 throws.
+ */
+async function timedPhase(options: autocannon.Options): Promise<{ p50: number; p99: number; rps: number; n: number }> {
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status === 200) latencies.push(ms);
+    });
+  });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || !latencies.length) {
+    throw new Error(`${options.url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total}`);
+  }
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: result.requests.average, n: latencies.length };
+}
+
+/** A verify phase at VERIFY_RATE for VERIFY_SECONDS, every token used once. */
+async function verifyPhase(url: string, device: Device) {
+  const tokens = await mintTokens(device, Math.ceil(VERIFY_RATE * VERIFY_SECONDS * 1.1) + 50);
+  let next = 0;
+  const run = await timedPhase({
+    url: `${url}/v1/verify`,
+    connections: 8,
+    duration: VERIFY_SECONDS,
+    overallRate: VERIFY_RATE,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: tokens[next++ % tokens.length], request: REQUEST, scope: SCOPE }) }) }],
+  });
+  if (next > tokens.length) throw new Error(`the verify phase used ${next} requests but only ${tokens.length} tokens were minted`);
+  return run;
+}
+
+const mb = (path: string) => `${Math.round(statSync(path).size / 1e6)} MB`;
+
+/** Flags the plans that read a whole table or index. */
+function logPlans(log: Log, plans: ReturnType<typeof queryPlans>): void {
+  for (const p of plans) log(`  plan ${p.scan ? 'FULL SCAN ' : ''}${p.name}: ${p.plan}`);
+}
+
+interface Curve {
+  x: number;
+  runs: number[];
+}
+
+const seriesOf = (name: string, curve: Curve[]): Series => ({ name, points: curve.map((c) => ({ x: c.x, y: median(c.runs) })) });
+
+/** Per-run ratios of two points' runs (run i against run i), so the ratio carries the runs' spread. */
+const ratios = (a: number[], b: number[]) => a.map((v, i) => v / b[i]!);
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+export async function verifyCurve(dir: string, log: Log): Promise<Metric[]> {
+  const path = join(dir, 'verify.db');
+  const dbUrl = `sqlite:${path}`;
+  let verifier = await startVerifier(dbUrl);
+  let device: Device;
+  try {
+    device = await enrolledDevice(verifier.url);
+    await pastBootSecond();
+    // A few real allowed verifies: the rows the seed copies the shape of.
+    await load(verifier.url, await mintTokens(device, 120), { seconds: 1, connections: 2, rate: 100 });
+  } finally {
+    await verifier.stop();
+  }
+  const template = readVerifyTemplate(path);
+  const p50: Curve[] = [];
+  const p99: Curve[] = [];
+  let seeded = 0;
+  const seedTimes: Metric[] = [];
+  for (const n of VERIFY_POINTS) {
+    if (n > seeded) {
+      const add = n - seeded;
+      const { seconds } = seedVerifyHistory(path, add, template, { nowMs: Date.now(), windowSeconds: DEFAULT_APPROVAL_TTL_SECONDS + 60 });
+      seeded = n;
+      log(`growth verify: seeded ${add} prior verifies (${3 * add} rows: consumed, decisions, receipts) in ${seconds.toFixed(1)} s, ${Math.round((3 * add) / seconds)} rows/s; file ${mb(path)}`);
+      seedTimes.push({ metric: `growth: seed ${add.toLocaleString('en')} prior verifies (${(3 * add).toLocaleString('en')} rows, one transaction)`, value: Math.round(seconds * 10) / 10, unit: 's', goal: 'report', pass: true });
+    }
+    verifier = await startVerifier(dbUrl);
+    try {
+      await pastBootSecond();
+      await verifyPhase(verifier.url, device); // warm-up after the restart, not reported
+      const runs = await repeat(REPETITIONS, () => verifyPhase(verifier.url, device));
+      log(`growth verify @ ${n}: p50 ${runs.map((r) => r.p50.toFixed(2)).join(' / ')} ms, p99 ${runs.map((r) => r.p99.toFixed(2)).join(' / ')} ms, ${runs.map((r) => Math.round(r.rps)).join(' / ')} req/s`);
+      p50.push({ x: n, runs: runs.map((r) => r.p50) });
+      p99.push({ x: n, runs: runs.map((r) => r.p99) });
+    } finally {
+      await verifier.stop();
+    }
+  }
+  log(`growth verify: rows now ${JSON.stringify(rowCounts(path, ['consumed', 'decisions', 'receipts']))}`);
+  for (const i of indexList(path, ['consumed', 'decisions', 'receipts'])) log(`  index ${i}`);
+  logPlans(log, queryPlans(path, [
+    { name: 'consume (iss, jti)', sql: 'INSERT INTO consumed (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO NOTHING', params: ['x', 'y', 1] },
+    { name: 'isConsumed', sql: 'SELECT jti FROM consumed WHERE iss = ? AND jti = ?', params: ['x', 'y'] },
+    { name: 'pruneConsumed', sql: 'DELETE FROM consumed WHERE expires_at < ?', params: [1] },
+    { name: 'decisionsForTrace', sql: 'SELECT * FROM decisions WHERE trace_id = ? ORDER BY ts', params: ['t'] },
+    { name: 'lookupReceipts by (site, cdg)', sql: 'SELECT receipt FROM receipts WHERE site = ? AND cdg = ? ORDER BY issued_at DESC LIMIT 5', params: ['s', 'c'] },
+  ]));
+  rmSync(path, { force: true });
+
+  const at = (c: Curve[], x: number) => c.find((p) => p.x === x)!.runs;
+  const xs = VERIFY_POINTS;
+  writeCurveSvg(join(import.meta.dirname, 'growth-verify.svg'), {
+    title: `POST /v1/verify latency at ${VERIFY_RATE} req/s (SQLite) against stored history`,
+    xLabel: 'prior allowed verifies stored (consumed + decisions + receipts rows each)',
+    yLabel: 'latency (ms), median of 3 runs',
+    series: [seriesOf('p50', p50), seriesOf('p99', p99)],
+  });
+  const last = xs[xs.length - 1]!;
+  return [
+    ...seedTimes,
+    ...xs.flatMap((x) => [
+      repeatedMetric(at(p50, x), { metric: `growth verify (SQLite, ${VERIFY_RATE} req/s): p50 with ${x.toLocaleString('en')} prior verifies stored`, unit: 'ms', goal: 'report', digits: 2 }),
+      repeatedMetric(at(p99, x), { metric: `growth verify (SQLite, ${VERIFY_RATE} req/s): p99 with ${x.toLocaleString('en')} prior verifies stored`, unit: 'ms', goal: 'report', digits: 2 }),
+    ]),
+    repeatedMetric(ratios(at(p99, last), at(p99, 0)), { metric: `growth verify: p99 with ${last.toLocaleString('en')} stored / with 0 (flat cost as data grows)`, unit: '×', goal: '≤ 1.5', digits: 2, pass: (m) => m <= 1.5 }),
+    repeatedMetric(ratios(at(p50, last), at(p50, 0)), { metric: `growth verify: p50 with ${last.toLocaleString('en')} stored / with 0`, unit: '×', goal: 'report', digits: 2 }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// log ingest
+
+/** REPETITIONS timed runs of LOG_BATCHES batches of LOG_BATCH_SIZE, continuing the chain from `head`; events/s per run and the head after. */
+async function ingestRuns(url: string, device: Device, start: ChainHead | null): Promise<{ rates: number[]; head: ChainHead | null }> {
+  let head = start;
+  const rates = await repeat(REPETITIONS, async (run) => {
+    const batches: string[] = [];
+    for (let b = 0; b < LOG_BATCHES; b++) {
+      const events: LogEvent[] = [];
+      for (let i = 0; i < LOG_BATCH_SIZE; i++) {
+        const e: LogEvent = await appendEvent(head, { deviceId: device.deviceId, epoch: 1 }, {
+          id: `g${run}-${b}-${i}`, ts: Date.now(), type: 'held', trc: newTraceId(), principal: { kind: 'agent', id: 'agent:bench' },
+          agent: 'agent:bench', tool: 'intraforum', site: 'http://127.0.0.1:8080', digest: null, diff: { kind: 'text', before: null, after: 'A benchmark reply.' }, detail: null,
+        });
+        events.push(e);
+        head = e;
+      }
+      batches.push(await signLogBatch(device.privateKey, device.kid, { deviceId: device.deviceId, events }));
+    }
+    const t0 = performance.now();
+    for (const jws of batches) {
+      const res = await fetch(`${url}/v1/log/batch`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+      if (!res.ok) throw new Error(`log batch refused: ${res.status} ${await res.text()}`);
+    }
+    return (LOG_BATCHES * LOG_BATCH_SIZE) / ((performance.now() - t0) / 1000);
+  });
+  return { rates, head: head && { epoch: head.epoch, seq: head.seq, hash: head.hash } };
+}
+
+export async function logCurve(dir: string, log: Log): Promise<Metric[]> {
+  const metrics: Metric[] = [];
+  const big = LOG_POINTS[LOG_POINTS.length - 1]!;
+  // A: the measured device's own chain, 1M events seeded in front of its head.
+  const pathA = join(dir, 'log-own.db');
+  let verifier = await startVerifier(`sqlite:${pathA}`);
+  let device: Device;
+  let empty: number[];
+  let head: ChainHead | null;
+  try {
+    device = await enrolledDevice(verifier.url);
+    ({ rates: empty, head } = await ingestRuns(verifier.url, device, null));
+  } finally {
+    await verifier.stop();
+  }
+  log(`growth log ingest @ 0: ${empty.map(Math.round).join(' / ')} events/s`);
+  const seededA = seedLogChain(pathA, device.deviceId, big, Date.now());
+  if (head && seededA.head.seq !== head.seq + big) throw new Error('the seeded chain does not continue the device\'s head');
+  log(`growth log: seeded ${big} events continuing the device's chain (to seq ${seededA.head.seq}) in ${seededA.seconds.toFixed(1)} s, ${Math.round(big / seededA.seconds)} rows/s; file ${mb(pathA)}`);
+  metrics.push({ metric: `growth: seed ${big.toLocaleString('en')} log events, one chain (one transaction)`, value: Math.round(seededA.seconds * 10) / 10, unit: 's', goal: 'report', pass: true });
+  let own: number[];
+  verifier = await startVerifier(`sqlite:${pathA}`);
+  try {
+    ({ rates: own } = await ingestRuns(verifier.url, device, seededA.head as Head));
+  } finally {
+    await verifier.stop();
+  }
+  log(`growth log ingest @ ${big}, same device's chain: ${own.map(Math.round).join(' / ')} events/s`);
+  for (const i of indexList(pathA, ['log_events', 'chain_heads'])) log(`  index ${i}`);
+  logPlans(log, queryPlans(pathA, [
+    { name: 'chain head', sql: 'SELECT * FROM chain_heads WHERE device_id = ?', params: ['d'] },
+    // Kysely's SQL for server/store/log.ts ingestBatch's stored-hash read, as compiled for SQLite.
+    { name: 'stored hashes in the batch range', sql: 'select "epoch", "seq", "hash" from "log_events" where "device_id" = ? and ("epoch" > ? or ("epoch" = ? and "seq" >= ?)) and ("epoch" < ? or ("epoch" = ? and "seq" <= ?))', params: ['d', 1, 1, 5, 1, 1, 500] },
+    { name: 'eventsForTrace', sql: 'SELECT event FROM log_events WHERE trc = ? ORDER BY ts, seq', params: ['t'] },
+  ]));
+  rmSync(pathA, { force: true });
+
+  // B: 1M events under other devices; the measured device's chain starts fresh.
+  const pathB = join(dir, 'log-others.db');
+  verifier = await startVerifier(`sqlite:${pathB}`);
+  let deviceB: Device;
+  try {
+    deviceB = await enrolledDevice(verifier.url);
+  } finally {
+    await verifier.stop();
+  }
+  const seededB = seedOtherChains(pathB, LOG_OTHER_DEVICES, big / LOG_OTHER_DEVICES, Date.now());
+  log(`growth log: seeded ${big} events under ${LOG_OTHER_DEVICES} other devices in ${seededB.seconds.toFixed(1)} s, ${Math.round(big / seededB.seconds)} rows/s; file ${mb(pathB)}`);
+  metrics.push({ metric: `growth: seed ${big.toLocaleString('en')} log events, ${LOG_OTHER_DEVICES} other devices (one transaction)`, value: Math.round(seededB.seconds * 10) / 10, unit: 's', goal: 'report', pass: true });
+  let others: number[];
+  verifier = await startVerifier(`sqlite:${pathB}`);
+  try {
+    ({ rates: others } = await ingestRuns(verifier.url, deviceB, null));
+  } finally {
+    await verifier.stop();
+  }
+  log(`growth log ingest @ ${big} under other devices, fresh chain: ${others.map(Math.round).join(' / ')} events/s`);
+  rmSync(pathB, { force: true });
+
+  writeCurveSvg(join(import.meta.dirname, 'growth-log-ingest.svg'), {
+    title: 'POST /v1/log/batch ingest rate (SQLite, batches of 500) against stored events',
+    xLabel: 'log events already stored',
+    yLabel: 'events/s, median of 3 runs',
+    series: [
+      seriesOf("continuing the device's own chain", [{ x: 0, runs: empty }, { x: big, runs: own }]),
+      seriesOf('stored under 1,000 other devices, fresh chain', [{ x: 0, runs: empty }, { x: big, runs: others }]),
+    ],
+  });
+  const n = big.toLocaleString('en');
+  const rate = (runs: number[], label: string): RepeatedMetric => repeatedMetric(runs, { metric: `growth log ingest (SQLite, batches of 500): ${label}`, unit: 'events/s', goal: 'report', digits: 0 });
+  return [
+    ...metrics,
+    rate(empty, '0 events stored'),
+    rate(own, `${n} stored, same device's chain continued`),
+    rate(others, `${n} stored under ${LOG_OTHER_DEVICES} other devices, this device's chain fresh`),
+    repeatedMetric(ratios(own, empty), { metric: `growth log ingest: rate with ${n} stored (same chain) / with 0 (flat cost as data grows)`, unit: '×', goal: '≥ 0.67', digits: 2, pass: (m) => m >= 0.67 }),
+    repeatedMetric(ratios(others, empty), { metric: `growth log ingest: rate with ${n} stored (other devices) / with 0 (flat cost as data grows)`, unit: '×', goal: '≥ 0.67', digits: 2, pass: (m) => m >= 0.67 }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// proposals listing
+
+/** LIST_REQUESTS listings of the device's pending proposals, one after another on one connection, each with its own device proof. */
+async function listPhase(url: string, device: Device) {
+  const target = `${url}/v1/proposals?state=pending`;
+  const proofs = await Promise.all(Array.from({ length: LIST_REQUESTS }, () => mintDeviceProof({ privateKey: device.privateKey, kid: device.kid, method: 'GET', url: target })));
+  let next = 0;
+  const run = await timedPhase({
+    url: target,
+    connections: 1,
+    amount: LIST_REQUESTS,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: proofs[next++]! } }) }],
+  });
+  if (next > proofs.length) throw new Error(`the listing phase sent ${next} requests for ${proofs.length} proofs`);
+  return run;
+}
+
+async function listedCount(url: string, device: Device): Promise<number> {
+  const target = `${url}/v1/proposals?state=pending`;
+  const res = await fetch(target, { headers: { authorization: await mintDeviceProof({ privateKey: device.privateKey, kid: device.kid, method: 'GET', url: target }) } });
+  if (!res.ok) throw new Error(`listing: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { proposals: unknown[] }).proposals.length;
+}
+
+export async function proposalsCurve(dir: string, log: Log): Promise<Metric[]> {
+  const path = join(dir, 'proposals.db');
+  const dbUrl = `sqlite:${path}`;
+  let verifier = await startVerifier(dbUrl);
+  let device: Device;
+  try {
+    device = await enrolledDevice(verifier.url);
+    const made = await admin(verifier.url, 'POST', '/v1/admin/agents/agent:bench/keys', {});
+    if (made.status !== 201) throw new Error(`agent key: ${made.status} ${await made.text()}`);
+    const { key } = (await made.json()) as { key: string };
+    const res = await fetch(`${verifier.url}/v1/proposals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ request: REQUEST, scope: SCOPE, summary: 'A benchmark reply, proposed.' }),
+    });
+    if (res.status !== 201) throw new Error(`proposal: ${res.status} ${await res.text()}`);
+  } finally {
+    await verifier.stop();
+  }
+  const shapes = [
+    { key: 'one', label: 'all pending for this approver (API caps 20; list answers ≤ 100)', cap: undefined },
+    { key: 'spread', label: `${PENDING_CAP} per approver, spread over approvers`, cap: PENDING_CAP },
+  ] as const;
+  const curves: Record<(typeof shapes)[number]['key'], { p50: Curve[]; p99: Curve[] }> = { one: { p50: [], p99: [] }, spread: { p50: [], p99: [] } };
+  for (const shape of shapes) {
+    for (const n of PROPOSAL_POINTS) {
+      const seeded = seedPendingProposals(path, spreadPending(n, 'alice', shape.cap), Date.now());
+      verifier = await startVerifier(dbUrl);
+      try {
+        await pastBootSecond();
+        const listed = await listedCount(verifier.url, device);
+        await listPhase(verifier.url, device); // warm-up after the restart, not reported
+        const runs = await repeat(REPETITIONS, () => listPhase(verifier.url, device));
+        log(`growth proposals @ ${n} pending (${shape.key}; seeded in ${(seeded.seconds * 1000).toFixed(0)} ms; listed ${listed}): p50 ${runs.map((r) => r.p50.toFixed(2)).join(' / ')} ms, p99 ${runs.map((r) => r.p99.toFixed(2)).join(' / ')} ms`);
+        curves[shape.key].p50.push({ x: n, runs: runs.map((r) => r.p50) });
+        curves[shape.key].p99.push({ x: n, runs: runs.map((r) => r.p99) });
+      } finally {
+        await verifier.stop();
+      }
+    }
+  }
+  for (const i of indexList(path, ['proposals', 'proposal_approvers', 'proposal_approvals'])) log(`  index ${i}`);
+  logPlans(log, queryPlans(path, [
+    {
+      name: 'pendingFor (GET /v1/proposals)',
+      // Kysely's SQL for server/store/proposals.ts pendingFor, as compiled for SQLite.
+      sql: 'select "p".* from "proposals" as "p" inner join "proposal_approvers" as "a" on "a"."proposal_id" = "p"."id" where "a"."user_id" = ? and "p"."state" = ? and "p"."expires_at" > ? and not exists (select "v"."user_id" from "proposal_approvals" as "v" where "v"."proposal_id" = "p"."id" and "v"."user_id" = ?) order by "p"."created_at", "p"."id" limit ?',
+      params: ['alice', 'pending', 0, 'alice', 100],
+    },
+    { name: 'expireDue (every listing)', sql: "UPDATE proposals SET state = 'expired', decided_at = ? WHERE state = ? AND expires_at <= ? RETURNING id, trace_id, agent_id, digest", params: [0, 'pending', 0] },
+    { name: 'approvalsOf', sql: 'SELECT proposal_id, user_id FROM proposal_approvals WHERE proposal_id IN (?, ?) ORDER BY approved_at, user_id', params: ['a', 'b'] },
+  ]));
+  rmSync(path, { force: true });
+
+  writeCurveSvg(join(import.meta.dirname, 'growth-proposals.svg'), {
+    title: 'GET /v1/proposals?state=pending latency (SQLite, sequential) against pending proposals',
+    xLabel: 'pending proposals in the database',
+    yLabel: 'latency (ms), median of 3 runs',
+    logX: true,
+    series: shapes.flatMap((s) => [seriesOf(`p50, ${s.key === 'one' ? 'all for this approver' : `${PENDING_CAP} per approver`}`, curves[s.key].p50), seriesOf(`p99, ${s.key === 'one' ? 'all for this approver' : `${PENDING_CAP} per approver`}`, curves[s.key].p99)]),
+  });
+  const at = (c: Curve[], x: number) => c.find((p) => p.x === x)!.runs;
+  const out: Metric[] = [];
+  for (const s of shapes) {
+    for (const n of PROPOSAL_POINTS) {
+      out.push(
+        repeatedMetric(at(curves[s.key].p50, n), { metric: `growth proposals listing (SQLite, sequential): p50 with ${n.toLocaleString('en')} pending, ${s.label}`, unit: 'ms', goal: 'report', digits: 2 }),
+        repeatedMetric(at(curves[s.key].p99, n), { metric: `growth proposals listing (SQLite, sequential): p99 with ${n.toLocaleString('en')} pending, ${s.label}`, unit: 'ms', goal: 'report', digits: 2 }),
+      );
+    }
+  }
+  // Spread, the listing answers the same 20 rows at 100, 1,000 and 10,000 pending: its cost should not grow.
+  for (const n of [1000, 10_000] as const) {
+    out.push(
+      repeatedMetric(ratios(at(curves.spread.p99, n), at(curves.spread.p99, 100)), {
+        metric: `growth proposals listing: p99 with ${n.toLocaleString('en')} pending / with 100 (${PENDING_CAP} per approver, same ${PENDING_CAP} listed; flat cost as data grows)`, unit: '×', goal: '≤ 1.5', digits: 2, pass: (m) => m <= 1.5,
+      }),
+      repeatedMetric(ratios(at(curves.one.p99, n), at(curves.one.p99, 100)), {
+        metric: `growth proposals listing: p99 with ${n.toLocaleString('en')} pending / with 100 (all for this approver, 100 listed either way)`, unit: '×', goal: 'report', digits: 2,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Every growth curve; writes bench/growth-verify.svg, bench/growth-log-ingest.svg and bench/growth-proposals.svg. */
+export async function growthMetrics(log: Log): Promise<Metric[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-growth-'));
+  const t0 = performance.now();
+  try {
+    const metrics: Metric[] = [];
+    for (const [name, part] of [['verify', verifyCurve], ['log ingest', logCurve], ['proposals', proposalsCurve]] as const) {
+      const t = performance.now();
+      metrics.push(...(await part(dir, log)));
+      log(`growth ${name}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    log(`growth: ${seconds.toFixed(0)} s in all`);
+    metrics.push({ metric: 'growth: runtime of the growth part (seeding included)', value: Math.round(seconds), unit: 's', goal: 'report', pass: true });
+    return metrics;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
