@@ -26,14 +26,12 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-/** A number short enough for a tick label: 1500 → 1.5k, 1000000 → 1M, 0.25 → 0.25. */
-function formatTick(v: number): string {
-  const abs = Math.abs(v);
-  const trim = (n: number) => String(Number(n.toPrecision(3)));
-  if (abs >= 1e9) return `${trim(v / 1e9)}G`;
-  if (abs >= 1e6) return `${trim(v / 1e6)}M`;
-  if (abs >= 1e4) return `${trim(v / 1e3)}k`;
-  return trim(v);
+/** Tick labels of one axis with one unit suffix, chosen by its smallest non-zero tick: 200000…1000000 → 200k…1000k, 2000…10000 → 2k…10k, 0.25 → 0.25. */
+function tickLabels(ticks: readonly number[]): string[] {
+  const nonZero = ticks.filter((t) => t !== 0).map(Math.abs);
+  const least = nonZero.length ? Math.min(...nonZero) : 0;
+  const [unit, suffix] = least >= 1e9 ? [1e9, 'G'] : least >= 1e6 ? [1e6, 'M'] : least >= 1e3 ? [1e3, 'k'] : [1, ''];
+  return ticks.map((t) => (t === 0 ? '0' : `${Number((t / unit).toPrecision(4))}${suffix}`));
 }
 
 /** "Nice" linear ticks (steps of 1, 2 or 5 × 10ⁿ) covering [lo, hi]; the domain grows to the outer ticks. */
@@ -102,18 +100,20 @@ export function curveSvg(chart: Chart): string {
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`);
   out.push(`<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(chart.title)}</text>`);
   out.push(`<rect class="plot" x="${BOX.left}" y="${BOX.top}" width="${w}" height="${h}" fill="none" stroke="#333333"/>`);
-  for (const t of xAxis.ticks) {
+  const xTickLabels = tickLabels(xAxis.ticks);
+  const yTickLabels = tickLabels(yAxis.ticks);
+  xAxis.ticks.forEach((t, i) => {
     const x = fmt(px(t));
     out.push(`<line class="grid" x1="${x}" y1="${BOX.top}" x2="${x}" y2="${BOX.bottom}" stroke="#e5e5e5"/>`);
     out.push(`<line class="tick" x1="${x}" y1="${BOX.bottom}" x2="${x}" y2="${BOX.bottom + 5}" stroke="#333333"/>`);
-    out.push(`<text class="x-tick" x="${x}" y="${BOX.bottom + 18}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`);
-  }
-  for (const t of yAxis.ticks) {
+    out.push(`<text class="x-tick" x="${x}" y="${BOX.bottom + 18}" text-anchor="middle">${escapeXml(xTickLabels[i]!)}</text>`);
+  });
+  yAxis.ticks.forEach((t, i) => {
     const y = fmt(py(t));
     out.push(`<line class="grid" x1="${BOX.left}" y1="${y}" x2="${BOX.right}" y2="${y}" stroke="#e5e5e5"/>`);
     out.push(`<line class="tick" x1="${BOX.left - 5}" y1="${y}" x2="${BOX.left}" y2="${y}" stroke="#333333"/>`);
-    out.push(`<text class="y-tick" x="${BOX.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(formatTick(t))}</text>`);
-  }
+    out.push(`<text class="y-tick" x="${BOX.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(yTickLabels[i]!)}</text>`);
+  });
   out.push(`<text class="x-label" x="${fmt(BOX.left + w / 2)}" y="${HEIGHT - 18}" text-anchor="middle">${escapeXml(chart.xLabel + (chart.logX ? ' (log scale)' : ''))}</text>`);
   out.push(`<text class="y-label" x="20" y="${fmt(BOX.top + h / 2)}" text-anchor="middle" transform="rotate(-90 20 ${fmt(BOX.top + h / 2)})">${escapeXml(chart.yLabel)}</text>`);
   chart.series.forEach((s, i) => {

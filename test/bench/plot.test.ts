@@ -56,7 +56,7 @@ describe('curveSvg', () => {
     expect(svg).toContain('class="y-label"');
     expect(svg.match(/class="x-tick"/g)!.length).toBeGreaterThanOrEqual(3);
     expect(svg.match(/class="y-tick"/g)!.length).toBeGreaterThanOrEqual(3);
-    expect(svg).toContain('>1M</text>');
+    expect(svg).toContain('>1000k</text>');
     expect(svg).toMatch(/<text class="legend"[^>]*>p50<\/text>/);
     expect(svg).toMatch(/<text class="legend"[^>]*>p99<\/text>/);
     // No stray ampersand or angle bracket outside markup: every & starts an entity.
@@ -84,7 +84,7 @@ describe('curveSvg', () => {
     const box = plotBox(svg);
     expect((c!.cx - box.left) / (box.right - box.left)).toBeCloseTo(Math.log10(3), 2);
     expect(svg).toContain('(log scale)');
-    expect(svg).toMatch(/class="x-tick"[^>]*>10k<\/text>/);
+    expect(svg).toMatch(/class="x-tick"[^>]*>10000<\/text>/);
   });
 
   it('keeps every point inside the plot box, whatever the ranges', () => {
@@ -112,6 +112,17 @@ describe('curveSvg', () => {
     expect(() => curveSvg(chart({ series: [{ name: 'ok', points: [{ x: 1, y: 1 }] }, { name: 'empty', points: [] }] }))).toThrow(/series "empty" has no points/);
     expect(() => curveSvg(chart({ series: [{ name: 'nan', points: [{ x: 1, y: Number.NaN }] }] }))).toThrow(/non-finite/);
     expect(() => curveSvg(chart({ logX: true }))).toThrow(/x = 0.*logarithmic/);
+  });
+
+  it('labels the ticks of one axis with one suffix, chosen by its smallest non-zero tick', () => {
+    const svg = curveSvg(chart({ series: [{ name: 's', points: [{ x: 0, y: 6300 }, { x: 1_000_000, y: 9500 }] }] }));
+    const yTicks = [...svg.matchAll(/class="y-tick"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(yTicks).toContain('8k');
+    expect(yTicks).toContain('10k');
+    expect(yTicks).toContain('0');
+    expect(yTicks.every((t) => t === '0' || t!.endsWith('k'))).toBe(true);
+    const xTicks = [...svg.matchAll(/class="x-tick"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(xTicks).toEqual(['0', '200k', '400k', '600k', '800k', '1000k']);
   });
 
   it('is pure: the same chart gives the same text and the input is left unchanged', () => {
