@@ -1,8 +1,9 @@
 // One genuine badge: a closed shadow root beside the post's author, with the verdict's label, the
-// install's secret mark and a details panel built on first open. Isolated content script only
+// install's secret mark and a details panel built on first open. Made detached (makeBadge), so that a
+// pass builds all its badges first and then inserts them in one write. Isolated content script only
 // (handed the page's document); no React.
 import type { Verdict } from '../../messaging/contract';
-import { markOf } from './mark';
+import { markCss, markOf } from './mark';
 import type { MarkDrawing } from './mark';
 import { LABELS, describe } from './verdicts';
 import type { Drawn } from './verdicts';
@@ -18,36 +19,39 @@ button { font: 600 12px/1.6 system-ui, sans-serif; border-radius: 10px; padding:
 .details[data-open] { display: block; }
 .details ul { margin: 4px 0 0; padding-left: 16px; }
 .mark::before { content: attr(data-mark); }
-.mark svg { vertical-align: -2px; }
 `;
 
-let sheet: CSSStyleSheet | null | undefined;
+/** The shared sheet and its rules, for the mark they were made with (a page's mark is one for the page's life). */
+let shared: { mark: MarkDrawing; rules: string; sheet: CSSStyleSheet | null } | undefined;
 
 /**
  * Styles a badge's shadow root: one constructed style sheet shared by every badge (parsed once,
  * one rule set for the style engine), or a <style> of its own where a browser does not adopt
  * sheets from a content script.
  */
-function style(doc: Document, root: ShadowRoot): void {
-  if (sheet === undefined) {
+function style(doc: Document, root: ShadowRoot, mark: MarkDrawing): void {
+  if (shared?.mark !== mark) {
+    const rules = STYLE + markCss(mark);
+    let sheet: CSSStyleSheet | null = null;
     try {
       sheet = new CSSStyleSheet();
-      sheet.replaceSync(STYLE);
+      sheet.replaceSync(rules);
     } catch {
       sheet = null;
     }
+    shared = { mark, rules, sheet };
   }
-  if (sheet) {
+  if (shared.sheet) {
     try {
-      root.adoptedStyleSheets = [sheet];
+      root.adoptedStyleSheets = [shared.sheet];
       if (root.adoptedStyleSheets.length === 1) return;
     } catch {
       // fall through to a <style> element
     }
-    sheet = null;
+    shared.sheet = null;
   }
   const el = doc.createElement('style');
-  el.textContent = STYLE;
+  el.textContent = shared.rules;
   root.append(el);
 }
 
@@ -70,8 +74,8 @@ function detailsPanel(doc: Document, verdict: Verdict, mark: MarkDrawing): HTMLE
   return details;
 }
 
-/** Draws a badge for `verdict` (not 'none') at the end of `anchor`; returns its host (the page can move it, never look inside). */
-export function drawBadge(doc: Document, anchor: Element, verdict: Verdict, mark: MarkDrawing): HTMLElement {
+/** A badge for `verdict` (not 'none'), not yet in the page; returns its host (the page can move it, never look inside). */
+export function makeBadge(doc: Document, verdict: Verdict, mark: MarkDrawing): HTMLElement {
   let host = doc.createElement('countersign-badge');
   // A page that defined this element name owns the element, and its ElementInternals would reach
   // even a closed shadow root: then a plain span, which no page can define, hosts the badge.
@@ -80,7 +84,7 @@ export function drawBadge(doc: Document, anchor: Element, verdict: Verdict, mark
     host.setAttribute('data-countersign-badge', '');
   }
   const root = host.attachShadow({ mode: 'closed' });
-  style(doc, root);
+  style(doc, root, mark);
   const button = doc.createElement('button');
   button.type = 'button';
   button.className = verdict.state;
@@ -96,6 +100,12 @@ export function drawBadge(doc: Document, anchor: Element, verdict: Verdict, mark
     button.setAttribute('aria-expanded', String(open));
   });
   root.append(button);
+  return host;
+}
+
+/** Draws a badge for `verdict` (not 'none') at the end of `anchor`; returns its host. */
+export function drawBadge(doc: Document, anchor: Element, verdict: Verdict, mark: MarkDrawing): HTMLElement {
+  const host = makeBadge(doc, verdict, mark);
   anchor.append(host);
   return host;
 }

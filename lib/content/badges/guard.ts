@@ -24,10 +24,13 @@ interface Drawn {
 export function badgeGuard(posts: { container: string; body: string }): BadgeGuard {
   const hosts = new WeakMap<Element, Drawn>();
   const byPost = new WeakMap<Element, Element>();
+  /** Badges taken down: one the page puts back anywhere comes down again, it vouches for nothing now. */
+  const retired = new WeakSet<Element>();
 
   const takeDown = (host: Element, post: Element): Element | null => {
     host.remove();
     hosts.delete(host);
+    retired.add(host);
     if (byPost.get(post) !== host) return null;
     byPost.delete(post);
     return post;
@@ -39,6 +42,10 @@ export function badgeGuard(posts: { container: string; body: string }): BadgeGua
       byPost.set(post, host);
     },
     check(node) {
+      if (node instanceof Element && retired.has(node)) {
+        node.remove();
+        return null;
+      }
       const own = node instanceof Element ? hosts.get(node) : undefined;
       if (own) return node.parentNode === own.anchor && node.isConnected ? null : takeDown(node as Element, own.post);
       const el = node instanceof Element ? node : node.parentElement;

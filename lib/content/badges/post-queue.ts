@@ -5,8 +5,13 @@
 import { badgeGuard } from './guard';
 
 export interface PostQueue {
-  /** From the observer: nodes added, and nodes whose children or text changed. True when a pass is due. */
-  record(records: Iterable<Pick<MutationRecord, 'addedNodes' | 'target'>>): boolean;
+  /**
+   * From the observer: nodes added, and nodes whose children or text changed. True when a pass is
+   * due. For a record of our own insertion (only badge hosts we drew added, nothing removed) only
+   * the hosts are checked, not their posts: drawing 1,000 badges must not make the next pass re-read
+   * 1,000 posts. A badge the page moves still shows, as the removal from where we put it.
+   */
+  record(records: Iterable<Pick<MutationRecord, 'addedNodes' | 'target'> & { removedNodes?: NodeList }>): boolean;
   /** Remembers a drawn badge: its host is ours, and it stays only while its post is as it was judged. */
   drawn(host: Element, post: Element, anchor: Element, content: string): void;
   /** The posts to read in this pass, each once: new ones (`root` in the first), and those whose badge the page broke. */
@@ -24,8 +29,16 @@ export function postQueue(posts: { container: string; body: string }, root: Node
   return {
     record(records) {
       for (const r of records) {
-        for (const n of r.addedNodes) queue.push(n);
-        touched.add(r.target);
+        let foreign = !!r.removedNodes?.length || !r.addedNodes.length;
+        for (const n of r.addedNodes) {
+          if (ours.has(n)) {
+            touched.add(n);
+            continue;
+          }
+          foreign = true;
+          queue.push(n);
+        }
+        if (foreign) touched.add(r.target);
       }
       return !!(queue.length || touched.size);
     },

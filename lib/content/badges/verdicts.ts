@@ -16,6 +16,22 @@ export function describe(v: Verdict): string {
   return `Receipt invalid: ${v.reason}.`;
 }
 
+/** Characters of a post's text read for its excerpt at first: enough for 120 after collapsing, unless the text is mostly white space. */
+const EXCERPT_READ = 240;
+
+/**
+ * The first 120 characters of the text on one line (white space runs collapsed, trimmed), reading only
+ * the start of a long text: the popup's rows are made for every badge of a page.
+ */
+export function excerptOf(content: string): string {
+  if (content.length > EXCERPT_READ) {
+    // Exact: once the start alone collapses to more than 120 characters, the rest cannot change them.
+    const start = content.slice(0, EXCERPT_READ).replace(/\s+/g, ' ').trimStart();
+    if (start.length > 120) return start.slice(0, 120);
+  }
+  return content.replace(/\s+/g, ' ').trim().slice(0, 120);
+}
+
 /** The popup's row for a post with a badge (a verdict not 'none'): its verdict, who wrote and approved it, the start of its text on one line. */
 export function summaryRow(verdict: Verdict, author: string, content: string): PageSummaryInput['posts'][number] {
   return {
@@ -23,6 +39,6 @@ export function summaryRow(verdict: Verdict, author: string, content: string): P
     author,
     ...(verdict.agent ? { agent: verdict.agent } : {}),
     ...(verdict.approver ? { approver: verdict.approver } : {}),
-    excerpt: content.replace(/\s+/g, ' ').trim().slice(0, 120),
+    excerpt: excerptOf(content),
   };
 }

@@ -1,9 +1,10 @@
 // The mark inside a badge, rendered with linkedom: the default pattern is SVG shapes only (no text, so
-// no font is needed and a page's find() has nothing to search), drawn exactly from its glyphs and
-// cloned per badge; a chosen text is an attribute that CSS draws, never a text node (issue 9).
+// no font is needed and a page's find() has nothing to search), drawn exactly from its glyphs; in a
+// badge the same boxes and cells are CSS background layers of one empty element (no clone per badge);
+// a chosen text is an attribute that CSS draws, never a text node (issue 9).
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
-import { markDrawing, markOf } from '@/lib/content/badges/mark';
+import { markDrawing, markOf, patternCss } from '@/lib/content/badges/mark';
 import { markPattern, patternSvg } from '@/lib/shared/mark-pattern';
 
 const doc = () => parseHTML('<html><body></body></html>').document as unknown as Document;
@@ -51,24 +52,48 @@ describe('the pattern as SVG', () => {
   });
 });
 
+/** The solid rectangles a pattern's CSS draws, topmost first, as "colour x,y wxh" in pixels. */
+function layersOf(css: string): string[] {
+  return [...css.matchAll(/linear-gradient\((#[0-9a-f]+),\1\) (\d+)px (\d+)px\/(\d+)px (\d+)px no-repeat/g)].map((m) => `${m[1]} ${m[2]},${m[3]} ${m[4]}x${m[5]}`);
+}
+
+describe('the pattern as CSS (in a badge)', () => {
+  it('the SVG\'s boxes and cells at 2 px a unit: each glyph\'s cells over a white box outlined in its colour', () => {
+    const seed = '5a3cf0e19b';
+    const glyphs = markPattern(seed);
+    const svg = patternSvg(doc(), glyphs);
+    const css = patternCss(glyphs);
+    expect(css).toMatch(/^\.mark\.pattern \{ display: inline-block; width: 26px; height: 12px; vertical-align: -2px; background: /);
+    const layers = layersOf(css);
+    const paths = [...svg.querySelectorAll('path')];
+    const cells = glyphs.flatMap((g, k) => (g.cells.some(Boolean) ? cellsOf(paths.shift()!.getAttribute('d')!, k * 7).map((c) => [g.colour, k, c] as const) : []));
+    expect(layers.length).toBe(cells.length + 2 * glyphs.length);
+    expect(layers.slice(0, cells.length)).toEqual(cells.map(([colour, k, c]) => {
+      const [col, row] = c.split(',').map(Number);
+      return `${colour} ${k * 14 + 1 + 2 * col!},${1 + 2 * row!} 2x2`;
+    }));
+    expect(layers.slice(cells.length)).toEqual(glyphs.flatMap((g, k) => [`#fff ${k * 14 + 1},1 10x10`, `${g.colour} ${k * 14},0 12x12`]));
+  });
+
+  it('no glyph cells: only the boxes', () => {
+    expect(layersOf(patternCss(markPattern('0000000000')))).toHaveLength(4);
+  });
+});
+
 describe('a badge\'s mark element', () => {
-  it('a pattern: a clone of one SVG per badge, the template untouched; no data-mark, no text', () => {
+  it('a pattern: one empty element per badge, drawn by the sheet\'s rules; no data-mark, no text, no child', () => {
     const d = doc();
-    const drawing = markDrawing(d, { kind: 'pattern', seed: '5a3cf0e19b' });
+    const drawing = markDrawing({ kind: 'pattern', seed: '5a3cf0e19b' });
+    expect('css' in drawing && drawing.css).toBe(patternCss(markPattern('5a3cf0e19b')));
     const one = markOf(d, drawing);
-    const two = markOf(d, drawing);
-    expect(one.className).toBe('mark');
+    expect(one.className).toBe('mark pattern');
     expect(one.hasAttribute('data-mark')).toBe(false);
-    expect(one.textContent).toBe('');
-    const svgOne = one.querySelector('svg')!;
-    expect(svgOne).not.toBe(two.querySelector('svg'));
-    expect(svgOne.outerHTML).toBe(two.querySelector('svg')!.outerHTML);
-    expect('svg' in drawing && drawing.svg.parentNode).toBeNull();
+    expect([one.textContent, one.childNodes.length]).toEqual(['', 0]);
   });
 
   it('a chosen text: drawn by CSS from data-mark, never a text node', () => {
     const d = doc();
-    const el = markOf(d, markDrawing(d, { kind: 'text', text: 'ZQ7🦉' }));
+    const el = markOf(d, markDrawing({ kind: 'text', text: 'ZQ7🦉' }));
     expect(el.getAttribute('data-mark')).toBe('ZQ7🦉');
     expect(el.textContent).toBe('');
     expect(el.childNodes.length).toBe(0);

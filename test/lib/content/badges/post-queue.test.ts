@@ -94,4 +94,30 @@ describe('postQueue', () => {
     expect(ids(queue.collect())).toEqual(['a']);
     expect(again.isConnected).toBe(false);
   });
+
+  it('our own insertions do not make the next pass re-read their posts; a badge taken down and put back by the page comes down again', () => {
+    const { queue, document, rec } = page(post('a') + post('b'));
+    queue.collect();
+    const [a, b] = ['a', 'b'].map((id) => document.getElementById(id)!);
+    const header = a!.querySelector('header')!;
+    const host = document.createElement('countersign-badge');
+    header.append(host);
+    queue.drawn(host, a!, header, 'text');
+    const body = a!.querySelector('.post-body')!;
+    const textContent = vi.spyOn(body, 'textContent', 'get');
+    // The observer's record of our insertion: only the host is looked at (where it is), not the post's text.
+    queue.record([{ target: header, addedNodes: [host] as unknown as NodeList, removedNodes: [] as unknown as NodeList }]);
+    expect(queue.collect()).toEqual([]);
+    expect(textContent).not.toHaveBeenCalled();
+    expect(host.isConnected).toBe(true);
+    // The page removes it (the post is read again), then puts it on another post: it comes down.
+    host.remove();
+    queue.record([rec(header)]);
+    expect(queue.collect().map((el) => el.id)).toEqual(['a']);
+    b!.querySelector('header')!.append(host);
+    queue.record([{ target: b!.querySelector('header')!, addedNodes: [host] as unknown as NodeList, removedNodes: [] as unknown as NodeList }]);
+    expect(queue.collect()).toEqual([]);
+    expect(host.isConnected).toBe(false);
+  });
 });
+

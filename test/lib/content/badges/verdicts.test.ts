@@ -2,7 +2,7 @@
 // when, or why it is not approved or its receipt is invalid), and the popup's row for the post (the
 // agent and approver only when known, the start of the text on one line). Node only (tests).
 import { describe, expect, it } from 'vitest';
-import { LABELS, describe as describeVerdict, summaryRow } from '@/lib/content/badges/verdicts';
+import { LABELS, describe as describeVerdict, excerptOf, summaryRow } from '@/lib/content/badges/verdicts';
 
 describe('verdict words', () => {
   it('a label for each badge', () => {
@@ -21,5 +21,11 @@ describe('verdict words', () => {
     const row = summaryRow({ state: 'unverified-ai', checks: [] }, 'bob', 'hi');
     expect(row).toEqual({ state: 'unverified-ai', author: 'bob', excerpt: 'hi' });
     expect(Object.keys(row)).not.toContain('agent');
+  });
+
+  it('an excerpt reads only the start of a long text, with the same result as collapsing the whole text', () => {
+    const whole = (t: string) => t.replace(/\s+/g, ' ').trim().slice(0, 120);
+    const texts = [`${'word '.repeat(100)}`, `${' '.repeat(300)}late start ${'y'.repeat(300)}`, `a${' '.repeat(239)}b${'c'.repeat(200)}`, `${'z'.repeat(119)}${' '.repeat(200)}end`, `${'q'.repeat(120)}\n\n${'r'.repeat(300)}`, `${'s'.repeat(121)}`, ''];
+    for (const t of texts) expect(excerptOf(t)).toBe(whole(t));
   });
 });
