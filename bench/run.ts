@@ -6,7 +6,7 @@
 // Every timed phase runs REPETITIONS (3) times (bench/repeat.ts): a figure prints the median with the
 // runs' min–max after it and its spread, (max − min) / median; a spread over 15 % prints NOISY instead
 // of PASS or MISS.
-// `--only verifier|presence|bundles|browser|gateway` (repeatable) runs those parts and prints them without touching
+// `--only verifier|presence|bundles|browser|gateway|profile|replicas|growth` (repeatable) runs those parts and prints them without touching
 // results.json; `--no-build` reuses .output/chrome-mv3.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,12 +17,16 @@ import { startPostgresCluster } from '../test/setup/postgres-cluster';
 import { browserMetrics } from './browser';
 import { bundleSizes } from './bundles';
 import { gatewayMetrics } from './gateway';
+import { readerGrowth } from './browser-reader-growth';
+import { growthMetrics } from './growth';
 import { presenceMetrics } from './presence';
+import { replicaMetrics } from './replicas';
+import { profileMetrics } from './profile';
 import { NOISY_SPREAD, REPETITIONS, repeat, repeatedMetric } from './repeat';
 import type { Metric } from './verifier';
 import { logIngest, openVerifyBench, verifyMetrics } from './verifier';
 
-const PARTS = ['verifier', 'presence', 'bundles', 'browser', 'gateway'] as const;
+const PARTS = ['verifier', 'presence', 'bundles', 'browser', 'gateway', 'profile', 'replicas', 'growth'] as const;
 type Part = (typeof PARTS)[number];
 
 function options(): { parts: Set<Part>; partial: boolean; build: boolean } {
@@ -86,6 +90,14 @@ async function main(): Promise<void> {
   if (parts.has('gateway')) {
     const t = performance.now();
     metrics.push(...(await gatewayMetrics((line) => console.log(`gateway: ${line} (${Math.round((performance.now() - t) / 1000)} s)`))));
+  }
+
+  if (parts.has('profile')) metrics.push(...(await profileMetrics((line) => console.log(line))));
+  if (parts.has('replicas')) metrics.push(...(await replicaMetrics((line) => console.log(`replicas: ${line}`))));
+  if (parts.has('growth')) {
+    // The server's curves (verify, log ingest, proposals), then the reader page's (Chromium).
+    metrics.push(...(await growthMetrics((line) => console.log(`growth: ${line}`))));
+    metrics.push(...(await readerGrowth((line) => console.log(`growth: ${line}`))));
   }
 
   const width = Math.max(...metrics.map((m) => m.metric.length));

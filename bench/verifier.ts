@@ -54,9 +54,8 @@ export function rawLimit(seconds = 2): { verify: number; sign: number; limit: nu
   return { verify: verifyRate, sign: signRate, limit: 1 / (1 / verifyRate + 1 / signRate) };
 }
 
-export function startVerifier(databaseUrl: string) {
-  // The verifier as issue 20 measures it: protocol crypto on node:crypto (server/node-crypto.ts).
-  return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, COUNTERSIGN_NODE_CRYPTO: '1' });
+export function startVerifier(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []) {
+  return startVerifierProcess({ DATABASE_URL: databaseUrl, COUNTERSIGN_ADMIN_TOKEN: ADMIN, ...env }, nodeArgs);
 }
 
 export async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {

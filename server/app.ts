@@ -2,16 +2,16 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, newTraceId } from '../lib/protocol';
+import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, VerifierUnavailable, newTraceId } from '../lib/protocol';
 import type { VerifierContext } from './context';
 import { DEFAULT_EXTENSION_ORIGINS } from './config';
 import type { DatabaseHandle } from './db/connect';
 import { createMetrics } from './metrics';
-import { useNodeCrypto } from './node-crypto';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors';
 import { adminRoutes } from './routes/admin';
 import { proposalRoutes } from './routes/proposals';
-import { publicRoutes } from './routes/public';
+import { registry } from './registry-state';
+import { VERIFY_ROUTE, publicRoutes } from './routes/public';
 import { createDecisionWriter, pruneConsumed } from './store/decisions';
 import { enrolledKeys, keyLookup } from './store/devices';
 import { verifyReads } from './store/verify-reads';
@@ -33,7 +33,7 @@ export interface BuildAppOptions {
   closeDatabase?: boolean;
   /** Collect Node's default process metrics too. */
   processMetrics?: boolean;
-  /** How often to prune the replay cache and reload the active policy (default 30 s). */
+  /** How often to prune the replay cache (default 30 s). */
   maintenanceIntervalMs?: number;
   /** How often to expire pending proposals nobody asks about (default 5 s). */
   proposalSweepMs?: number;
@@ -43,8 +43,6 @@ export interface BuildAppOptions {
 export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["countersign-approval"]', 'req.headers.cookie'];
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  // node:crypto for the protocol (node-crypto.ts) only where asked: COUNTERSIGN_NODE_CRYPTO=1 (issue 20, being measured).
-  if (process.env.COUNTERSIGN_NODE_CRYPTO === '1') useNodeCrypto();
   const now = options.now ?? Date.now;
   const ttl = Math.min(options.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS);
   const { db } = options.database;
@@ -62,8 +60,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
 
-  let policy = await loadActivePolicy(db);
-  let signer = await activeReceiptSigner(db, now());
+  const state = registry(options.database, { policy: await loadActivePolicy(db), signer: await activeReceiptSigner(db, now()) }, now);
   const metrics = createMetrics({ defaults: options.processMetrics ?? false });
   // Tokens issued before this second are refused: a crash can never reopen a consumed token,
   // even if the replay cache lost its newest rows.
@@ -76,20 +73,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     extensionOrigins: options.extensionOrigins ?? DEFAULT_EXTENSION_ORIGINS,
     metrics,
     now,
-    policy: () => policy,
-    setPolicy: (p) => {
-      policy = p;
-    },
-    setSigner: (s) => {
-      signer = s;
-    },
+    policy: () => state.current().policy,
+    setPolicy: (p) => state.setPolicy(p),
+    setSigner: (s) => state.setSigner(s),
     verifyDeps: {
       db,
       decisions,
       lookupKey: keyLookup(options.database, keys),
       reads: verifyReads(options.database, keys),
-      policy: () => policy,
-      signer: () => signer,
+      refresh: () => state.refresh(),
+      policy: () => state.current().policy,
+      signer: () => state.current().signer,
       metrics,
       now,
       bootEpoch,
@@ -98,16 +92,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   };
   app.decorate('verifier', context);
+  // Every other route decides with the database's policy and receipt key too (verifyAction refreshes itself,
+  // for the in-process middleware as well). Unreadable: 503, as any route that needs the database.
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.url === VERIFY_ROUTE) return;
+    try {
+      await state.refresh();
+    } catch (error) {
+      throw new VerifierUnavailable('the verifier cannot read its database', { cause: error });
+    }
+  });
 
   await app.register(publicRoutes);
   await app.register(proposalRoutes, { sweepMs: options.proposalSweepMs });
   await app.register(adminRoutes, { adminToken: options.adminToken });
 
-  // Housekeeping: forget consumed jtis whose tokens can no longer verify, and pick up a policy that
-  // another replica made active. Failures here are retried on the next tick; they never open anything.
+  // Housekeeping: forget consumed jtis whose tokens can no longer verify. A failure here is retried on
+  // the next tick; it never opens anything.
   const maintenance = setInterval(() => {
     pruneConsumed(db, Math.floor(now() / 1000)).catch(() => undefined);
-    loadActivePolicy(db).then((p) => (policy = p), () => undefined);
   }, options.maintenanceIntervalMs ?? 30_000);
   maintenance.unref();
   // Queued decision writes settle before the database can close under them.

@@ -24,6 +24,8 @@ export const VerifierEnv = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
     .pipe(z.array(ExtensionOrigin).min(1, 'at least one origin'))
     .optional(),
+  /** Who computes the protocol's hashes and signatures: node:crypto on the calling thread (default), or Web Crypto. */
+  COUNTERSIGN_CRYPTO: z.enum(['node', 'webcrypto']).default('node'),
 });
 export type VerifierEnv = z.infer<typeof VerifierEnv>;
 
@@ -36,6 +38,8 @@ export interface VerifierConfig {
   publicUrl: string;
   /** Origins a device's WebAuthn credential may be registered from. */
   extensionOrigins: string[];
+  /** The protocol crypto backend (server/node-crypto.ts, or lib/protocol's Web Crypto). */
+  crypto: 'node' | 'webcrypto';
 }
 
 /** Parses the environment; throws a readable error naming the bad variable (fail closed). */
@@ -56,5 +60,6 @@ export function readVerifierConfig(env: Record<string, string | undefined>): Ver
     adminToken: e.COUNTERSIGN_ADMIN_TOKEN,
     publicUrl: e.COUNTERSIGN_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
     extensionOrigins: e.COUNTERSIGN_EXTENSION_ORIGINS ?? DEFAULT_EXTENSION_ORIGINS,
+    crypto: e.COUNTERSIGN_CRYPTO,
   };
 }

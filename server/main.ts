@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { buildApp, REDACTED_HEADERS } from './app';
 import { readVerifierConfig } from './config';
 import { openDatabase } from './db/connect';
+import { useNodeCrypto } from './node-crypto';
 
 async function main(): Promise<void> {
   const config = readVerifierConfig(process.env);
+  // The whole process: every hash, token check and receipt signature of lib/protocol (issue 20).
+  if (config.crypto === 'node') useNodeCrypto();
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
   const database = await openDatabase(config.database);
   const app = await buildApp({

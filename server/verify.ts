@@ -54,6 +54,8 @@ export interface VerifyDeps {
   lookupKey(kid: string): Promise<EnrolledKey | undefined>;
   /** The registry reads of one verify (key, agent, kills), given the token presented. */
   reads(token: unknown): VerifyReads;
+  /** Reads the active policy and receipt signer again (registry-state.ts); then policy() and signer() are the database's. */
+  refresh(): Promise<void>;
   policy(): PolicySet;
   signer(): ReceiptSigner;
   metrics: VerifierMetrics;
@@ -72,10 +74,13 @@ export interface VerifyDeps {
  */
 export async function verifyAction(deps: VerifyDeps, call: VerifyCall): Promise<VerifyAllowed> {
   const stop = deps.metrics.verifySeconds.startTimer();
-  const policy = deps.policy();
+  let policy = deps.policy();
   const now = deps.now();
   const tokens = call.tokens ?? (call.token === undefined ? [] : [call.token]);
   try {
+    // The policy and receipt key active in the database now, whichever replica made them so.
+    await deps.refresh();
+    policy = deps.policy();
     const result = tokens.length > 1 ? await verifyQuorum(deps, call, tokens, policy, now) : await verifyOne(deps, call, tokens[0], policy, now);
     deps.metrics.decisions.inc({ code: 'allow' });
     return result;

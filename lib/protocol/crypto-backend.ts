@@ -1,7 +1,8 @@
-// The three primitives lib/protocol computes with — SHA-256, and ES256 signing and checking on 64-byte
-// P1363 signatures — behind one switch: Web Crypto by default (browsers, workers, any runtime), or what
+// The primitives lib/protocol computes with — SHA-256, ES256 signing and checking on 64-byte P1363
+// signatures, random bytes and base64url — behind one switch: Web Crypto by default (browsers, workers, any runtime), or what
 // a runtime installs for itself (the verifier: synchronous node:crypto, off the thread pool).
 // Runtime-neutral: nothing here names a runtime's own module.
+import { base64url } from 'jose';
 
 export interface ProtocolCrypto {
   /** Names the backend in benchmarks and errors. */
@@ -11,6 +12,12 @@ export interface ProtocolCrypto {
   verifyEs256(key: CryptoKey, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>;
   /** The P1363 signature of `data` under the P-256 private `key`. */
   signEs256(key: CryptoKey, data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** `n` bytes from the CSPRNG, never handed out twice. */
+  randomBytes(n: number): Uint8Array;
+  /** Unpadded base64url of `bytes`. */
+  base64urlEncode(bytes: Uint8Array): string;
+  /** The bytes of base64url `s`, which the caller has already checked is canonical (encoding.ts). */
+  base64urlDecode(s: string): Uint8Array;
 }
 
 export const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -26,6 +33,9 @@ export const WEB_CRYPTO: ProtocolCrypto = {
   async signEs256(key, data) {
     return new Uint8Array(await crypto.subtle.sign(ECDSA_SHA256, key, data as Uint8Array<ArrayBuffer>));
   },
+  randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  base64urlEncode: (bytes) => base64url.encode(bytes),
+  base64urlDecode: (s) => base64url.decode(s),
 };
 
 let current: ProtocolCrypto = WEB_CRYPTO;

@@ -1,5 +1,4 @@
 // Byte encodings the protocol relies on: strict base64url, strict UTF-8 JSON, SHA-256. Runtime-neutral.
-import { base64url } from 'jose';
 import { protocolCrypto } from './crypto-backend';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -23,11 +22,11 @@ export function isCanonicalBase64url(s: string): boolean {
 /** Decodes canonical base64url; returns undefined for any other spelling. */
 export function decodeBase64urlStrict(s: string): Uint8Array | undefined {
   if (!isCanonicalBase64url(s)) return undefined;
-  return base64url.decode(s);
+  return protocolCrypto().base64urlDecode(s);
 }
 
 export function encodeBase64url(bytes: Uint8Array | string): string {
-  return base64url.encode(bytes);
+  return protocolCrypto().base64urlEncode(typeof bytes === 'string' ? utf8(bytes) : bytes);
 }
 
 const encoder = new TextEncoder();
@@ -62,14 +61,14 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 
 /** `n` random bytes as base64url (128 bits for a `jti`). */
 export function randomBase64url(n = 16): string {
-  return encodeBase64url(crypto.getRandomValues(new Uint8Array(n)));
+  return encodeBase64url(protocolCrypto().randomBytes(n));
 }
 
 /** A W3C trace id: 32 lower-case hex digits, not all zero. */
 export function newTraceId(): string {
   for (;;) {
     let hex = '';
-    for (const b of crypto.getRandomValues(new Uint8Array(16))) hex += b.toString(16).padStart(2, '0');
+    for (const b of protocolCrypto().randomBytes(16)) hex += b.toString(16).padStart(2, '0');
     if (!/^0+$/.test(hex)) return hex;
   }
 }

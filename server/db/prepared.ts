@@ -2,6 +2,7 @@
 // verifier's hot reads the query builder cost more than the database. Same SQL on SQLite and
 // PostgreSQL as the builder would produce. Node only.
 import { createHash } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type pg from 'pg';
 
@@ -37,9 +38,18 @@ function preparer(run: Runner): Prepare {
   };
 }
 
-/** Prepared queries run through Kysely's own driver (on SQLite, the connection's statement cache in connect.ts). */
-export function kyselyPrepare<DB>(db: Kysely<DB>): Prepare {
-  return preparer(<R>(compiled: CompiledQuery<R>) => async (parameters: unknown[]) => (await db.executeQuery<R>({ ...compiled, parameters })).rows);
+/**
+ * Prepared reads on SQLite's one connection: a better-sqlite3 statement run at once, without the
+ * driver's mutex and promise round; but through Kysely's driver (behind its mutex) while a transaction
+ * is open on the connection — one that awaits between its statements (log ingest, admin writes) — so
+ * a read never sees another writer's uncommitted rows. Reads only (every prepared query is a SELECT).
+ */
+export function sqlitePrepare<DB>(db: Kysely<DB>, sqlite: SQLite.Database): Prepare {
+  return preparer(<R>(compiled: CompiledQuery<R>) => {
+    const statement = sqlite.prepare(compiled.sql);
+    if (!statement.reader) throw new TypeError('sqlitePrepare: only reads are prepared');
+    return async (parameters: unknown[]) => (sqlite.inTransaction ? (await db.executeQuery<R>({ ...compiled, parameters })).rows : (statement.all(...parameters) as R[]));
+  });
 }
 
 /** Prepared queries run as named statements on the pool (pgStatement). */

@@ -35,6 +35,9 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 /** A verify body carries a request body of up to 1 MiB plus the token; 2 MiB leaves room for JSON escaping. */
 const VERIFY_BODY_LIMIT = 2 * 1024 * 1024;
 
+/** DESIGN.md's verify endpoint (app.ts skips its registry refresh: verifyAction does its own). */
+export const VERIFY_ROUTE = '/v1/verify';
+
 export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const ctx = fastify.verifier;
@@ -44,7 +47,7 @@ export async function publicRoutes(fastify: FastifyInstance): Promise<void> {
     return reply.code(201).send(enrolled);
   });
 
-  app.post('/v1/verify', { bodyLimit: VERIFY_BODY_LIMIT, schema: { body: VerifyRequest, response: { 200: VerifyResponse } } }, async (request) => {
+  app.post(VERIFY_ROUTE, { bodyLimit: VERIFY_BODY_LIMIT, schema: { body: VerifyRequest, response: { 200: VerifyResponse } } }, async (request) => {
     const { allow, receipt, traceId } = await verifyAction(ctx.verifyDeps, request.body);
     return { allow, receipt, traceId };
   });

@@ -15,11 +15,12 @@ export interface VerifierProcess {
   kill(): Promise<void>;
 }
 
-export async function startVerifierProcess(env: Record<string, string>): Promise<VerifierProcess> {
+/** `nodeArgs` go to node before the entry (a benchmark's `--cpu-prof`). */
+export async function startVerifierProcess(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<VerifierProcess> {
   const port = await freePort();
   // node itself with tsx as a loader, not the tsx CLI: the CLI runs the server in a grandchild that a
   // SIGKILL to the CLI would leave running, and a crash test must kill the server itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, LOG_LEVEL: 'error', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

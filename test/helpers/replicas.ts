@@ -179,8 +179,10 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
  *   passed on as it is. HAProxy copies the request into a buffer to retry it: /v1/verify bodies are
  *   far under tune.bufsize (16 kB); a larger one would not be retried (it then fails, closed).
  * - Health checks: GET /v1/status (it reads the database: a replica that lost it goes down too) every
- *   200 ms, 100 ms once failing, down after 2 failures, up again after 2 passes; on-marked-down
- *   shutdown-sessions closes what was still open to it.
+ *   200 ms, 100 ms once failing, down after 3 failures, up again after 2 passes; on-marked-down
+ *   shutdown-sessions closes what was still open to it. A check may take 5 s: a busy replica (a burst,
+ *   a loaded CI machine) is slow, not dead, and marking every live one down would fail the requests
+ *   it protects. A killed one refuses the check's connection at once, so it still goes down in ~0.3 s.
  * - nbthread 1: the machine has two cores and the replicas, PostgreSQL and the load generator share
  *   them; one HAProxy thread forwards far more than the replicas can answer.
  */
@@ -197,7 +199,7 @@ defaults
     timeout server 10s
     timeout http-request 10s
     timeout http-keep-alive 10s
-    timeout check 1s
+    timeout check 5s
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response response-timeout
@@ -217,7 +219,7 @@ backend verifiers
     http-check expect status 200
     # Which replica answered (tests check the spread and that a dead one gets nothing more).
     http-response set-header X-Countersign-Replica %[srv_name]
-    default-server check inter 200ms fastinter 100ms downinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server check inter 200ms fastinter 100ms downinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions
 ${servers.map((server, i) => `    server replica_${i} ${server}`).join('\n')}
 `;
 }

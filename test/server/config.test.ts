@@ -12,7 +12,14 @@ describe('verifier configuration', () => {
       publicUrl: 'http://127.0.0.1:8787',
       // The extension's own origin (lib/extension-identity.ts): where enrollment credentials may be registered.
       extensionOrigins: ['chrome-extension://leelpbfgmamkjjkciaifjeihgadjnmgj'],
+      // Synchronous node:crypto for the protocol's hashes and signatures (issue 20).
+      crypto: 'node',
     });
+  });
+
+  it('takes Web Crypto for the protocol when COUNTERSIGN_CRYPTO=webcrypto, and refuses a backend it does not know', () => {
+    expect(readVerifierConfig({ COUNTERSIGN_CRYPTO: 'webcrypto' }).crypto).toBe('webcrypto');
+    expect(() => readVerifierConfig({ COUNTERSIGN_CRYPTO: 'openssl' })).toThrow(/COUNTERSIGN_CRYPTO/);
   });
 
   it('takes PostgreSQL from a postgres:// DATABASE_URL', () => {

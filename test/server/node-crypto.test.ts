@@ -44,6 +44,32 @@ describe('node:crypto and Web Crypto agree', () => {
     }
   });
 
+  it('property: base64url is the same both ways on any bytes, and each decodes the other', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        const web = WEB_CRYPTO.base64urlEncode(bytes);
+        expect(NODE_CRYPTO.base64urlEncode(bytes)).toBe(web);
+        expect(NODE_CRYPTO.base64urlDecode(web)).toEqual(bytes);
+        // A view into a larger buffer encodes only its own bytes.
+        const inside = new Uint8Array([9, ...bytes, 9]).subarray(1, bytes.length + 1);
+        expect(NODE_CRYPTO.base64urlEncode(inside)).toBe(web);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('pooled random bytes are never handed out twice: 20,000 jti-sized draws across many pool refills are distinct', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) seen.add(Buffer.from(NODE_CRYPTO.randomBytes(16)).toString('hex'));
+    expect(seen.size).toBe(20_000);
+    // A draw kept across refills keeps its bytes (a refill makes a new block, never reuses the old one).
+    const kept = NODE_CRYPTO.randomBytes(16);
+    const copy = Uint8Array.from(kept);
+    for (let i = 0; i < 1_000; i++) NODE_CRYPTO.randomBytes(16);
+    expect(kept).toEqual(copy);
+    expect(NODE_CRYPTO.randomBytes(10_000)).toHaveLength(10_000);
+  });
+
   it('property: SHA-256 is the same on any bytes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), async (bytes) => {
