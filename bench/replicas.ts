@@ -11,6 +11,7 @@ import { startPostgresCluster } from '../test/setup/postgres-cluster';
 import type { VerifierProcess } from '../test/helpers/processes';
 import { startBalancer, startReplicas } from '../test/helpers/replicas';
 import type { Balancer, ReplicaSet } from '../test/helpers/replicas';
+import { postgresCommitRate, sqliteCommitRate } from './commit-rate';
 import { REPETITIONS, repeat, repeatedMetric } from './repeat';
 import { enrolledDevice, load, mintTokens, rawLimit, startVerifier } from './verifier';
 import type { Metric } from './verifier';
@@ -104,6 +105,17 @@ export async function replicaMetrics(log: (line: string) => void): Promise<Metri
         goal: 'report',
         digits: 2,
       }),
+    );
+    // The databases' own durable write rates, for docs/scaling.md (replicas idle meanwhile).
+    const rates = await repeat(REPETITIONS, async () => ({ pg: await postgresCommitRate(cluster.url), sqlite: sqliteCommitRate() }));
+    log(`commit rates: ${rates.map((r) => `PostgreSQL ${Math.round(r.pg.commits)} commits/s, ${Math.round(r.pg.groupedRows)} rows/s grouped; SQLite ${Math.round(r.sqlite.commits)} commits/s, ${Math.round(r.sqlite.groupedRows)} rows/s grouped`).join(' | ')}`);
+    const rate = (label: string, pick: (r: (typeof rates)[number]) => number, unit: string) =>
+      repeatedMetric(rates.map(pick), { metric: `baseline: ${label}, median of ${REPETITIONS}`, unit, goal: 'baseline', digits: 0 });
+    metrics.push(
+      rate('PostgreSQL durable commits of one row, 16 clients', (r) => r.pg.commits, 'commits/s'),
+      rate('PostgreSQL rows in commits of 16 rows, 16 clients', (r) => r.pg.groupedRows, 'rows/s'),
+      rate('SQLite durable commits of one row (WAL, synchronous=FULL)', (r) => r.sqlite.commits, 'commits/s'),
+      rate('SQLite rows in commits of 16 rows (WAL, synchronous=FULL)', (r) => r.sqlite.groupedRows, 'rows/s'),
     );
     return metrics;
   } finally {
