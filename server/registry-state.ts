@@ -1,7 +1,7 @@
 // The active Cedar policy and receipt signer this verifier decides with, kept equal to the database's:
-// read again before each request decides (one query for all the requests of an event-loop turn), so a
-// policy made active or a key rotated through any replica counts on every replica from the next
-// request on. Node only.
+// read again before each request decides (on PostgreSQL one query for all the requests of an
+// event-loop turn), so a policy made active or a key rotated through any replica counts on every
+// replica from the next request on. Node only.
 import type { DatabaseHandle } from './db/connect';
 import { compilePolicy, defaultPolicyText } from './policy/engine';
 import type { PolicySet } from './policy/engine';
@@ -71,7 +71,10 @@ export function registry(database: DatabaseHandle, initial: RegistryState, now: 
   return {
     current: () => state,
     refresh() {
-      // Join the read not yet sent (it begins after this call); once sent, the next caller schedules another.
+      // SQLite's read runs at once, synchronously on this thread (db/prepared.ts): nothing to share.
+      if (database.dialect === 'sqlite') return check(++issued);
+      // PostgreSQL: join the read not yet sent (it begins after this call), so the requests of one
+      // event-loop turn cost one round trip; once sent, the next caller schedules another.
       scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         scheduled = undefined;
         return check(++issued);
