@@ -1,6 +1,8 @@
 // The forms as the page loaded, the "before" of an adapter's `before: {form}`: taken when the document
 // is parsed, so what an assistant (or the person) changes afterwards is the change, not the before;
-// every value in order, line breaks as a form sends them, files left out. Node only (tests).
+// every value in order, line breaks as a form sends them, files left out. Node only (tests). How a
+// form's fields are read (formEntries, as `new FormData(form)` would) is compared with FormData in
+// real browsers: browser/form-entries.test.ts.
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { formPairs, snapshotForms } from '@/lib/content/hold-bridge/form-snapshot';
@@ -35,7 +37,7 @@ function loading(html: string) {
 describe('snapshotForms', () => {
   it('keeps each form as it was when the document was parsed, whatever is typed or scripted into it later', () => {
     const { document, ctx, parsed } = loading('<form id="edit"><textarea name="wpTextbox1">Old text.</textarea></form><form id="rights"><input name="wpGroup-bot" value=""></form>');
-    const atLoad = snapshotForms(document, ctx, (form) => formPairs(form, FormData));
+    const atLoad = snapshotForms(document, ctx, (form) => formPairs(form, (f) => new FormData(f)));
     const [edit, rights] = [...document.querySelectorAll('form')] as HTMLFormElement[];
     expect(atLoad(edit!)).toBeNull();
     parsed();
@@ -47,7 +49,7 @@ describe('snapshotForms', () => {
 
   it('a form added after the document was parsed has no snapshot', () => {
     const { document, ctx, parsed } = loading('');
-    const atLoad = snapshotForms(document, ctx, (form) => formPairs(form, FormData));
+    const atLoad = snapshotForms(document, ctx, (form) => formPairs(form, (f) => new FormData(f)));
     parsed();
     const late = document.createElement('form');
     document.body.append(late);
@@ -60,6 +62,6 @@ describe('formPairs', () => {
     const { document } = parseHTML('<form><input name="tag" value="a"><input type="file" name="doc"><textarea name="text"></textarea><input name="tag" value="b"></form>');
     const form = document.querySelector('form') as unknown as HTMLFormElement;
     (form.querySelector('textarea') as HTMLTextAreaElement).value = 'one\ntwo';
-    expect(formPairs(form, FormData)).toEqual([['tag', 'a'], ['text', 'one\r\ntwo'], ['tag', 'b']]);
+    expect(formPairs(form, (f) => new FormData(f))).toEqual([['tag', 'a'], ['text', 'one\r\ntwo'], ['tag', 'b']]);
   });
 });

@@ -23,19 +23,11 @@ const proposed = (method: string, path: string, contentType: string, body: strin
 
 function withPage(html: string) {
   const { document } = parseHTML(`<html><body>${html}</body></html>`);
-  // linkedom has no FormData: the form's successful controls, in order, as a browser lists them.
-  class FormData {
-    entries: Array<[string, string]>;
-    constructor(form: Element) {
-      this.entries = [...form.querySelectorAll('input[name]')].map((el) => [el.getAttribute('name')!, el.getAttribute('value') ?? '']);
-    }
-    [Symbol.iterator]() {
-      return this.entries[Symbol.iterator]();
-    }
-  }
+  // linkedom has no form.elements (which formEntries reads through HTMLFormElement's prototype): the form's own fields, in order.
+  const elements = Object.defineProperty({}, 'elements', { get(this: Element) { return this.querySelectorAll('input, select, textarea, button'); } });
   vi.stubGlobal('document', document);
   vi.stubGlobal('location', { href: `${ORIGIN}/p/runbook` });
-  vi.stubGlobal('FormData', FormData);
+  vi.stubGlobal('HTMLFormElement', { prototype: elements });
 }
 
 afterEach(() => vi.unstubAllGlobals());
