@@ -1,12 +1,13 @@
-// Browser tests (test/e2e): real Chromium, the built extension, the verifier and the demo tools.
-// One file at a time: they share Chromium's managed-policy directory.
+// Browser tests (test/e2e): real Chromium, the built extension, the verifier and the demo tools; and
+// content-script modules checked against the browsers' own behaviour (test/lib/**/browser: Chromium
+// and Firefox ESR, no extension). One file at a time: they share Chromium's managed-policy directory.
 import { defineConfig } from 'vitest/config';
 import { WxtVitest } from 'wxt/testing/vitest-plugin';
 
 export default defineConfig({
   plugins: [WxtVitest()],
   test: {
-    include: ['test/e2e/**/*.test.ts'],
+    include: ['test/e2e/**/*.test.ts', 'test/lib/**/browser/**/*.test.ts'],
     environment: 'node',
     fileParallelism: false,
     maxWorkers: 1,

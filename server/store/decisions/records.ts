@@ -42,17 +42,33 @@ export type DecisionRow = ReturnType<typeof decisionRow>;
  */
 export const PRUNE_MARGIN_SECONDS = 300;
 
+/** Consumed entries one pruning statement deletes at most. */
+const PRUNE_CHUNK = 5_000;
+
 /** Whether the tool already consumed this (iss, jti): an approval that was used can approve nothing more. */
 export async function isConsumed(db: Kysely<Database>, iss: string, jti: string): Promise<boolean> {
   return (await db.selectFrom('consumed').select('jti').where('iss', '=', iss).where('jti', '=', jti).executeTakeFirst()) !== undefined;
 }
 
 /** Drops consumed entries whose tokens expired more than PRUNE_MARGIN_SECONDS ago. */
-export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number): Promise<number> {
-  const result = await db.deleteFrom('consumed').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).executeTakeFirst();
+export async function pruneConsumed(db: Kysely<Database>, nowSeconds: number, chunk = PRUNE_CHUNK): Promise<number> {
+  const before = nowSeconds - PRUNE_MARGIN_SECONDS;
+  // In chunks, each its own short statement: one DELETE of a busy verifier's 30 s of tokens would hold
+  // SQLite's write lock (and every group commit behind it) for as long as it takes.
+  let deleted = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('consumed')
+      .where((eb) => eb(eb.refTuple('iss', 'jti'), 'in', eb.selectFrom('consumed').select(['iss', 'jti']).where('expires_at', '<', before).limit(chunk).$asTuple('iss', 'jti')))
+      .executeTakeFirst();
+    const n = Number(result.numDeletedRows);
+    deleted += n;
+    if (n < chunk) break;
+    await new Promise((r) => setImmediate(r));
+  }
   // Admitted assertions belong to tokens past their exp as well: nobody can present them any more.
-  await db.deleteFrom('presence_admitted').where('expires_at', '<', nowSeconds - PRUNE_MARGIN_SECONDS).execute();
-  return Number(result.numDeletedRows);
+  await db.deleteFrom('presence_admitted').where('expires_at', '<', before).execute();
+  return deleted;
 }
 
 export async function decisionsForTrace(db: Kysely<Database>, traceId: string): Promise<DecisionRecord[]> {
