@@ -6,15 +6,10 @@
 //   const proxy = await startAuthProxy(gateway.url, ['Alice', 'Bob']);
 //   await fetch(`${proxy.urlFor('Alice')}/index.php/Main_Page`);   // reaches the gateway as Alice
 //   await proxy.stop();
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { httpServers, runHaproxy } from './haproxy';
 import { freePort } from './processes';
 
-export const HAPROXY = '/usr/sbin/haproxy';
+export { HAPROXY } from './haproxy';
 
 /**
  * The header names PHP turns into $_SERVER['HTTP_X_FORWARDED_USER'] (case-insensitive; '-', '_' and '.'
@@ -37,12 +32,7 @@ export type AuthProxy = {
  * load balancer would). `people`: user names as the proxy asserts them (letters, digits, . _ @ -).
  */
 export async function startAuthProxy(backend: string | string[], people: string[]): Promise<AuthProxy> {
-  if (!existsSync(HAPROXY)) throw new Error(`No ${HAPROXY}: apt-get install haproxy (or run .ci/run once).`);
-  const servers = (Array.isArray(backend) ? backend : [backend]).map((b) => {
-    const target = new URL(b);
-    if (target.protocol !== 'http:') throw new Error(`The auth proxy forwards to http only, not ${b}`);
-    return `${target.hostname}:${target.port || '80'}`;
-  });
+  const servers = httpServers(Array.isArray(backend) ? backend : [backend], 'auth proxy');
   for (const name of people) {
     if (!/^[A-Za-z0-9._@-]+$/.test(name)) throw new Error(`Not a user name the proxy can assert: ${JSON.stringify(name)}`);
   }
@@ -51,37 +41,9 @@ export async function startAuthProxy(backend: string | string[], people: string[
   const ports = new Map<string, number>();
   for (const name of people) ports.set(name, await freePort());
 
-  const dir = await mkdtemp(join(tmpdir(), 'countersign-auth-proxy-'));
-  const config = join(dir, 'haproxy.cfg');
-  await writeFile(config, renderConfig(servers, ports));
-
-  const child = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (exited()) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }).then(() => rm(dir, { recursive: true, force: true }));
-
-  for (let i = 0; ; i++) {
-    if (exited()) {
-      await stop();
-      throw new Error(`haproxy exited with ${child.exitCode ?? child.signalCode}:\n${stderr}`);
-    }
-    const listening = await Promise.all([...ports.values()].map(accepts));
-    if (listening.every(Boolean)) break;
-    if (i >= 200) {
-      await stop();
-      throw new Error(`haproxy did not listen within 10 s:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { stop } = await runHaproxy(renderConfig(servers, ports), [...ports.values()]);
 
   const urls = Object.fromEntries([...ports].map(([name, port]) => [name, `http://127.0.0.1:${port}`]));
-  let stopped: Promise<void> | undefined;
   return {
     urls,
     urlFor(name) {
@@ -89,7 +51,7 @@ export async function startAuthProxy(backend: string | string[], people: string[
       if (!url) throw new Error(`The auth proxy has no port for ${name} (it has ${people.join(', ')})`);
       return url;
     },
-    stop: () => (stopped ??= stop()),
+    stop,
   };
 }
 
@@ -120,15 +82,4 @@ backend gateway
     balance roundrobin
 ${servers.map((server, i) => `    server gateway_${i} ${server}`).join('\n')}
 `;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

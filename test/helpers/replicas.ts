@@ -13,14 +13,8 @@
 // committing), or when it did not answer in time. Retrying POST /v1/verify is safe only because the
 // verifier consumes a token's (iss, jti) under a unique key in the shared database: a retry of a
 // request whose first replica committed before dying is answered 409 `replayed`, never a second allow.
-// Health checks (GET /v1/status every 200 ms, down after 2 failures) take a dead replica out quickly.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HAPROXY } from './auth-proxy';
+// Health checks (GET /v1/status every 200 ms, down after 3 failures) take a dead replica out quickly.
+import { httpServers, runHaproxy } from './haproxy';
 import { freePort } from './processes';
 import type { VerifierProcess } from './processes';
 
@@ -88,42 +82,10 @@ export async function startReplicas(count: number, start: () => Promise<Verifier
 
 /** A real HAProxy balancing round-robin over `backends` (http origins), with health checks and retries. */
 export async function startBalancer(backends: string[]): Promise<Balancer> {
-  if (!existsSync(HAPROXY)) throw new Error(`No ${HAPROXY}: apt-get install haproxy (or run .ci/run once).`);
-  if (backends.length === 0) throw new Error('a balancer needs at least one backend');
-  const servers = backends.map((b) => {
-    const target = new URL(b);
-    if (target.protocol !== 'http:') throw new Error(`The balancer forwards to http only, not ${b}`);
-    return `${target.hostname}:${target.port || '80'}`;
-  });
+  const servers = httpServers(backends, 'balancer');
   const port = await freePort();
   const statsPort = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'countersign-balancer-'));
-  const config = join(dir, 'haproxy.cfg');
-  await writeFile(config, renderConfig(servers, port, statsPort));
-
-  const child = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (exited()) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }).then(() => rm(dir, { recursive: true, force: true }));
-
-  for (let i = 0; ; i++) {
-    if (exited()) {
-      await stop();
-      throw new Error(`haproxy exited with ${child.exitCode ?? child.signalCode}:\n${stderr}`);
-    }
-    if ((await accepts(port)) && (await accepts(statsPort))) break;
-    if (i >= 200) {
-      await stop();
-      throw new Error(`haproxy did not listen within 10 s:\n${stderr}`);
-    }
-    await sleep(50);
-  }
+  const { stop } = await runHaproxy(renderConfig(servers, port, statsPort), [port, statsPort]);
 
   const url = `http://127.0.0.1:${port}`;
   const statsUrl = `http://127.0.0.1:${statsPort}/stats`;
@@ -149,14 +111,13 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
     }
     throw new Error(`haproxy: ${what} not reached within ${timeoutMs} ms (servers: ${last.join(', ')})`);
   };
-  let stopped: Promise<void> | undefined;
   const balancer: Balancer = {
     url,
     statsUrl,
     serverStatus,
     waitUntilDown: (index, timeoutMs = 15_000) => waitFor(`replica_${index} DOWN`, (s) => s[index]?.startsWith('DOWN') ?? false, timeoutMs),
     waitUntilUp: (timeoutMs = 15_000) => waitFor('every server UP', (s) => s.every((x) => x === 'UP'), timeoutMs),
-    stop: () => (stopped ??= stop()),
+    stop,
   };
   try {
     await balancer.waitUntilUp();
@@ -222,17 +183,6 @@ backend verifiers
     default-server check inter 200ms fastinter 100ms downinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions
 ${servers.map((server, i) => `    server replica_${i} ${server}`).join('\n')}
 `;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function sleep(ms: number): Promise<void> {
