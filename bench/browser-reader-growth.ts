@@ -5,16 +5,13 @@
 // (its time per post at 20,000 against 2,000), and the curve as bench/growth-reader.svg.
 // Node only (bench; writes Chromium's managed policy: run it under the Chromium lock).
 import { join } from 'node:path';
-import { launchWithExtension } from '../test/helpers/browser/browser';
-import { removeManagedPolicy, writeManagedPolicy } from '../test/helpers/browser/managed-policy';
-import { demoPolicy, enrollAs, waitForProtection } from '../test/helpers/browser/protection';
 import { startStack } from '../test/helpers/browser/stack';
 import { readerRun } from './browser-reader';
 import type { ReaderRun } from './browser-reader';
 import { seedReaderTopics } from './browser-seed';
-import { forumTab, launchPlain } from './browser-support';
+import { withBrowsers } from './browser-support';
 import { writeCurveSvg } from './plot';
-import { REPETITIONS, repeatedMetric } from './repeat';
+import { REPETITIONS, median, repeatedMetric } from './repeat';
 import type { Metric } from './verifier';
 
 export const READER_SIZES = [200, 2000, 20_000] as const;
@@ -30,24 +27,13 @@ export async function readerGrowth(log: (line: string) => void): Promise<Metric[
     const started = performance.now();
     const topics = await seedReaderTopics(stack, [...READER_SIZES]);
     log(`reader growth: seeded ${READER_SIZES.map(posts).join(', ')} posts in ${Math.round(performance.now() - started)} ms`);
-    writeManagedPolicy(demoPolicy(stack));
-    const ext = await launchWithExtension({ asPerson: true });
-    const plain = await launchPlain();
-    try {
-      await waitForProtection(ext);
-      await enrollAs(ext, stack);
-      const extTab = await forumTab(ext.context, stack.forumUrl, 'alice');
-      const plainTab = await forumTab(plain.context, stack.forumUrl, 'alice');
+    await withBrowsers(stack, async ({ extTab, plainTab }) => {
       for (const [k, topic] of topics.entries()) {
         // Loads alternate with and without; no traces here (a 20,000-post trace is hundreds of MB).
         runs.push(await readerRun(extTab, plainTab, stack.forumUrl, topic, log, REPETITIONS, 0));
         log(`reader growth: ${posts(READER_SIZES[k]!)} posts: badge pass ${runs.at(-1)!.badgeMs.map((x) => x.toFixed(1)).join(' ')} ms; load ratio ${runs.at(-1)!.ratios.map((x) => x.toFixed(2)).join(' ')}`);
       }
-    } finally {
-      await ext.close();
-      await plain.close();
-      removeManagedPolicy();
-    }
+    });
   } finally {
     await stack.close();
   }
@@ -76,15 +62,14 @@ export async function readerGrowth(log: (line: string) => void): Promise<Metric[
     );
   }
 
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-  const at2000 = med(runs[READER_SIZES.indexOf(2000)]!.badgeMs);
+  const at2000 = median(runs[READER_SIZES.indexOf(2000)]!.badgeMs);
   writeCurveSvg(join(import.meta.dirname, 'growth-reader.svg'), {
     title: 'Reader page: badge pass main-thread time against posts on the page',
     xLabel: 'posts on the page',
     yLabel: 'badge pass main-thread time (ms)',
     logX: true,
     series: [
-      { name: `badge pass, median of ${REPETITIONS}`, points: READER_SIZES.map((n, k) => ({ x: n, y: med(runs[k]!.badgeMs) })) },
+      { name: `badge pass, median of ${REPETITIONS}`, points: READER_SIZES.map((n, k) => ({ x: n, y: median(runs[k]!.badgeMs) })) },
       { name: 'linear through the 2,000-post median', points: READER_SIZES.map((n) => ({ x: n, y: (at2000 * n) / 2000 })) },
     ],
   });

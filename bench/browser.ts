@@ -2,16 +2,13 @@
 // same Chromium without it, in one run: the reader page's badges, the unprotected page, a person's
 // fetch on a protected page, approve → wire. Writes the admin policy into Chromium's managed-policy
 // directory (root; run under `flock /tmp/cs-chromium.lock`). Node only (bench).
-import { launchWithExtension } from '../test/helpers/browser/browser';
-import { removeManagedPolicy, writeManagedPolicy } from '../test/helpers/browser/managed-policy';
-import { demoPolicy, enrollAs, waitForProtection } from '../test/helpers/browser/protection';
 import { startStack } from '../test/helpers/browser/stack';
 import { approveToWire } from './browser-approve';
 import { personFetch } from './browser-fetch';
 import { unprotectedPage } from './browser-injection';
 import { readerPage } from './browser-reader';
 import { seedReaderTopic } from './browser-seed';
-import { forumTab, launchPlain } from './browser-support';
+import { withBrowsers } from './browser-support';
 import type { Metric } from './verifier';
 
 export async function browserMetrics(log: (line: string) => void = () => undefined): Promise<Metric[]> {
@@ -20,17 +17,7 @@ export async function browserMetrics(log: (line: string) => void = () => undefin
   try {
     const topic = await seedReaderTopic(stack);
     log(`seeded topic ${topic.topicId}: ${JSON.stringify(topic.counts)}`);
-    writeManagedPolicy(demoPolicy(stack));
-    // One extension browser for everything, launched as a person (metric 5 needs it; held
-    // assistant posts are held by their markers either way).
-    const ext = await launchWithExtension({ asPerson: true });
-    const plain = await launchPlain();
-    try {
-      await waitForProtection(ext);
-      await enrollAs(ext, stack);
-      const extTab = await forumTab(ext.context, stack.forumUrl, 'alice');
-      const plainTab = await forumTab(plain.context, stack.forumUrl, 'alice');
-
+    await withBrowsers(stack, async ({ ext, extTab, plainTab }) => {
       metrics.push(...(await readerPage(extTab, plainTab, stack.forumUrl, topic, log)));
       log('reader page done');
       metrics.push(...(await unprotectedPage(ext.context, ext.extensionId, `${stack.forumUrl}/t/1`)));
@@ -41,11 +28,7 @@ export async function browserMetrics(log: (line: string) => void = () => undefin
       await plainTab.close();
       metrics.push(...(await approveToWire(ext, stack)));
       log('approve → wire done');
-    } finally {
-      await ext.close();
-      await plain.close();
-      removeManagedPolicy();
-    }
+    });
   } finally {
     await stack.close();
   }

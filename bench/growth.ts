@@ -3,15 +3,15 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { DEFAULT_APPROVAL_TTL_SECONDS, appendEvent, mintDeviceProof, newTraceId, signLogBatch } from '../lib/protocol';
-import type { ChainHead, LogEvent } from '../lib/protocol';
+import { DEFAULT_APPROVAL_TTL_SECONDS, mintDeviceProof } from '../lib/protocol';
+import type { ChainHead } from '../lib/protocol';
 import { indexList, queryPlans, readVerifyTemplate, rowCounts, seedLogChain, seedOtherChains, seedPendingProposals, seedVerifyHistory, spreadPending } from './growth-seed';
 import { writeCurveSvg } from './plot';
 import type { Series } from './plot';
 import { REPETITIONS, median, repeat, repeatedMetric } from './repeat';
 import type { VerifierProcess } from '../test/helpers/processes';
 import type { Metric } from './verifier';
-import { admin, enrolledDevice, load, mintTokens, startVerifier } from './verifier';
+import { admin, enrolledDevice, ingestRun, load, mintTokens, startVerifier } from './verifier';
 
 type Device = Awaited<ReturnType<typeof enrolledDevice>>;
 type Log = (line: string) => void;
@@ -24,8 +24,6 @@ const VERIFY_SECONDS = 5;
 /** Log events stored before the ingest phases. */
 const LOG_POINTS = [0, 1_000_000] as const;
 const LOG_OTHER_DEVICES = 1000;
-const LOG_BATCHES = 40;
-const LOG_BATCH_SIZE = 500;
 /** Pending proposals in the database at each point of the listing curve. */
 export const PROPOSAL_POINTS = [10, 100, 1000, 10_000] as const;
 /** One listing request after another on one connection, this many per run. */
@@ -200,31 +198,6 @@ export async function verifyCurve(dir: string, log: Log): Promise<Metric[]> {
 // ---------------------------------------------------------------------------------------------
 // log ingest
 
-/** One timed run of LOG_BATCHES batches of LOG_BATCH_SIZE continuing the chain from `head` (signed before the clock starts); events/s and the head after. */
-async function ingestRun(url: string, device: Device, start: ChainHead | null, tag: string): Promise<{ rate: number; head: ChainHead }> {
-  let head = start;
-  const batches: string[] = [];
-  for (let b = 0; b < LOG_BATCHES; b++) {
-    const events: LogEvent[] = [];
-    for (let i = 0; i < LOG_BATCH_SIZE; i++) {
-      const e: LogEvent = await appendEvent(head, { deviceId: device.deviceId, epoch: 1 }, {
-        id: `g${tag}-${b}-${i}`, ts: Date.now(), type: 'held', trc: newTraceId(), principal: { kind: 'agent', id: 'agent:bench' },
-        agent: 'agent:bench', tool: 'intraforum', site: 'http://127.0.0.1:8080', digest: null, diff: { kind: 'text', before: null, after: 'A benchmark reply.' }, detail: null,
-      });
-      events.push(e);
-      head = e;
-    }
-    batches.push(await signLogBatch(device.privateKey, device.kid, { deviceId: device.deviceId, events }));
-  }
-  const t0 = performance.now();
-  for (const jws of batches) {
-    const res = await fetch(`${url}/v1/log/batch`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
-    if (!res.ok) throw new Error(`log batch refused: ${res.status} ${await res.text()}`);
-  }
-  const rate = (LOG_BATCHES * LOG_BATCH_SIZE) / ((performance.now() - t0) / 1000);
-  return { rate, head: { epoch: head!.epoch, seq: head!.seq, hash: head!.hash } };
-}
-
 export async function logCurve(dir: string, log: Log): Promise<Metric[]> {
   const big = LOG_POINTS[LOG_POINTS.length - 1]!;
   const n = big.toLocaleString('en');
@@ -253,7 +226,7 @@ export async function logCurve(dir: string, log: Log): Promise<Metric[]> {
   await withVerifiers(cases.map((c) => c.path), async (urls) => {
     await repeat(REPETITIONS, async (round) => {
       for (const [i, c] of cases.entries()) {
-        const r = await ingestRun(urls[i]!, device, c.head, `${round}`);
+        const r = await ingestRun(urls[i]!, device, c.head, `g${round}`);
         c.head = r.head;
         c.rates.push(r.rate);
       }
